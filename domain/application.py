@@ -1,0 +1,326 @@
+"""The application service: one method per command, and ``get_*`` queries.
+
+Built on the eventsourcing library's :class:`~eventsourcing.application.Application`. The
+persistence settings arrive as an explicit environment (built from Polku's settings); the
+process environment is not consulted, so nothing configures the store behind the settings' back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import ClassVar, cast
+from uuid import UUID
+
+import structlog
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.utils import Environment
+
+from domain import commands as c
+from domain.errors import (
+    AlreadyRegisteredError,
+    ConcurrencyError,
+    InvariantViolationError,
+    JourneyNotFoundError,
+)
+from domain.events import Actor, JourneyEvent
+from domain.journey import Journey, JourneyRecord, journey_id
+from domain.rules import Rule
+
+__all__ = ["Clock", "CommandContext", "JourneyService", "Recorded"]
+
+Clock = Callable[[], datetime]
+log = structlog.get_logger(__name__)
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class CommandContext:
+    """Who asks, with which idempotency key, expecting which journey version."""
+
+    actor: Actor
+    command_id: str | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """The result of a command: the events it stored and the journey version after it."""
+
+    client_ref: str
+    journey_id: UUID
+    event_ids: tuple[UUID, ...]
+    version: int
+    replayed: bool = False
+    """True when an identical earlier command was found and nothing new was stored."""
+
+
+class _ActorAsDict(Transcoding):
+    type = Actor
+    name = "actor"
+
+    def encode(self, obj: Actor) -> dict[str, str]:
+        return {"party_id": obj.party_id, "organisation": obj.organisation, "role": obj.role}
+
+    def decode(self, data: dict[str, str]) -> Actor:
+        return Actor(**data)
+
+
+class JourneyService(Application[UUID]):
+    """Records client journeys and reads them back."""
+
+    name = "Polku"
+    MAX_ATTEMPTS: ClassVar[int] = 3
+
+    def __init__(self, env: Mapping[str, str], *, clock: Clock = _system_clock) -> None:
+        self._clock = clock
+        super().__init__(env=dict(env))
+
+    def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
+        return Environment(name, dict(env or {}))
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(_ActorAsDict())
+
+    # -- commands ----------------------------------------------------------------------------
+
+    def register_client(self, command: c.RegisterClient, ctx: CommandContext) -> Recorded:
+        (draft,) = command.drafts()
+        now = self._now(command.drafts())
+        existing = self._find(command.client_ref)
+        if existing is not None:
+            return self._replay_or(existing, ctx, command.drafts(), AlreadyRegisteredError)
+        if ctx.expected_version not in (None, 0):
+            raise ConcurrencyError(ctx.expected_version, 0)
+        journey = Journey.register(
+            draft, recorded_at=now, actor=ctx.actor, command_id=ctx.command_id
+        )
+        try:
+            self.save(journey)
+        except IntegrityError:
+            existing = self._find(command.client_ref)
+            assert existing is not None
+            return self._replay_or(existing, ctx, command.drafts(), AlreadyRegisteredError)
+        return self._recorded(journey, journey.events)
+
+    def make_referral(
+        self, client_ref: str, command: c.MakeReferral, ctx: CommandContext
+    ) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def accept_referral(
+        self, client_ref: str, command: c.AcceptReferral, ctx: CommandContext
+    ) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def decline_referral(
+        self, client_ref: str, command: c.DeclineReferral, ctx: CommandContext
+    ) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def grant_consent(
+        self, client_ref: str, command: c.GrantConsent, ctx: CommandContext
+    ) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def withdraw_consent(
+        self, client_ref: str, command: c.WithdrawConsent, ctx: CommandContext
+    ) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def register_denial(
+        self, client_ref: str, command: c.RegisterDenial, ctx: CommandContext
+    ) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def lift_denial(self, client_ref: str, command: c.LiftDenial, ctx: CommandContext) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def add_team_member(
+        self, client_ref: str, command: c.AddTeamMember, ctx: CommandContext
+    ) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def change_team_member_role(
+        self, client_ref: str, command: c.ChangeTeamMemberRole, ctx: CommandContext
+    ) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def remove_team_member(
+        self, client_ref: str, command: c.RemoveTeamMember, ctx: CommandContext
+    ) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def assign_coordinator(
+        self, client_ref: str, command: c.AssignCoordinator, ctx: CommandContext
+    ) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def release_coordinator(
+        self, client_ref: str, command: c.ReleaseCoordinator, ctx: CommandContext
+    ) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def start_service(
+        self, client_ref: str, command: c.StartService, ctx: CommandContext
+    ) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def end_service(self, client_ref: str, command: c.EndService, ctx: CommandContext) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def record_transition(
+        self, client_ref: str, command: c.RecordTransition, ctx: CommandContext
+    ) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def record_information_shared(
+        self, client_ref: str, command: c.RecordInformationShared, ctx: CommandContext
+    ) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def record_meeting(
+        self, client_ref: str, command: c.RecordMeeting, ctx: CommandContext
+    ) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def agree_plan(self, client_ref: str, command: c.AgreePlan, ctx: CommandContext) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def close_journey(
+        self, client_ref: str, command: c.CloseJourney, ctx: CommandContext
+    ) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def reopen_journey(
+        self, client_ref: str, command: c.ReopenJourney, ctx: CommandContext
+    ) -> Recorded:
+        return self._execute(client_ref, command, ctx)
+
+    def retract_event(
+        self, client_ref: str, command: c.RetractEvent, ctx: CommandContext
+    ) -> Recorded:
+        """Retract an event; with a replacement, both are stored in one atomic save."""
+        if isinstance(command.replacement, c.RegisterClient) and (
+            command.replacement.client_ref != client_ref
+        ):
+            raise InvariantViolationError(
+                Rule.REGISTERED_ONCE, "a replacement registration must keep the client ref"
+            )
+        return self._execute(client_ref, command, ctx)
+
+    def execute(self, client_ref: str, command: c.Command, ctx: CommandContext) -> Recorded:
+        """Run any command by its type (for callers that dispatch generically)."""
+        if isinstance(command, c.RegisterClient):
+            if command.client_ref != client_ref:
+                raise ValueError("the command's client_ref differs from the journey's")
+            return self.register_client(command, ctx)
+        if isinstance(command, c.RetractEvent):
+            return self.retract_event(client_ref, command, ctx)
+        return self._execute(client_ref, command, ctx)
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def get_record(self, client_ref: str) -> JourneyRecord:
+        """Every stored event of the journey, in record order, read from the store."""
+        events = cast("list[JourneyEvent]", list(self.events.get(journey_id(client_ref))))
+        if not events:
+            raise JourneyNotFoundError(client_ref)
+        return JourneyRecord(client_ref, journey_id(client_ref), tuple(events))
+
+    def get_version(self, client_ref: str) -> int:
+        """The journey's current version (0 if it does not exist)."""
+        recordings = self.recorder.select_events(journey_id(client_ref), desc=True, limit=1)
+        return recordings[0].originator_version if recordings else 0
+
+    def get_journey(self, client_ref: str) -> Journey:
+        """The journey aggregate (a private copy); raises if the client is not registered."""
+        journey = self._find(client_ref)
+        if journey is None:
+            raise JourneyNotFoundError(client_ref)
+        return journey
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _now(self, drafts: Sequence[c.Draft]) -> datetime:
+        now = self._clock()
+        for draft in drafts:
+            if draft.occurred_at.tzinfo is None or draft.occurred_at.utcoffset() is None:
+                raise InvariantViolationError(
+                    Rule.OCCURRED_AT_AWARE, "occurred_at has no time zone"
+                )
+            if draft.occurred_at > now:
+                raise InvariantViolationError(
+                    Rule.OCCURRED_AT_NOT_FUTURE,
+                    f"occurred_at {draft.occurred_at.isoformat()} is after {now.isoformat()}",
+                )
+        return now
+
+    def _find(self, client_ref: str) -> Journey | None:
+        try:
+            return cast(Journey, self.repository.get(journey_id(client_ref)))
+        except AggregateNotFoundError:
+            return None
+
+    def _execute(self, client_ref: str, command: c.Command, ctx: CommandContext) -> Recorded:
+        drafts = command.drafts()
+        for _attempt in range(self.MAX_ATTEMPTS):
+            now = self._now(drafts)
+            journey = self._find(client_ref)
+            if journey is None:
+                raise JourneyNotFoundError(client_ref)
+            if ctx.command_id is not None:
+                prior = journey.prior_result(ctx.command_id, drafts)
+                if prior is not None:
+                    return self._recorded(journey, prior, replayed=True)
+            if ctx.expected_version is not None and journey.version != ctx.expected_version:
+                raise ConcurrencyError(ctx.expected_version, journey.version)
+            recorded_at = max(now, journey.modified_on)
+            new = journey.decide(
+                drafts, recorded_at=recorded_at, actor=ctx.actor, command_id=ctx.command_id
+            )
+            try:
+                self.save(journey)
+            except IntegrityError:
+                # Someone else wrote first: decide again on the fresh record. That run finds
+                # this very command if it was a retry, and a stale expected version otherwise.
+                continue
+            log.info(
+                "journey.recorded",
+                journey_id=str(journey.id),
+                kinds=[e.KIND for e in new],
+                version=journey.version,
+            )
+            return self._recorded(journey, new)
+        raise ConcurrencyError(ctx.expected_version, self.get_version(client_ref))
+
+    def _replay_or(
+        self,
+        journey: Journey,
+        ctx: CommandContext,
+        drafts: Sequence[c.Draft],
+        error: Callable[[str], Exception],
+    ) -> Recorded:
+        if ctx.command_id is not None:
+            prior = journey.prior_result(ctx.command_id, drafts)
+            if prior is not None:
+                return self._recorded(journey, prior, replayed=True)
+        raise error(journey.client_ref)
+
+    @staticmethod
+    def _recorded(
+        journey: Journey, events: Sequence[JourneyEvent], *, replayed: bool = False
+    ) -> Recorded:
+        return Recorded(
+            client_ref=journey.client_ref,
+            journey_id=journey.id,
+            event_ids=tuple(e.event_id for e in events),
+            version=events[-1].originator_version,
+            replayed=replayed,
+        )
