@@ -1,0 +1,519 @@
+"""``view(record, at, known_at)``: a journey at valid time ``at`` as recorded by ``known_at``.
+
+The view is the fold of exactly those events that were recorded at or before ``known_at``, are
+not retracted by a retraction recorded at or before it, and occurred at or before ``at``, applied
+in ``occurred_at`` order with ties broken by record order (see DESIGN.md, "Time: the two axes").
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from domain.events import (
+    ClientRegistered,
+    ConsentGranted,
+    ConsentWithdrawn,
+    DisclosureDenialLifted,
+    DisclosureDenialRegistered,
+    EventRetracted,
+    InformationShared,
+    JourneyEvent,
+    MeetingHeld,
+    TeamMemberAdded,
+    TeamMemberRemoved,
+)
+from domain.journey import JourneyRecord
+from domain.timeline import TimelineState, effective_events, fold, valid_order
+from projections.lawfulness import Reason, Recipient, Verdict, judge, recipients_of
+
+__all__ = [
+    "CategoryKnowledge",
+    "ConsentView",
+    "CoordinatorView",
+    "DenialView",
+    "DisclosureView",
+    "JourneyView",
+    "KnowledgeView",
+    "MemberView",
+    "PlanView",
+    "ReferralView",
+    "ServiceView",
+    "TransitionView",
+    "timeline_at",
+    "view",
+]
+
+
+@dataclass(frozen=True)
+class MemberView:
+    party_id: str
+    display_name: str | None
+    member_type: str
+    role: str
+    organisation: str
+    sector: str
+    since: datetime
+    role_since: datetime
+    is_coordinator: bool
+
+
+@dataclass(frozen=True)
+class CoordinatorView:
+    party_id: str | None
+    since: datetime | None
+    """When this party became coordinator, or since when there has been none."""
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    consent_id: str
+    event_id: UUID
+    granted_at: datetime
+    grantor: str
+    recipient_orgs: tuple[str, ...]
+    recipient_parties: tuple[str, ...]
+    categories: tuple[str, ...]
+    purposes: tuple[str, ...]
+    valid_from: datetime
+    valid_until: datetime | None
+    form: str
+    evidence_ref: str | None
+
+
+@dataclass(frozen=True)
+class DenialView:
+    denial_id: str
+    event_id: UUID
+    since: datetime
+    categories: tuple[str, ...]
+    recipient_orgs: tuple[str, ...]
+    recipient_parties: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReferralView:
+    referral_id: str
+    event_id: UUID
+    made_at: datetime
+    from_org: str
+    to_org: str
+    to_sector: str
+    service: str
+
+
+@dataclass(frozen=True)
+class ServiceView:
+    episode_id: str
+    event_id: UUID
+    started_at: datetime
+    service: str
+    sector: str
+    provider_org: str
+    responsible_party: str | None
+
+
+@dataclass(frozen=True)
+class TransitionView:
+    transition_id: str
+    event_id: UUID
+    occurred_at: datetime
+    kind: str
+    from_service: str | None
+    from_org: str | None
+    to_service: str | None
+    to_org: str | None
+
+
+@dataclass(frozen=True)
+class PlanView:
+    event_id: UUID
+    agreed_at: datetime
+    goals: tuple[str, ...]
+    responsible_parties: tuple[str, ...]
+    review_on: datetime | None
+
+
+@dataclass(frozen=True)
+class DisclosureView:
+    """One disclosure to one recipient, with its verdicts then and now."""
+
+    disclosure_id: str
+    event_id: UUID
+    kind: str
+    occurred_at: datetime
+    recorded_at: datetime
+    from_party: str | None
+    from_org: str | None
+    to_party: str | None
+    to_org: str | None
+    categories: tuple[str, ...]
+    purpose: str
+    basis: str
+    consent_id: str | None
+    statute: str | None
+    then: Verdict
+    now: Verdict
+
+
+@dataclass(frozen=True)
+class CategoryKnowledge:
+    category: str
+    first_at: datetime
+    disclosure_ids: tuple[str, ...]
+    bases: tuple[str, ...]
+    lawful_then: bool
+    lawful_now: bool
+
+
+@dataclass(frozen=True)
+class KnowledgeView:
+    """What one party or organisation had received, per information category."""
+
+    recipient_kind: str
+    recipient_id: str
+    categories: tuple[CategoryKnowledge, ...]
+
+
+@dataclass(frozen=True)
+class JourneyView:
+    client_ref: str
+    journey_id: UUID
+    at: datetime
+    known_at: datetime
+    known_version: int
+    """How many events the record held at ``known_at``."""
+    registered: bool
+    closed: bool
+    preferred_language: str | None
+    interpreter_needed: bool
+    team: tuple[MemberView, ...]
+    coordinator: CoordinatorView
+    consents: tuple[ConsentView, ...]
+    denials: tuple[DenialView, ...]
+    open_referrals: tuple[ReferralView, ...]
+    active_services: tuple[ServiceView, ...]
+    transitions: tuple[TransitionView, ...]
+    plan: PlanView | None
+    disclosures: tuple[DisclosureView, ...]
+    knowledge: tuple[KnowledgeView, ...]
+
+
+_AUTHORITY = (
+    ClientRegistered,
+    ConsentGranted,
+    ConsentWithdrawn,
+    DisclosureDenialRegistered,
+    DisclosureDenialLifted,
+    TeamMemberAdded,
+    TeamMemberRemoved,
+)
+"""The events a lawfulness judgement depends on."""
+
+
+def timeline_at(record: JourneyRecord, at: datetime, known_at: datetime) -> list[JourneyEvent]:
+    """The effective events known at ``known_at`` that occurred by ``at``, in valid-time order."""
+    return [
+        e for e in valid_order(effective_events(record.events, known_at)) if e.occurred_at <= at
+    ]
+
+
+def view(
+    record: JourneyRecord, at: datetime | None = None, known_at: datetime | None = None
+) -> JourneyView:
+    """The journey at valid time ``at`` as recorded by ``known_at`` (both default to now)."""
+    now = datetime.now(UTC)
+    known_at = _aware(known_at, "known_at") if known_at is not None else now
+    at = _aware(at, "at") if at is not None else now
+    visible_count = bisect_right(record.events, known_at, key=_recorded_at)
+    visible = record.events[:visible_count]
+    timeline = timeline_at(record, at, known_at)
+    then = _ThenJudge(visible)
+    state = TimelineState()
+    disclosures: list[DisclosureView] = []
+    for event in timeline:
+        state.apply(event)
+        if isinstance(event, InformationShared | MeetingHeld):
+            disclosures.extend(_judged(event, state, then))
+    return _build(record, at, known_at, visible_count, state, disclosures)
+
+
+def _recorded_at(event: JourneyEvent) -> datetime:
+    return event.timestamp
+
+
+def _aware(value: datetime, name: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must carry a time zone")
+    return value
+
+
+def _judged(
+    event: InformationShared | MeetingHeld, state: TimelineState, then: _ThenJudge
+) -> list[DisclosureView]:
+    views = []
+    for recipient in recipients_of(event, state):
+        now_verdict = judge(event, recipient, state)
+        then_verdict = then.verdict(event, recipient, now_verdict, state)
+        if isinstance(event, InformationShared):
+            ident, kind, sender = (
+                event.disclosure_id,
+                "information_shared",
+                (event.from_party, event.from_org),
+            )
+        else:
+            ident, kind, sender = event.meeting_id, "meeting", (None, None)
+        views.append(
+            DisclosureView(
+                disclosure_id=ident,
+                event_id=event.event_id,
+                kind=kind,
+                occurred_at=event.occurred_at,
+                recorded_at=event.timestamp,
+                from_party=sender[0],
+                from_org=sender[1],
+                to_party=recipient.party,
+                to_org=recipient.organisation,
+                categories=tuple(event.categories),
+                purpose=event.purpose,
+                basis=event.basis,
+                consent_id=event.consent_id,
+                statute=event.statute,
+                then=then_verdict,
+                now=now_verdict,
+            )
+        )
+    return views
+
+
+class _ThenJudge:
+    """Judges disclosures with the facts recorded by the moment each occurred.
+
+    Most disclosures are judged on the same facts then as now; that holds unless a fact they
+    depend on was recorded late or retracted later. Each such fact opens an interval of
+    disclosure times in which "then" differs from "now"; only disclosures inside one get a
+    fold of their own.
+    """
+
+    def __init__(self, visible: Sequence[JourneyEvent]) -> None:
+        retraction_of: dict[UUID, EventRetracted] = {
+            e.target_event_id: e for e in visible if isinstance(e, EventRetracted)
+        }
+        self._retraction_of = retraction_of
+        self._authority = [e for e in visible if isinstance(e, _AUTHORITY)]
+        intervals: list[tuple[datetime, datetime]] = []
+        for fact in self._authority:
+            retraction = retraction_of.get(fact.event_id)
+            if retraction is None:
+                intervals.append((fact.occurred_at, fact.timestamp))
+            else:
+                intervals.append((max(fact.occurred_at, fact.timestamp), retraction.timestamp))
+        intervals.sort()
+        self._starts = [lo for lo, _ in intervals]
+        self._reach: list[datetime] = []
+        for _, hi in intervals:
+            self._reach.append(max(hi, self._reach[-1]) if self._reach else hi)
+
+    def verdict(
+        self,
+        event: InformationShared | MeetingHeld,
+        recipient: Recipient,
+        now_verdict: Verdict,
+        now_state: TimelineState,
+    ) -> Verdict:
+        x = event.occurred_at
+        i = bisect_right(self._starts, x)
+        if i == 0 or self._reach[i - 1] <= x:
+            return now_verdict
+        state = self._state_then(event)
+        verdict = judge(event, recipient, state)
+        if Reason.CONSENT_UNKNOWN in verdict.reasons and event.consent_id in now_state.consents:
+            reasons = tuple(
+                Reason.CONSENT_BACKDATED if r is Reason.CONSENT_UNKNOWN else r
+                for r in verdict.reasons
+            )
+            verdict = Verdict(False, reasons, verdict.relied_on)
+        return verdict
+
+    def _state_then(self, event: JourneyEvent) -> TimelineState:
+        x = event.occurred_at
+        facts = []
+        for fact in self._authority:
+            if fact.timestamp > x or fact.occurred_at > x:
+                continue
+            if fact.occurred_at == x and fact.originator_version > event.originator_version:
+                continue
+            retraction = self._retraction_of.get(fact.event_id)
+            if retraction is not None and retraction.timestamp <= x:
+                continue
+            facts.append(fact)
+        return fold(valid_order(facts))
+
+
+def _build(
+    record: JourneyRecord,
+    at: datetime,
+    known_at: datetime,
+    known_version: int,
+    state: TimelineState,
+    disclosures: list[DisclosureView],
+) -> JourneyView:
+    registration = state.registration
+    coordinator = state.coordinator
+    changed = state.coordinator_changed
+    team = tuple(
+        MemberView(
+            party_id=m.party_id,
+            display_name=_text(m.added.personal, "display_name"),
+            member_type=m.added.member_type,
+            role=m.role,
+            organisation=m.added.organisation,
+            sector=m.added.sector,
+            since=m.since,
+            role_since=m.role_since,
+            is_coordinator=coordinator is not None and coordinator.party_id == m.party_id,
+        )
+        for m in sorted(state.members.values(), key=lambda m: (m.since, m.party_id))
+    )
+    consents = tuple(
+        ConsentView(
+            consent_id=g.consent_id,
+            event_id=g.event_id,
+            granted_at=g.occurred_at,
+            grantor=g.grantor,
+            recipient_orgs=tuple(g.recipient_orgs),
+            recipient_parties=tuple(g.recipient_parties),
+            categories=tuple(g.categories),
+            purposes=tuple(g.purposes),
+            valid_from=g.valid_from,
+            valid_until=g.valid_until,
+            form=g.form,
+            evidence_ref=g.evidence_ref,
+        )
+        for g in (c.granted for c in state.consents.values() if c.in_force(at))
+    )
+    denials = tuple(
+        DenialView(
+            denial_id=d.denial_id,
+            event_id=d.event_id,
+            since=d.occurred_at,
+            categories=tuple(d.categories),
+            recipient_orgs=tuple(d.recipient_orgs),
+            recipient_parties=tuple(d.recipient_parties),
+        )
+        for d in (s.registered for s in state.denials.values() if s.lifted is None)
+    )
+    referrals = tuple(
+        ReferralView(
+            referral_id=r.referral_id,
+            event_id=r.event_id,
+            made_at=r.occurred_at,
+            from_org=r.from_org,
+            to_org=r.to_org,
+            to_sector=r.to_sector,
+            service=r.service,
+        )
+        for r in (s.made for s in state.referrals.values() if s.outcome is None)
+    )
+    services = tuple(
+        ServiceView(
+            episode_id=s.episode_id,
+            event_id=s.event_id,
+            started_at=s.occurred_at,
+            service=s.service,
+            sector=s.sector,
+            provider_org=s.provider_org,
+            responsible_party=s.responsible_party,
+        )
+        for s in (x.started for x in state.services.values() if x.ended is None)
+    )
+    transitions = tuple(
+        TransitionView(
+            transition_id=t.transition_id,
+            event_id=t.event_id,
+            occurred_at=t.occurred_at,
+            kind=t.kind,
+            from_service=t.from_service,
+            from_org=t.from_org,
+            to_service=t.to_service,
+            to_org=t.to_org,
+        )
+        for t in state.transitions.values()
+    )
+    plan = state.plan
+    plan_view = (
+        PlanView(
+            event_id=plan.event_id,
+            agreed_at=plan.occurred_at,
+            goals=tuple(plan.personal.get("goals", ())),
+            responsible_parties=tuple(plan.responsible_parties),
+            review_on=plan.review_on,
+        )
+        if plan is not None
+        else None
+    )
+    return JourneyView(
+        client_ref=record.client_ref,
+        journey_id=record.journey_id,
+        at=at,
+        known_at=known_at,
+        known_version=known_version,
+        registered=registration is not None,
+        closed=state.closed is not None,
+        preferred_language=registration.preferred_language if registration else None,
+        interpreter_needed=registration.interpreter_needed if registration else False,
+        team=team,
+        coordinator=CoordinatorView(
+            party_id=coordinator.party_id if coordinator else None,
+            since=changed.occurred_at if changed is not None else None,
+        ),
+        consents=consents,
+        denials=denials,
+        open_referrals=referrals,
+        active_services=services,
+        transitions=transitions,
+        plan=plan_view,
+        disclosures=tuple(disclosures),
+        knowledge=_knowledge(disclosures),
+    )
+
+
+def _knowledge(disclosures: Sequence[DisclosureView]) -> tuple[KnowledgeView, ...]:
+    received: dict[tuple[str, str], dict[str, list[DisclosureView]]] = {}
+    for d in disclosures:
+        keys = []
+        if d.to_party is not None:
+            keys.append(("party", d.to_party))
+        if d.to_org is not None:
+            keys.append(("organisation", d.to_org))
+        for key in keys:
+            per_category = received.setdefault(key, {})
+            for category in d.categories:
+                per_category.setdefault(category, []).append(d)
+    return tuple(
+        KnowledgeView(
+            recipient_kind=kind,
+            recipient_id=ident,
+            categories=tuple(
+                CategoryKnowledge(
+                    category=category,
+                    first_at=ds[0].occurred_at,
+                    disclosure_ids=tuple(dict.fromkeys(d.disclosure_id for d in ds)),
+                    bases=tuple(dict.fromkeys(d.basis for d in ds)),
+                    lawful_then=all(d.then.lawful for d in ds),
+                    lawful_now=all(d.now.lawful for d in ds),
+                )
+                for category, ds in sorted(per_category.items())
+            ),
+        )
+        for (kind, ident), per_category in sorted(received.items())
+    )
+
+
+def _text(personal: dict[str, Any], key: str) -> str | None:
+    value = personal.get(key)
+    return value if isinstance(value, str) else None
