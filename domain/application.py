@@ -291,7 +291,7 @@ class JourneyService(Application[UUID]):
                 # Someone else wrote first: decide again on the fresh record. That run finds
                 # this very command if it was a retry, and a stale expected version otherwise.
                 continue
-            log.info(
+            log.debug(
                 "journey.recorded",
                 journey_id=str(journey.id),
                 kinds=[e.KIND for e in new],

@@ -1,0 +1,523 @@
+"""The three demo journeys, as the commands a case worker would have issued, each with the
+moment the system recorded it.
+
+Record times are part of the story: a consent signed in February but entered in April is why
+"as known then" and "as known now" differ. Every step carries a command id, so loading the demo
+twice stores it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from domain import commands as c
+from domain.events import Actor
+
+__all__ = ["CHILD", "ELDER", "WORKER", "Step", "demo_steps"]
+
+CHILD = "demo-child-001"
+WORKER = "demo-adult-002"
+ELDER = "demo-elder-003"
+
+
+@dataclass(frozen=True)
+class Step:
+    client_ref: str
+    command: c.Command
+    recorded_at: datetime
+    actor: Actor
+    command_id: str
+
+
+def day(year: int, month: int, dom: int, hour: int = 10) -> datetime:
+    return datetime(year, month, dom, hour, tzinfo=UTC)
+
+
+_LIVE = timedelta(minutes=30)
+
+COUNSELLOR = Actor("p-integration-01", "city-integration-services", "caseworker")
+DAYCARE = Actor("p-daycare-01", "daycare-sunflower", "caseworker")
+ADVISOR = Actor("p-employment-01", "employment-pilot", "coordinator")
+SOCIAL = Actor("p-social-02", "city-social-services", "caseworker")
+NURSE = Actor("p-homecare-01", "home-care-east", "coordinator")
+
+
+def _member(
+    when: datetime, party: str, member_type: str, role: str, org: str, sector: str, name: str
+) -> c.AddTeamMember:
+    return c.AddTeamMember(
+        occurred_at=when,
+        party_id=party,
+        member_type=member_type,
+        role=role,
+        organisation=org,
+        sector=sector,
+        display_name=name,
+    )
+
+
+def _child() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
+    """A refugee child moving from day care to school, with an interpreter."""
+    yield (
+        c.RegisterClient(
+            occurred_at=day(2025, 8, 4),
+            client_ref=CHILD,
+            preferred_language="ar",
+            interpreter_needed=True,
+            guardians=["g-child-001-mother"],
+            name="Amina (demo)",
+            guardian_names={"g-child-001-mother": "Mother of Amina (demo)"},
+        ),
+        COUNSELLOR,
+        None,
+    )
+    yield (
+        _member(
+            day(2025, 8, 4),
+            "p-integration-01",
+            "professional",
+            "integration_counsellor",
+            "city-integration-services",
+            "integration_services",
+            "Integration counsellor Laine",
+        ),
+        COUNSELLOR,
+        None,
+    )
+    yield (
+        c.AssignCoordinator(occurred_at=day(2025, 8, 5), party_id="p-integration-01"),
+        COUNSELLOR,
+        None,
+    )
+    yield (
+        _member(
+            day(2025, 8, 11),
+            "p-daycare-01",
+            "professional",
+            "early_childhood_teacher",
+            "daycare-sunflower",
+            "early_childhood_education",
+            "Teacher Virtanen",
+        ),
+        COUNSELLOR,
+        None,
+    )
+    yield (
+        _member(
+            day(2025, 8, 11),
+            "p-interp-01",
+            "professional",
+            "interpreter",
+            "interpreter-centre",
+            "integration_services",
+            "Interpreter Haddad",
+        ),
+        COUNSELLOR,
+        None,
+    )
+    yield (
+        c.StartService(
+            occurred_at=day(2025, 8, 11),
+            episode_id="ep-daycare",
+            service="early_childhood_education",
+            sector="early_childhood_education",
+            provider_org="daycare-sunflower",
+            responsible_party="p-daycare-01",
+        ),
+        DAYCARE,
+        None,
+    )
+    yield (
+        _member(
+            day(2026, 3, 2),
+            "p-school-01",
+            "professional",
+            "teacher",
+            "school-harbour",
+            "education",
+            "Class teacher Nieminen",
+        ),
+        COUNSELLOR,
+        None,
+    )
+    # The written consent was signed on 10 February but entered only on 20 April.
+    yield (
+        c.GrantConsent(
+            occurred_at=day(2026, 2, 10),
+            consent_id="cons-child-school",
+            grantor="g-child-001-mother",
+            recipient_orgs=[
+                "school-harbour",
+                "daycare-sunflower",
+                "interpreter-centre",
+                "city-integration-services",
+            ],
+            categories=["education", "language_and_interpretation"],
+            purposes=["transition_planning", "education_support"],
+            valid_until=day(2027, 8, 1),
+            form="written",
+            evidence_ref="scan-2026-02-10-001",
+        ),
+        COUNSELLOR,
+        day(2026, 4, 20),
+    )
+    yield (
+        c.RecordMeeting(
+            occurred_at=day(2026, 3, 16),
+            meeting_id="meet-handover",
+            participants=["p-daycare-01", "p-school-01", "p-interp-01", "p-integration-01"],
+            client_present=False,
+            categories=["education", "language_and_interpretation"],
+            purpose="transition_planning",
+            basis="consent",
+            consent_id="cons-child-school",
+        ),
+        COUNSELLOR,
+        None,
+    )
+    yield (
+        c.RecordInformationShared(
+            occurred_at=day(2026, 4, 1),
+            disclosure_id="disc-child-portfolio",
+            from_party="p-daycare-01",
+            from_org="daycare-sunflower",
+            to_party="p-school-01",
+            to_org="school-harbour",
+            categories=["education"],
+            purpose="transition_planning",
+            basis="consent",
+            consent_id="cons-child-school",
+            channel="secure_mail",
+        ),
+        DAYCARE,
+        None,
+    )
+    yield (
+        c.RecordTransition(
+            occurred_at=day(2026, 8, 10),
+            transition_id="tr-school-start",
+            kind="daycare_to_school",
+            from_service="early_childhood_education",
+            from_org="daycare-sunflower",
+            to_service="basic_education",
+            to_org="school-harbour",
+        ),
+        COUNSELLOR,
+        None,
+    )
+    yield (
+        c.EndService(occurred_at=day(2026, 8, 7), episode_id="ep-daycare"),
+        DAYCARE,
+        day(2026, 8, 10, 12),
+    )
+    yield (
+        c.RemoveTeamMember(occurred_at=day(2026, 8, 10), party_id="p-daycare-01"),
+        COUNSELLOR,
+        None,
+    )
+    yield (
+        c.StartService(
+            occurred_at=day(2026, 8, 10),
+            episode_id="ep-school",
+            service="basic_education",
+            sector="education",
+            provider_org="school-harbour",
+            responsible_party="p-school-01",
+        ),
+        COUNSELLOR,
+        None,
+    )
+
+
+def _worker() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
+    """A working-age client in a municipal employment experiment; the coordinator changes."""
+    yield (
+        c.RegisterClient(
+            occurred_at=day(2025, 3, 3),
+            client_ref=WORKER,
+            preferred_language="fi",
+            name="Jari (demo)",
+        ),
+        ADVISOR,
+        None,
+    )
+    yield (
+        _member(
+            day(2025, 3, 3),
+            "p-employment-01",
+            "professional",
+            "employment_advisor",
+            "employment-pilot",
+            "employment_services",
+            "Advisor Korhonen",
+        ),
+        ADVISOR,
+        None,
+    )
+    yield (
+        c.AssignCoordinator(occurred_at=day(2025, 3, 4), party_id="p-employment-01"),
+        ADVISOR,
+        None,
+    )
+    yield (
+        c.StartService(
+            occurred_at=day(2025, 3, 4),
+            episode_id="ep-coaching",
+            service="job_coaching",
+            sector="employment_services",
+            provider_org="employment-pilot",
+            responsible_party="p-employment-01",
+        ),
+        ADVISOR,
+        None,
+    )
+    yield (
+        c.GrantConsent(
+            occurred_at=day(2025, 3, 10),
+            consent_id="cons-worker-team",
+            recipient_orgs=["employment-pilot", "city-social-services", "rehab-centre-north"],
+            categories=["employment", "health", "social_care"],
+            purposes=["employment_support", "rehabilitation", "care_coordination"],
+            form="written",
+            evidence_ref="form-2025-03-10-17",
+        ),
+        ADVISOR,
+        None,
+    )
+    yield (
+        _member(
+            day(2025, 3, 12),
+            "p-social-02",
+            "professional",
+            "social_worker",
+            "city-social-services",
+            "social_care",
+            "Social worker Mäkinen",
+        ),
+        ADVISOR,
+        None,
+    )
+    yield (
+        c.MakeReferral(
+            occurred_at=day(2025, 4, 2),
+            referral_id="ref-rehab",
+            from_org="employment-pilot",
+            to_org="rehab-centre-north",
+            to_sector="rehabilitation",
+            service="vocational_rehabilitation",
+            reason="Reduced working ability (demo)",
+        ),
+        ADVISOR,
+        None,
+    )
+    yield c.AcceptReferral(occurred_at=day(2025, 4, 20), referral_id="ref-rehab"), ADVISOR, None
+    yield (
+        _member(
+            day(2025, 4, 22),
+            "p-rehab-03",
+            "professional",
+            "rehabilitation_counsellor",
+            "rehab-centre-north",
+            "rehabilitation",
+            "Counsellor Salo",
+        ),
+        ADVISOR,
+        None,
+    )
+    yield (
+        c.StartService(
+            occurred_at=day(2025, 5, 2),
+            episode_id="ep-rehab",
+            service="vocational_rehabilitation",
+            sector="rehabilitation",
+            provider_org="rehab-centre-north",
+            responsible_party="p-rehab-03",
+        ),
+        ADVISOR,
+        None,
+    )
+    yield (
+        c.RecordInformationShared(
+            occurred_at=day(2025, 5, 5),
+            disclosure_id="disc-worker-health",
+            from_party="p-social-02",
+            from_org="city-social-services",
+            to_party="p-rehab-03",
+            to_org="rehab-centre-north",
+            categories=["health", "social_care"],
+            purpose="rehabilitation",
+            basis="consent",
+            consent_id="cons-worker-team",
+            channel="case_conference",
+        ),
+        SOCIAL,
+        None,
+    )
+    yield (
+        c.AgreePlan(
+            occurred_at=day(2025, 5, 20),
+            goals=["Work trial of three months (demo)"],
+            responsible_parties=["p-rehab-03", "p-employment-01"],
+            review_on=day(2025, 9, 1),
+        ),
+        ADVISOR,
+        None,
+    )
+    yield (
+        c.ReleaseCoordinator(occurred_at=day(2025, 9, 1), party_id="p-employment-01"),
+        ADVISOR,
+        None,
+    )
+    yield c.AssignCoordinator(occurred_at=day(2025, 9, 8), party_id="p-rehab-03"), ADVISOR, None
+    yield c.EndService(occurred_at=day(2025, 9, 30), episode_id="ep-coaching"), ADVISOR, None
+
+
+def _elder() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
+    """An older person with a "my team": a daughter and a volunteer visitor among professionals."""
+    yield (
+        c.RegisterClient(
+            occurred_at=day(2025, 10, 1),
+            client_ref=ELDER,
+            preferred_language="sv",
+            name="Elsa (demo)",
+        ),
+        NURSE,
+        None,
+    )
+    yield (
+        _member(
+            day(2025, 10, 1),
+            "p-homecare-01",
+            "professional",
+            "nurse",
+            "home-care-east",
+            "health_care",
+            "Nurse Lindqvist",
+        ),
+        NURSE,
+        None,
+    )
+    yield (
+        c.AssignCoordinator(occurred_at=day(2025, 10, 1, 11), party_id="p-homecare-01"),
+        NURSE,
+        None,
+    )
+    yield (
+        _member(
+            day(2025, 10, 2),
+            "p-family-01",
+            "informal",
+            "family_member",
+            "family",
+            "family",
+            "Daughter Karin (demo)",
+        ),
+        NURSE,
+        None,
+    )
+    yield (
+        _member(
+            day(2025, 10, 6),
+            "p-visitor-01",
+            "third_sector",
+            "volunteer_visitor",
+            "seniors-association",
+            "third_sector",
+            "Visitor Berg (demo)",
+        ),
+        NURSE,
+        None,
+    )
+    yield (
+        c.GrantConsent(
+            occurred_at=day(2025, 10, 2),
+            consent_id="cons-elder-family",
+            recipient_parties=["p-family-01"],
+            categories=["health", "service_plan"],
+            purposes=["care_coordination"],
+            form="oral",
+        ),
+        NURSE,
+        None,
+    )
+    yield (
+        c.RegisterDenial(
+            occurred_at=day(2025, 10, 6),
+            denial_id="deny-health-visitor",
+            categories=["health"],
+            recipient_orgs=["seniors-association"],
+        ),
+        NURSE,
+        None,
+    )
+    yield (
+        c.RecordMeeting(
+            occurred_at=day(2025, 11, 3),
+            meeting_id="meet-my-team",
+            participants=["p-homecare-01", "p-family-01", "p-visitor-01"],
+            client_present=True,
+            categories=["service_plan"],
+            purpose="care_coordination",
+            basis="client_self",
+        ),
+        NURSE,
+        None,
+    )
+    yield (
+        c.RecordInformationShared(
+            occurred_at=day(2025, 11, 20),
+            disclosure_id="disc-elder-visitor",
+            from_party="p-homecare-01",
+            from_org="home-care-east",
+            to_party="p-visitor-01",
+            to_org="seniors-association",
+            categories=["health"],
+            purpose="care_coordination",
+            basis="consent",
+            consent_id="cons-elder-family",
+            channel="phone",
+        ),
+        NURSE,
+        None,
+    )
+    yield (
+        _member(
+            day(2026, 1, 12),
+            "p-physio-01",
+            "professional",
+            "physiotherapist",
+            "home-care-east",
+            "health_care",
+            "Physiotherapist Ek",
+        ),
+        NURSE,
+        None,
+    )
+    yield (
+        c.AgreePlan(
+            occurred_at=day(2026, 1, 15),
+            goals=["Walks twice a week with the visitor (demo)"],
+            responsible_parties=["p-homecare-01", "p-visitor-01"],
+        ),
+        NURSE,
+        None,
+    )
+
+
+def demo_steps() -> list[Step]:
+    """Every demo command in the order it was recorded."""
+    steps: list[Step] = []
+    for client_ref, story in ((CHILD, _child), (WORKER, _worker), (ELDER, _elder)):
+        for n, (command, actor, recorded_at) in enumerate(story(), start=1):
+            steps.append(
+                Step(
+                    client_ref=client_ref,
+                    command=command,
+                    recorded_at=recorded_at or command.occurred_at + _LIVE,
+                    actor=actor,
+                    command_id=f"demo:{client_ref}:{n:03d}",
+                )
+            )
+    return sorted(steps, key=lambda s: s.recorded_at)

@@ -1,0 +1,72 @@
+"""Settings, read from ``POLKU_*`` environment variables (and an optional ``.env`` file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "persistence_env"]
+
+
+class Settings(BaseSettings):
+    """Polku's settings. ``POLKU_DATABASE_URL`` chooses the store:
+
+    - ``sqlite:///./polku.db`` (the default): an SQLite file, nothing to install;
+    - ``postgresql://user:password@host:5432/dbname``: PostgreSQL through psycopg 3.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="POLKU_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./polku.db"
+    environment: Literal["development", "production"] = "development"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "console", "json"] = "auto"
+    """``auto``: console output in development, JSON lines in production."""
+    aggregate_cache_size: int = Field(default=1000, ge=0)
+    """Journeys kept in memory between commands (0 turns the cache off)."""
+    postgres_pool_size: int = Field(default=5, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme
+        if scheme not in {"sqlite", "postgresql", "postgres"}:
+            raise ValueError("POLKU_DATABASE_URL must start with sqlite:/// or postgresql://")
+        if scheme == "sqlite" and not value.startswith("sqlite:///"):
+            raise ValueError("an SQLite URL is sqlite:///relative/path or sqlite:////absolute/path")
+        return value
+
+    @property
+    def json_logs(self) -> bool:
+        if self.log_format == "auto":
+            return self.environment == "production"
+        return self.log_format == "json"
+
+
+def persistence_env(settings: Settings) -> dict[str, str]:
+    """The eventsourcing library's persistence environment for ``settings.database_url``."""
+    url = urlsplit(settings.database_url)
+    env = {"CREATE_TABLE": "y"}
+    if settings.aggregate_cache_size:
+        env["AGGREGATE_CACHE_MAXSIZE"] = str(settings.aggregate_cache_size)
+    if url.scheme == "sqlite":
+        path = settings.database_url.removeprefix("sqlite:///")
+        if path != ":memory:":
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        env |= {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+        return env
+    env |= {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+        "POSTGRES_HOST": url.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": unquote(url.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(url.password or ""),
+        "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+    }
+    return env
