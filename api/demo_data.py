@@ -434,7 +434,7 @@ def _elder() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         c.GrantConsent(
             occurred_at=day(2025, 10, 2),
             consent_id="cons-elder-family",
-            recipient_parties=["p-family-01"],
+            recipient_parties=["p-family-01", "p-visitor-01"],
             categories=["health", "service_plan"],
             purposes=["care_coordination"],
             form="oral",
