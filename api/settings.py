@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     aggregate_cache_size: int = Field(default=1000, ge=0)
     """Journeys kept in memory between commands (0 turns the cache off)."""
     postgres_pool_size: int = Field(default=5, ge=1)
+    database_schema: str = Field(default="public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    """PostgreSQL schema holding Polku's tables (it must exist)."""
 
     @field_validator("database_url")
     @classmethod
@@ -68,5 +70,6 @@ def persistence_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_PASSWORD": unquote(url.password or ""),
         "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
         "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_SCHEMA": settings.database_schema,
     }
     return env

@@ -1,0 +1,216 @@
+"""Disclosures judged then and now, and the may-share question."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domain import commands as c
+from domain.application import JourneyService
+from projections import Reason, may_share, view
+from projections.journey_view import DisclosureView
+from tests.support import CTX, StepClock, day, member, register
+
+
+@pytest.fixture
+def journey(memory_service: JourneyService, clock: StepClock) -> JourneyService:
+    clock.set(day(0) + timedelta(hours=1))
+    memory_service.register_client(register(), CTX)
+    clock.set(day(1) + timedelta(hours=1))
+    memory_service.add_team_member("client-1", member("p-school", day(1), org="school"), CTX)
+    return memory_service
+
+
+def grant(at: float, **extra: object) -> c.GrantConsent:
+    fields: dict[str, object] = {
+        "occurred_at": day(at),
+        "consent_id": "k1",
+        "recipient_orgs": ["school"],
+        "categories": ["education"],
+        "purposes": ["transition_planning"],
+        "form": "written",
+    }
+    return c.GrantConsent.model_validate(fields | extra)
+
+
+def share(at: float, basis: str = "consent", **extra: object) -> c.RecordInformationShared:
+    fields: dict[str, object] = {
+        "occurred_at": day(at),
+        "disclosure_id": f"d-{at}",
+        "from_org": "daycare",
+        "to_party": "p-school",
+        "to_org": "school",
+        "categories": ["education"],
+        "purpose": "transition_planning",
+        "basis": basis,
+    }
+    if basis == "consent":
+        fields["consent_id"] = "k1"
+    return c.RecordInformationShared.model_validate(fields | extra)
+
+
+def only_disclosure(journey: JourneyService, **when: object) -> DisclosureView:
+    disclosures = view(journey.get_record("client-1"), **when).disclosures  # type: ignore[arg-type]
+    assert len(disclosures) == 1
+    return disclosures[0]
+
+
+def test_a_backdated_consent_is_lawful_now_but_unsupported_then(
+    journey: JourneyService, clock: StepClock
+) -> None:
+    clock.set(day(5) + timedelta(hours=1))
+    journey.record_information_shared("client-1", share(5), CTX)
+    clock.set(day(9))
+    journey.grant_consent("client-1", grant(2), CTX)  # signed day 2, entered day 9
+
+    d = only_disclosure(journey)
+    assert d.now.lawful
+    assert d.now.relied_on == "k1"
+    assert not d.then.lawful
+    assert d.then.reasons == (Reason.CONSENT_BACKDATED,)
+
+    as_known_on_day_6 = only_disclosure(journey, known_at=day(6))
+    assert not as_known_on_day_6.now.lawful
+    assert as_known_on_day_6.now.reasons == (Reason.CONSENT_UNKNOWN,)
+
+
+def test_a_disclosure_after_the_withdrawal_is_unlawful(
+    journey: JourneyService, clock: StepClock
+) -> None:
+    clock.set(day(9))
+    journey.grant_consent("client-1", grant(2), CTX)
+    journey.withdraw_consent("client-1", c.WithdrawConsent(occurred_at=day(4), consent_id="k1"), CTX)
+    journey.record_information_shared("client-1", share(3), CTX)
+    journey.record_information_shared("client-1", share(5), CTX)
+    before, after = view(journey.get_record("client-1")).disclosures
+    assert before.now.lawful  # the past stays lawful
+    assert after.now.reasons == (Reason.CONSENT_WITHDRAWN,)
+
+
+def test_a_denial_beats_a_consent(journey: JourneyService, clock: StepClock) -> None:
+    clock.set(day(9))
+    journey.grant_consent("client-1", grant(2), CTX)
+    denial = c.RegisterDenial(
+        occurred_at=day(3), denial_id="n1", categories=["education"], recipient_orgs=["school"]
+    )
+    journey.register_denial("client-1", denial, CTX)
+    journey.record_information_shared("client-1", share(4), CTX)
+    d = only_disclosure(journey)
+    assert d.now.reasons == (Reason.DENIAL_IN_FORCE,)
+    record = journey.get_record("client-1")
+    answer = may_share(
+        record, party="p-school", category="education", purpose="transition_planning", at=day(4)
+    )
+    assert not answer.allowed
+    assert "n1" in answer.reason
+    journey.lift_denial("client-1", c.LiftDenial(occurred_at=day(6), denial_id="n1"), CTX)
+    answer = may_share(
+        journey.get_record("client-1"),
+        party="p-school",
+        category="education",
+        purpose="transition_planning",
+        at=day(7),
+    )
+    assert answer.allowed
+    assert answer.consent_id == "k1"
+
+
+def test_a_consent_that_does_not_cover_the_disclosure_lists_every_gap(
+    journey: JourneyService, clock: StepClock
+) -> None:
+    clock.set(day(9))
+    journey.grant_consent("client-1", grant(2, valid_until=day(3)), CTX)
+    journey.record_information_shared(
+        "client-1",
+        share(4, to_party="p-other", to_org="clinic", categories=["health"], purpose="safeguarding"),
+        CTX,
+    )
+    assert set(only_disclosure(journey).now.reasons) == {
+        Reason.CONSENT_EXPIRED,
+        Reason.RECIPIENT_NOT_NAMED,
+        Reason.RECIPIENT_NOT_ON_TEAM,
+        Reason.CATEGORY_NOT_NAMED,
+        Reason.PURPOSE_NOT_NAMED,
+    }
+
+
+@pytest.mark.parametrize(
+    ("basis", "extra", "lawful", "reasons"),
+    [
+        ("statutory", {}, False, (Reason.STATUTE_MISSING,)),
+        ("statutory", {"statute": "FI:integration-act:information-right"}, True, ()),
+        ("client_self", {}, True, ()),
+        ("none", {}, False, (Reason.NO_BASIS,)),
+    ],
+)
+def test_bases_other_than_consent(
+    journey: JourneyService,
+    clock: StepClock,
+    basis: str,
+    extra: dict[str, object],
+    lawful: bool,
+    reasons: tuple[Reason, ...],
+) -> None:
+    clock.set(day(9))
+    journey.record_information_shared("client-1", share(4, basis=basis, **extra), CTX)
+    d = only_disclosure(journey)
+    assert (d.now.lawful, d.now.reasons) == (lawful, reasons)
+
+
+def test_knowledge_says_who_received_what_first_when(
+    journey: JourneyService, clock: StepClock
+) -> None:
+    clock.set(day(9))
+    journey.grant_consent("client-1", grant(2), CTX)
+    journey.record_information_shared("client-1", share(4), CTX)
+    journey.record_information_shared("client-1", share(6), CTX)
+    knowledge = {(k.recipient_kind, k.recipient_id): k for k in view(journey.get_record("client-1")).knowledge}
+    school = knowledge[("organisation", "school")].categories[0]
+    assert school.category == "education"
+    assert school.first_at == day(4)
+    assert school.disclosure_ids == ("d-4", "d-6")
+    assert school.lawful_then is False  # the consent was entered on day 9
+    assert school.lawful_now is True
+    assert ("party", "p-school") in knowledge
+
+
+def test_a_meeting_discloses_to_every_participant(journey: JourneyService, clock: StepClock) -> None:
+    clock.set(day(9))
+    journey.add_team_member("client-1", member("p-nurse", day(2), org="clinic"), CTX)
+    journey.grant_consent("client-1", grant(2), CTX)
+    meeting = c.RecordMeeting(
+        occurred_at=day(3),
+        meeting_id="m1",
+        participants=["p-school", "p-nurse"],
+        client_present=True,
+        categories=["education"],
+        purpose="transition_planning",
+        basis="consent",
+        consent_id="k1",
+    )
+    journey.record_meeting("client-1", meeting, CTX)
+    verdicts = {d.to_party: d.now for d in view(journey.get_record("client-1")).disclosures}
+    assert verdicts["p-school"].lawful
+    assert verdicts["p-nurse"].reasons == (Reason.RECIPIENT_NOT_NAMED,)
+
+
+def test_may_share_relies_on_a_statutory_right_when_no_consent_covers(
+    journey: JourneyService, clock: StepClock
+) -> None:
+    clock.set(day(9))
+    journey.add_team_member(
+        "client-1", member("p-koto", day(2), org="integration-office", sector="integration_services"), CTX
+    )
+    record = journey.get_record("client-1")
+    answer = may_share(record, party="p-koto", category="integration", purpose="integration_measures")
+    assert answer.allowed
+    assert answer.statute == "FI:integration-act:information-right"
+    refused = may_share(record, organisation="unknown-org", category="health", purpose="safeguarding")
+    assert not refused.allowed
+    assert refused.consent_id is None and refused.statute is None
+
+
+def test_may_share_needs_a_recipient(journey: JourneyService) -> None:
+    with pytest.raises(ValueError, match="recipient"):
+        may_share(journey.get_record("client-1"), category="health", purpose="safeguarding")
