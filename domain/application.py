@@ -7,6 +7,8 @@ process environment is not consulted, so nothing configures the store behind the
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -75,7 +77,8 @@ class JourneyService(Application[UUID]):
     """Records client journeys and reads them back."""
 
     name = "Polku"
-    MAX_ATTEMPTS: ClassVar[int] = 3
+    MAX_ATTEMPTS: ClassVar[int] = 10
+    """Tries of a command without an expected version when other writers keep winning."""
 
     def __init__(self, env: Mapping[str, str], *, clock: Clock = _system_clock) -> None:
         self._clock = clock
@@ -270,7 +273,7 @@ class JourneyService(Application[UUID]):
 
     def _execute(self, client_ref: str, command: c.Command, ctx: CommandContext) -> Recorded:
         drafts = command.drafts()
-        for _attempt in range(self.MAX_ATTEMPTS):
+        for attempt in range(self.MAX_ATTEMPTS):
             now = self._now(drafts)
             journey = self._find(client_ref)
             if journey is None:
@@ -290,6 +293,7 @@ class JourneyService(Application[UUID]):
             except IntegrityError:
                 # Someone else wrote first: decide again on the fresh record. That run finds
                 # this very command if it was a retry, and a stale expected version otherwise.
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 - jitter
                 continue
             log.debug(
                 "journey.recorded",

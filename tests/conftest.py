@@ -70,9 +70,7 @@ def clock() -> StepClock:
 
 
 @pytest.fixture
-def make_service(
-    settings: Settings, clock: StepClock
-) -> Iterator[Callable[..., JourneyService]]:
+def make_service(settings: Settings, clock: StepClock) -> Iterator[Callable[..., JourneyService]]:
     """Build services on the test's store (several may share it, like separate processes)."""
     built: list[JourneyService] = []
 

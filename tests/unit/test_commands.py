@@ -79,7 +79,11 @@ def test_personal_fields_go_to_the_personal_part() -> None:
         note="prefers evenings",
     )
     (draft,) = add.drafts()
-    assert draft.personal == {"display_name": "Karin", "contact": "040 123", "note": "prefers evenings"}
+    assert draft.personal == {
+        "display_name": "Karin",
+        "contact": "040 123",
+        "note": "prefers evenings",
+    }
     assert not {"display_name", "contact", "note"} & set(draft.fields)
 
 
@@ -95,9 +99,7 @@ def test_a_disclosure_states_its_basis_consistently() -> None:
     with pytest.raises(ValidationError, match="consent_id is only"):
         c.RecordInformationShared.model_validate(base | {"basis": "statutory", "consent_id": "k"})
     with pytest.raises(ValidationError, match="to_party or to_org"):
-        c.RecordInformationShared.model_validate(
-            base | {"basis": "none", "to_org": None}
-        )
+        c.RecordInformationShared.model_validate(base | {"basis": "none", "to_org": None})
 
 
 def test_a_replacement_is_not_a_retraction() -> None:

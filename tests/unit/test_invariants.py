@@ -57,7 +57,9 @@ def test_a_client_is_registered_once(journey: JourneyService) -> None:
 def test_a_member_can_be_removed_only_while_on_the_team(journey: JourneyService) -> None:
     journey.add_team_member("client-1", member("p1", day(10)), CTX)
     rejected(journey, c.RemoveTeamMember(occurred_at=day(5), party_id="p1"), Rule.MEMBER_ON_TEAM)
-    journey.remove_team_member("client-1", c.RemoveTeamMember(occurred_at=day(20), party_id="p1"), CTX)
+    journey.remove_team_member(
+        "client-1", c.RemoveTeamMember(occurred_at=day(20), party_id="p1"), CTX
+    )
     rejected(journey, c.RemoveTeamMember(occurred_at=day(25), party_id="p1"), Rule.MEMBER_ON_TEAM)
 
 
@@ -75,7 +77,9 @@ def test_a_party_on_the_team_cannot_be_added_again(journey: JourneyService) -> N
 
 def test_a_coordinator_must_be_on_the_team_when_assigned(journey: JourneyService) -> None:
     journey.add_team_member("client-1", member("p1", day(10)), CTX)
-    rejected(journey, c.AssignCoordinator(occurred_at=day(9), party_id="p1"), Rule.COORDINATOR_ON_TEAM)
+    rejected(
+        journey, c.AssignCoordinator(occurred_at=day(9), party_id="p1"), Rule.COORDINATOR_ON_TEAM
+    )
 
 
 def test_a_late_removal_may_not_strand_a_later_coordinator(journey: JourneyService) -> None:
@@ -91,7 +95,9 @@ def test_a_late_removal_may_not_strand_a_later_coordinator(journey: JourneyServi
 
 def test_the_coordinator_is_released_before_leaving_the_team(journey: JourneyService) -> None:
     journey.add_team_member("client-1", member("p1", day(1)), CTX)
-    journey.assign_coordinator("client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX)
+    journey.assign_coordinator(
+        "client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX
+    )
     rejected(
         journey,
         c.RemoveTeamMember(occurred_at=day(3), party_id="p1"),
@@ -110,9 +116,13 @@ def test_only_the_current_coordinator_is_released(journey: JourneyService) -> No
 
 def test_the_coordinator_cannot_be_assigned_twice(journey: JourneyService) -> None:
     journey.add_team_member("client-1", member("p1", day(1)), CTX)
-    journey.assign_coordinator("client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX)
+    journey.assign_coordinator(
+        "client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX
+    )
     rejected(
-        journey, c.AssignCoordinator(occurred_at=day(3), party_id="p1"), Rule.COORDINATOR_NOT_ALREADY
+        journey,
+        c.AssignCoordinator(occurred_at=day(3), party_id="p1"),
+        Rule.COORDINATOR_NOT_ALREADY,
     )
 
 
@@ -138,7 +148,9 @@ def test_a_consent_is_withdrawn_only_after_it_was_granted(journey: JourneyServic
 
 def test_a_consent_is_withdrawn_once(journey: JourneyService) -> None:
     journey.grant_consent("client-1", consent(1), CTX)
-    journey.withdraw_consent("client-1", c.WithdrawConsent(occurred_at=day(5), consent_id="k1"), CTX)
+    journey.withdraw_consent(
+        "client-1", c.WithdrawConsent(occurred_at=day(5), consent_id="k1"), CTX
+    )
     rejected(
         journey, c.WithdrawConsent(occurred_at=day(6), consent_id="k1"), Rule.CONSENT_WITHDRAWN_ONCE
     )
@@ -146,7 +158,9 @@ def test_a_consent_is_withdrawn_once(journey: JourneyService) -> None:
 
 def test_a_late_grant_after_the_withdrawal_is_rejected(journey: JourneyService) -> None:
     journey.grant_consent("client-1", consent(1), CTX)
-    journey.withdraw_consent("client-1", c.WithdrawConsent(occurred_at=day(5), consent_id="k1"), CTX)
+    journey.withdraw_consent(
+        "client-1", c.WithdrawConsent(occurred_at=day(5), consent_id="k1"), CTX
+    )
     rejected(journey, consent(0), Rule.CONSENT_UNIQUE)
 
 
@@ -202,9 +216,7 @@ def test_only_a_closed_journey_is_reopened(journey: JourneyService) -> None:
     rejected(journey, c.ReopenJourney(occurred_at=day(1)), Rule.REOPEN_CLOSED)
 
 
-def test_occurred_at_may_not_be_in_the_future(
-    journey: JourneyService, clock: StepClock
-) -> None:
+def test_occurred_at_may_not_be_in_the_future(journey: JourneyService, clock: StepClock) -> None:
     future = member("p1", clock.now + timedelta(seconds=1))
     rejected(journey, future, Rule.OCCURRED_AT_NOT_FUTURE)
 
@@ -227,7 +239,9 @@ def test_identifiers_are_used_once(journey: JourneyService) -> None:
 
 def test_retracting_an_add_that_a_later_fact_needs_is_rejected(journey: JourneyService) -> None:
     added = journey.add_team_member("client-1", member("p1", day(1)), CTX)
-    journey.assign_coordinator("client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX)
+    journey.assign_coordinator(
+        "client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX
+    )
     retract = c.RetractEvent(
         occurred_at=day(3), target_event_id=added.event_ids[0], reason="entered_in_error"
     )

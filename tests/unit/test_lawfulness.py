@@ -80,7 +80,9 @@ def test_a_disclosure_after_the_withdrawal_is_unlawful(
 ) -> None:
     clock.set(day(9))
     journey.grant_consent("client-1", grant(2), CTX)
-    journey.withdraw_consent("client-1", c.WithdrawConsent(occurred_at=day(4), consent_id="k1"), CTX)
+    journey.withdraw_consent(
+        "client-1", c.WithdrawConsent(occurred_at=day(4), consent_id="k1"), CTX
+    )
     journey.record_information_shared("client-1", share(3), CTX)
     journey.record_information_shared("client-1", share(5), CTX)
     before, after = view(journey.get_record("client-1")).disclosures
@@ -123,7 +125,9 @@ def test_a_consent_that_does_not_cover_the_disclosure_lists_every_gap(
     journey.grant_consent("client-1", grant(2, valid_until=day(3)), CTX)
     journey.record_information_shared(
         "client-1",
-        share(4, to_party="p-other", to_org="clinic", categories=["health"], purpose="safeguarding"),
+        share(
+            4, to_party="p-other", to_org="clinic", categories=["health"], purpose="safeguarding"
+        ),
         CTX,
     )
     assert set(only_disclosure(journey).now.reasons) == {
@@ -165,7 +169,10 @@ def test_knowledge_says_who_received_what_first_when(
     journey.grant_consent("client-1", grant(2), CTX)
     journey.record_information_shared("client-1", share(4), CTX)
     journey.record_information_shared("client-1", share(6), CTX)
-    knowledge = {(k.recipient_kind, k.recipient_id): k for k in view(journey.get_record("client-1")).knowledge}
+    knowledge = {
+        (k.recipient_kind, k.recipient_id): k
+        for k in view(journey.get_record("client-1")).knowledge
+    }
     school = knowledge[("organisation", "school")].categories[0]
     assert school.category == "education"
     assert school.first_at == day(4)
@@ -175,7 +182,9 @@ def test_knowledge_says_who_received_what_first_when(
     assert ("party", "p-school") in knowledge
 
 
-def test_a_meeting_discloses_to_every_participant(journey: JourneyService, clock: StepClock) -> None:
+def test_a_meeting_discloses_to_every_participant(
+    journey: JourneyService, clock: StepClock
+) -> None:
     clock.set(day(9))
     journey.add_team_member("client-1", member("p-nurse", day(2), org="clinic"), CTX)
     journey.grant_consent("client-1", grant(2), CTX)
@@ -200,15 +209,22 @@ def test_may_share_relies_on_a_statutory_right_when_no_consent_covers(
 ) -> None:
     clock.set(day(9))
     journey.add_team_member(
-        "client-1", member("p-koto", day(2), org="integration-office", sector="integration_services"), CTX
+        "client-1",
+        member("p-koto", day(2), org="integration-office", sector="integration_services"),
+        CTX,
     )
     record = journey.get_record("client-1")
-    answer = may_share(record, party="p-koto", category="integration", purpose="integration_measures")
+    answer = may_share(
+        record, party="p-koto", category="integration", purpose="integration_measures"
+    )
     assert answer.allowed
     assert answer.statute == "FI:integration-act:information-right"
-    refused = may_share(record, organisation="unknown-org", category="health", purpose="safeguarding")
+    refused = may_share(
+        record, organisation="unknown-org", category="health", purpose="safeguarding"
+    )
     assert not refused.allowed
-    assert refused.consent_id is None and refused.statute is None
+    assert refused.consent_id is None
+    assert refused.statute is None
 
 
 def test_may_share_needs_a_recipient(journey: JourneyService) -> None:

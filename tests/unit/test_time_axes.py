@@ -27,7 +27,9 @@ def test_the_team_on_a_day_follows_valid_time(journey: JourneyService, clock: St
     clock.set(day(1) + timedelta(hours=1))
     journey.add_team_member("client-1", member("p1", day(1)), CTX)
     clock.set(day(5) + timedelta(hours=1))
-    journey.remove_team_member("client-1", c.RemoveTeamMember(occurred_at=day(5), party_id="p1"), CTX)
+    journey.remove_team_member(
+        "client-1", c.RemoveTeamMember(occurred_at=day(5), party_id="p1"), CTX
+    )
     record = journey.get_record("client-1")
     assert [m.party_id for m in view(record, at=day(3)).team] == ["p1"]
     assert view(record, at=day(6)).team == ()
@@ -55,7 +57,9 @@ def test_a_retraction_hides_the_event_only_from_its_record_time_on(
     clock.set(day(4))
     journey.retract_event(
         "client-1",
-        c.RetractEvent(occurred_at=day(4), target_event_id=added.event_ids[0], reason="wrong_client"),
+        c.RetractEvent(
+            occurred_at=day(4), target_event_id=added.event_ids[0], reason="wrong_client"
+        ),
         CTX,
     )
     record = journey.get_record("client-1")
@@ -69,7 +73,9 @@ def test_a_retraction_hides_the_event_only_from_its_record_time_on(
     ]
 
 
-def test_a_correction_is_seen_whole_or_not_at_all(journey: JourneyService, clock: StepClock) -> None:
+def test_a_correction_is_seen_whole_or_not_at_all(
+    journey: JourneyService, clock: StepClock
+) -> None:
     clock.set(day(1) + timedelta(hours=1))
     added = journey.add_team_member("client-1", member("p1", day(1), role="nurse"), CTX)
     clock.set(day(4))
@@ -99,8 +105,12 @@ def test_ties_in_valid_time_follow_record_order(journey: JourneyService, clock: 
 def test_the_coordinator_and_since_when(journey: JourneyService, clock: StepClock) -> None:
     clock.set(day(9))
     journey.add_team_member("client-1", member("p1", day(1)), CTX)
-    journey.assign_coordinator("client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX)
-    journey.release_coordinator("client-1", c.ReleaseCoordinator(occurred_at=day(6), party_id="p1"), CTX)
+    journey.assign_coordinator(
+        "client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX
+    )
+    journey.release_coordinator(
+        "client-1", c.ReleaseCoordinator(occurred_at=day(6), party_id="p1"), CTX
+    )
     record = journey.get_record("client-1")
     assert view(record, at=day(3)).coordinator.party_id == "p1"
     assert view(record, at=day(3)).coordinator.since == day(2)
