@@ -16,6 +16,19 @@ from api.settings import Settings
 __all__ = ["configure_logging"]
 
 
+class _StderrLogger:
+    """Writes each line to whatever ``sys.stderr`` is at that moment (tests swap it)."""
+
+    @classmethod
+    def factory(cls, *_: object) -> _StderrLogger:
+        return cls()
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
 def configure_logging(settings: Settings) -> None:
     level = getattr(logging, settings.log_level.upper())
     renderer: structlog.typing.Processor = (
@@ -32,6 +45,6 @@ def configure_logging(settings: Settings) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_StderrLogger.factory,
         cache_logger_on_first_use=False,
     )

@@ -16,6 +16,7 @@ import psycopg
 import pytest
 
 from api.bootstrap import build_service
+from api.logging import configure_logging
 from api.settings import Settings
 from domain.application import JourneyService
 from tests.support import StepClock
@@ -41,6 +42,12 @@ def postgres_problem() -> str | None:
     if not _PG_PROBLEM:
         _PG_PROBLEM.append(_postgres_unavailable())
     return _PG_PROBLEM[0]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quiet_logs() -> None:
+    """Tests that look at log lines configure logging themselves."""
+    configure_logging(Settings(log_level="warning", _env_file=None))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
