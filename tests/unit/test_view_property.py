@@ -154,20 +154,20 @@ def _next_command(draw: st.DrawFn, m: Model, t: datetime) -> c.Command:
         return c.LiftDenial(occurred_at=t, denial_id=denial_id)
     if kind in {"share", "meeting"}:
         basis = draw(st.sampled_from(["consent", "consent", "consent", "statutory", "none"]))
-        consent_id: str | None = None
+        relied_on: str | None = None
         if basis == "consent":
-            consent_id = draw(st.sampled_from([*sorted(m.consents), "k-unknown"]))
+            relied_on = draw(st.sampled_from([*sorted(m.consents), "k-unknown"]))
         statute = draw(st.sampled_from([None, "FI:x"])) if basis == "statutory" else None
         common: dict[str, Any] = {
             "occurred_at": t,
             "categories": _subset(draw, CATEGORIES),
             "purpose": draw(st.sampled_from(PURPOSES)),
             "basis": basis,
-            "consent_id": consent_id,
+            "consent_id": relied_on,
             "statute": statute,
         }
         to_party, to_org = draw(st.sampled_from(PARTIES)), draw(st.sampled_from(ORGS))
-        grant = m.grants.get(consent_id or "")
+        grant = m.grants.get(relied_on or "")
         if grant is not None and draw(st.integers(0, 3)):
             # Mostly within the consent's scope, so that lawful disclosures are common.
             common["categories"] = _subset(draw, list(grant.categories))
