@@ -54,7 +54,10 @@ def persistence_env(settings: Settings) -> dict[str, str]:
     url = urlsplit(settings.database_url)
     env = {"CREATE_TABLE": "y"}
     if settings.aggregate_cache_size:
+        # Commands decide on the cached journey without reading the store first; a stale
+        # cache is caught by the store's (journey, version) key and the command decided again.
         env["AGGREGATE_CACHE_MAXSIZE"] = str(settings.aggregate_cache_size)
+        env["AGGREGATE_CACHE_FASTFORWARD"] = "n"
     if url.scheme == "sqlite":
         path = settings.database_url.removeprefix("sqlite:///")
         if path != ":memory:":
@@ -71,5 +74,6 @@ def persistence_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_SCHEMA": settings.database_schema,
+        "APPLICATION_RECORDER_TOPIC": "api.pg_recorder:OneTripPostgresApplicationRecorder",
     }
     return env

@@ -26,6 +26,7 @@ from domain.errors import (
     ConcurrencyError,
     InvariantViolationError,
     JourneyNotFoundError,
+    PolkuError,
 )
 from domain.events import Actor, JourneyEvent
 from domain.journey import Journey, JourneyRecord, journey_id
@@ -243,11 +244,8 @@ class JourneyService(Application[UUID]):
         return recordings[0].originator_version if recordings else 0
 
     def get_journey(self, client_ref: str) -> Journey:
-        """The journey aggregate (a private copy); raises if the client is not registered."""
-        journey = self._find(client_ref)
-        if journey is None:
-            raise JourneyNotFoundError(client_ref)
-        return journey
+        """The journey aggregate (a private, up-to-date copy); raises if not registered."""
+        return self._load(client_ref, fresh=True)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -272,37 +270,68 @@ class JourneyService(Application[UUID]):
             return None
 
     def _execute(self, client_ref: str, command: c.Command, ctx: CommandContext) -> Recorded:
+        """Decide on the cached journey, save, and let the store's version check catch staleness.
+
+        The journey comes from this process's cache without a read of the store. If another
+        writer got there first, the save fails on the (journey, version) key and the command is
+        decided again on the caught-up journey. A rejection decided on a cached journey is
+        confirmed against the store's version before it is raised.
+        """
         drafts = command.drafts()
+        fresh = False
         for attempt in range(self.MAX_ATTEMPTS):
             now = self._now(drafts)
-            journey = self._find(client_ref)
-            if journey is None:
-                raise JourneyNotFoundError(client_ref)
-            if ctx.command_id is not None:
-                prior = journey.prior_result(ctx.command_id, drafts)
-                if prior is not None:
-                    return self._recorded(journey, prior, replayed=True)
-            if ctx.expected_version is not None and journey.version != ctx.expected_version:
-                raise ConcurrencyError(ctx.expected_version, journey.version)
-            recorded_at = max(now, journey.modified_on)
-            new = journey.decide(
-                drafts, recorded_at=recorded_at, actor=ctx.actor, command_id=ctx.command_id
-            )
+            journey = self._load(client_ref, fresh=fresh)
+            seen_version = journey.version
             try:
-                self.save(journey)
+                result = self._decide(journey, drafts, ctx, now)
+                if not result.replayed:
+                    self.save(journey)
             except IntegrityError:
-                # Someone else wrote first: decide again on the fresh record. That run finds
-                # this very command if it was a retry, and a stale expected version otherwise.
+                fresh = True
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 - jitter
                 continue
-            log.debug(
-                "journey.recorded",
-                journey_id=str(journey.id),
-                kinds=[e.KIND for e in new],
-                version=journey.version,
-            )
-            return self._recorded(journey, new)
+            except PolkuError:
+                if not fresh and self.get_version(client_ref) != seen_version:
+                    fresh = True
+                    continue
+                raise
+            if not result.replayed:
+                log.debug(
+                    "journey.recorded",
+                    journey_id=str(journey.id),
+                    kinds=[journey.events[-1].KIND],
+                    version=result.version,
+                )
+            return result
         raise ConcurrencyError(ctx.expected_version, self.get_version(client_ref))
+
+    def _decide(
+        self, journey: Journey, drafts: Sequence[c.Draft], ctx: CommandContext, now: datetime
+    ) -> Recorded:
+        if ctx.command_id is not None:
+            prior = journey.prior_result(ctx.command_id, drafts)
+            if prior is not None:
+                return self._recorded(journey, prior, replayed=True)
+        if ctx.expected_version is not None and journey.version != ctx.expected_version:
+            raise ConcurrencyError(ctx.expected_version, journey.version)
+        new = journey.decide(
+            drafts,
+            recorded_at=max(now, journey.modified_on),
+            actor=ctx.actor,
+            command_id=ctx.command_id,
+        )
+        return self._recorded(journey, new)
+
+    def _load(self, client_ref: str, *, fresh: bool) -> Journey:
+        """The journey (a private copy), caught up with the store if ``fresh``."""
+        journey = self._find(client_ref)
+        if journey is None:
+            raise JourneyNotFoundError(client_ref)
+        if fresh:
+            for event in self.events.get(journey.id, gt=journey.version):
+                cast(JourneyEvent, event).mutate(journey)
+        return journey
 
     def _replay_or(
         self,
