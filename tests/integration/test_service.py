@@ -202,3 +202,22 @@ def test_the_demo_loads_once_and_tells_its_story(
 
     elder = view(service.get_record(ELDER))
     assert {m.member_type for m in elder.team} == {"professional", "informal", "third_sector"}
+
+
+def test_a_process_with_a_stale_cache_decides_on_the_latest_record(
+    make_service: MakeService,
+) -> None:
+    here, there = make_service(), make_service()
+    here.register_client(register(), CTX)
+    here.get_journey("client-1")  # cached here at version 1
+    added = there.add_team_member("client-1", member("p1", day(1)), CTX)
+
+    # Valid only with the other process's event: the stale rejection is rechecked, not raised.
+    assign = c.AssignCoordinator(occurred_at=day(2), party_id="p1")
+    result = here.assign_coordinator("client-1", assign, ctx(expected_version=added.version))
+    assert result.version == 3
+    # And a write on top of a stale cache lands after the other writer's event, not over it.
+    there.add_team_member("client-1", member("p2", day(3)), CTX)
+    final = here.add_team_member("client-1", member("p3", day(4)), CTX)
+    assert final.version == 5
+    assert [m.party_id for m in view(here.get_record("client-1")).team] == ["p1", "p2", "p3"]
