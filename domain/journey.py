@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
@@ -28,6 +29,7 @@ __all__ = ["Journey", "JourneyRecord", "journey_id"]
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://polku.invalid/journey")
 
 
+@lru_cache(maxsize=65536)
 def journey_id(client_ref: str) -> UUID:
     """The journey's aggregate id, derived deterministically from the client ref."""
     return uuid5(_NAMESPACE, client_ref)
