@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "persistence_env"]
@@ -41,6 +41,15 @@ class Settings(BaseSettings):
         if scheme == "sqlite" and not value.startswith("sqlite:///"):
             raise ValueError("an SQLite URL is sqlite:///relative/path or sqlite:////absolute/path")
         return value
+
+    @model_validator(mode="after")
+    def _production_is_explicit(self) -> Settings:
+        if self.environment == "production" and "database_url" not in self.model_fields_set:
+            raise ValueError(
+                "in production POLKU_DATABASE_URL must be set explicitly"
+                " (the default is a development SQLite file in the working directory)"
+            )
+        return self
 
     @property
     def json_logs(self) -> bool:

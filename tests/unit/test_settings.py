@@ -1,0 +1,45 @@
+"""Settings: the store a URL names, and no silent defaults in production."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from api.settings import Settings, persistence_env
+
+
+def test_the_default_store_is_an_sqlite_file() -> None:
+    env = persistence_env(Settings(_env_file=None))
+    assert env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite"
+    assert env["SQLITE_DBNAME"] == "./polku.db"
+
+
+def test_a_postgresql_url_becomes_the_library_settings() -> None:
+    settings = Settings(
+        database_url="postgresql://polku:s%40cret@db.example:6543/care",
+        database_schema="polku",
+        _env_file=None,
+    )
+    env = persistence_env(settings)
+    assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == (
+        "db.example",
+        "6543",
+        "care",
+    )
+    assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("polku", "s@cret")
+    assert env["POSTGRES_SCHEMA"] == "polku"
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "sqlite://relative.db", "polku.db"])
+def test_unknown_database_urls_are_refused(url: str) -> None:
+    with pytest.raises(ValidationError, match=r"POLKU_DATABASE_URL|SQLite URL"):
+        Settings(database_url=url, _env_file=None)
+
+
+def test_production_needs_an_explicit_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError, match="explicitly"):
+        Settings(environment="production", _env_file=None)
+    monkeypatch.setenv("POLKU_DATABASE_URL", "postgresql://polku@db/care")
+    settings = Settings(environment="production", _env_file=None)
+    assert settings.json_logs
