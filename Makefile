@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/polku demo
+	$(BIN)/polku serve --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -16,30 +16,44 @@ __all__ = ["Reason", "Recipient", "Verdict", "judge", "recipients_of"]
 
 
 class Reason(Enum):
-    """Why a disclosure was not lawful: a stable code and a sentence for people."""
+    """Why a disclosure was not lawful. The value is a stable code; ``text`` is for people."""
 
-    NO_BASIS = ("no-basis", "no lawful basis was given")
-    CONSENT_UNKNOWN = ("consent-unknown", "the consent relied on is not on record")
-    CONSENT_BACKDATED = (
-        "consent-backdated",
-        "the consent was recorded after the disclosure but dated before it",
-    )
-    CONSENT_WITHDRAWN = ("consent-withdrawn", "the consent had been withdrawn")
-    CONSENT_EXPIRED = ("consent-expired", "the consent had expired")
-    CONSENT_NOT_YET_VALID = ("consent-not-yet-valid", "the consent was not yet valid")
-    RECIPIENT_NOT_NAMED = ("recipient-not-named", "the consent does not name the recipient")
-    RECIPIENT_NOT_ON_TEAM = (
-        "recipient-not-on-team",
-        "the recipient was not on the team and not named in the consent",
-    )
-    CATEGORY_NOT_NAMED = ("category-not-named", "the consent does not name every category")
-    PURPOSE_NOT_NAMED = ("purpose-not-named", "the consent does not name the purpose")
-    DENIAL_IN_FORCE = ("denial-in-force", "a denial registered by the client was in force")
-    STATUTE_MISSING = ("statute-missing", "a statutory basis was given without a statute reference")
+    NO_BASIS = "no-basis"
+    CONSENT_UNKNOWN = "consent-unknown"
+    CONSENT_BACKDATED = "consent-backdated"
+    CONSENT_WITHDRAWN = "consent-withdrawn"
+    CONSENT_EXPIRED = "consent-expired"
+    CONSENT_NOT_YET_VALID = "consent-not-yet-valid"
+    RECIPIENT_NOT_NAMED = "recipient-not-named"
+    RECIPIENT_NOT_ON_TEAM = "recipient-not-on-team"
+    CATEGORY_NOT_NAMED = "category-not-named"
+    PURPOSE_NOT_NAMED = "purpose-not-named"
+    DENIAL_IN_FORCE = "denial-in-force"
+    STATUTE_MISSING = "statute-missing"
 
-    def __init__(self, code: str, text: str) -> None:
-        self.code = code
-        self.text = text
+    @property
+    def code(self) -> str:
+        return self.value
+
+    @property
+    def text(self) -> str:
+        return _REASON_TEXT[self]
+
+
+_REASON_TEXT = {
+    Reason.NO_BASIS: "no lawful basis was given",
+    Reason.CONSENT_UNKNOWN: "the consent relied on is not on record",
+    Reason.CONSENT_BACKDATED: "the consent was recorded after the disclosure but dated before it",
+    Reason.CONSENT_WITHDRAWN: "the consent had been withdrawn",
+    Reason.CONSENT_EXPIRED: "the consent had expired",
+    Reason.CONSENT_NOT_YET_VALID: "the consent was not yet valid",
+    Reason.RECIPIENT_NOT_NAMED: "the consent does not name the recipient",
+    Reason.RECIPIENT_NOT_ON_TEAM: "the recipient was not on the team and not named in the consent",
+    Reason.CATEGORY_NOT_NAMED: "the consent does not name every category",
+    Reason.PURPOSE_NOT_NAMED: "the consent does not name the purpose",
+    Reason.DENIAL_IN_FORCE: "a denial registered by the client was in force",
+    Reason.STATUTE_MISSING: "a statutory basis was given without a statute reference",
+}
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,91 @@
+"""The access log: every successful read of a client's data, kept durably in Polku's database.
+
+It backs the client's own log report (who read their data, when, why). Entries hold the journey
+id (a hash of the client ref), the reader's party, organisation and role, the route, and the
+purpose the reader gave in the ``X-Purpose`` header.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from api.sqlstore import SqlStore
+from domain.events import Actor
+
+__all__ = ["AccessEntry", "AccessLog"]
+
+_TABLE = """
+CREATE TABLE IF NOT EXISTS polku_access_log (
+    journey_id TEXT NOT NULL,
+    read_at TEXT NOT NULL,
+    party_id TEXT NOT NULL,
+    organisation TEXT NOT NULL,
+    role TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    purpose TEXT
+)"""
+_INDEX = (
+    "CREATE INDEX IF NOT EXISTS polku_access_log_by_journey"
+    " ON polku_access_log (journey_id, read_at)"
+)
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    read_at: datetime
+    party_id: str
+    organisation: str
+    role: str
+    endpoint: str
+    purpose: str | None
+
+
+class AccessLog:
+    def __init__(self, store: SqlStore) -> None:
+        self._store = store
+        store.ensure(_TABLE, _INDEX)
+
+    def record(
+        self, journey_id: UUID, actor: Actor, endpoint: str, purpose: str | None, at: datetime
+    ) -> None:
+        with self._store.transaction() as tx:
+            tx.execute(
+                "INSERT INTO polku_access_log VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (
+                    str(journey_id),
+                    _stamp(at),
+                    actor.party_id,
+                    actor.organisation,
+                    actor.role,
+                    endpoint,
+                    purpose,
+                ),
+            )
+
+    def entries(
+        self, journey_id: UUID, start: datetime | None = None, end: datetime | None = None
+    ) -> list[AccessEntry]:
+        """Reads of one journey, oldest first, with ``start <= read_at <= end``."""
+        statement = (
+            "SELECT read_at, party_id, organisation, role, endpoint, purpose"
+            " FROM polku_access_log WHERE journey_id = %s"
+        )
+        params: list[str] = [str(journey_id)]
+        if start is not None:
+            statement += " AND read_at >= %s"
+            params.append(_stamp(start))
+        if end is not None:
+            statement += " AND read_at <= %s"
+            params.append(_stamp(end))
+        with self._store.transaction() as tx:
+            rows = tx.rows(statement + " ORDER BY read_at", params)
+        return [AccessEntry(datetime.fromisoformat(row[0]), *row[1:]) for row in rows]
+
+
+def _stamp(at: datetime) -> str:
+    """UTC ISO text with a fixed width, so text order is time order."""
+    from datetime import UTC
+
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")

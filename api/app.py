@@ -1,0 +1,156 @@
+"""The HTTP application: ``create_app(settings)`` wires everything; nothing is built at import."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
+
+from api import routes_read, routes_write
+from api.access_log import AccessLog
+from api.bootstrap import build_service
+from api.caseload import CaseloadIndex
+from api.deps import Components
+from api.problems import PROBLEM, Problem, install_problem_handlers, problem
+from api.settings import Settings
+from api.sqlstore import SqlStore
+from api.tokens import TokenStore
+from domain.application import Clock
+from domain.journey import journey_id
+
+__all__ = ["build_components", "create_app"]
+
+log = structlog.get_logger("polku.http")
+
+
+def build_components(settings: Settings, *, clock: Clock | None = None) -> Components:
+    from datetime import UTC, datetime
+
+    def system_clock() -> Any:
+        return datetime.now(UTC)
+
+    service = build_service(settings, clock=clock)
+    store = SqlStore(settings)
+    return Components(
+        settings=settings,
+        service=service,
+        store=store,
+        tokens=TokenStore(store),
+        access_log=AccessLog(store),
+        caseload=CaseloadIndex(store, service),
+        clock=clock or system_clock,
+    )
+
+
+def create_app(settings: Settings, *, components: Components | None = None) -> FastAPI:
+    """The FastAPI app on the store ``settings`` name (or on ready-made ``components``)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        built = components is None
+        app.state.polku = components or build_components(settings)
+        try:
+            yield
+        finally:
+            if built:
+                app.state.polku.close()
+
+    app = FastAPI(
+        title="Polku",
+        version="0.1.0",
+        summary="Care pathways as bitemporal event streams",
+        lifespan=lifespan,
+    )
+    if components is not None:
+        app.state.polku = components
+    install_problem_handlers(app)
+    app.include_router(routes_read.router)
+    app.include_router(routes_write.router)
+
+    @app.get("/healthz", tags=["health"], summary="The process is up")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="The store answers",
+        responses={503: {"description": "the store does not answer"}},
+    )
+    def readyz(request: Request) -> Response:
+        parts: Components = request.app.state.polku
+        try:
+            parts.service.get_version("readyz")
+            with parts.store.transaction() as tx:
+                tx.rows("SELECT 1")
+        except Exception:
+            return problem(503, "Not ready", "the store does not answer")
+        return Response('{"status":"ready"}', media_type="application/json")
+
+    @app.middleware("http")
+    async def one_line_per_request(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers["X-Request-ID"] = request_id
+            return response
+        finally:
+            route = request.scope.get("route")
+            actor = getattr(request.state, "actor", None)
+            log.info(
+                "request",
+                method=request.method,
+                route=getattr(route, "path", "(unmatched)"),
+                status=status,
+                actor=actor.party_id if actor is not None else None,
+                role=actor.role if actor is not None else None,
+                ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, summary=app.summary, routes=app.routes
+            )
+            _problems_as_problem_json(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    _ = journey_id  # the access log keys reads by journey id (see api.access_log)
+    return app
+
+
+def _problems_as_problem_json(schema: dict[str, Any]) -> None:
+    """Every 4xx/5xx response is documented as ``application/problem+json`` with ``Problem``."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            if any(
+                p.get("in") in {"path", "query", "header"} for p in operation.get("parameters", [])
+            ) or ("requestBody" in operation):
+                responses.setdefault("422", {"description": "invalid request"})
+            if operation.get("security") or "security" in operation:
+                responses.setdefault("401", {"description": "no valid bearer token"})
+            for code, response in responses.items():
+                if code[0] in "45":
+                    response["content"] = {
+                        PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    }

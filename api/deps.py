@@ -1,0 +1,60 @@
+"""Dependencies shared by the routes: the wired components and the authenticated actor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.access_log import AccessLog
+from api.caseload import CaseloadIndex
+from api.settings import Settings
+from api.sqlstore import SqlStore
+from api.tokens import TokenStore
+from domain.application import Clock, JourneyService
+from domain.events import Actor
+
+__all__ = ["Components", "ComponentsDep", "CurrentActor"]
+
+
+@dataclass
+class Components:
+    settings: Settings
+    service: JourneyService
+    store: SqlStore
+    tokens: TokenStore
+    access_log: AccessLog
+    caseload: CaseloadIndex
+    clock: Clock
+
+    def close(self) -> None:
+        self.service.close()
+        self.store.close()
+
+
+def _components(request: Request) -> Components:
+    components: Components = request.app.state.polku
+    return components
+
+
+ComponentsDep = Annotated[Components, Depends(_components)]
+_bearer = HTTPBearer(auto_error=False, description="A token from `polku tokens create`.")
+
+
+def _actor(
+    request: Request,
+    components: ComponentsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(401, "a bearer token is required")
+    actor = components.tokens.authenticate(credentials.credentials)
+    if actor is None:
+        raise HTTPException(401, "the token is not valid")
+    request.state.actor = actor
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(_actor)]
