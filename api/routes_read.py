@@ -25,7 +25,13 @@ from projections.sharing import SharingAnswer
 
 __all__ = ["CLIENT_REF", "ClientRef", "Purpose", "readable", "router"]
 
-router = APIRouter(prefix="/v1", tags=["reads"])
+_READ_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no valid bearer token"},
+    403: {"description": "your role may not read person-level data"},
+    404: {"description": "no such journey (or not one you are on)"},
+    422: {"description": "invalid parameters"},
+}
+router = APIRouter(prefix="/v1", tags=["reads"], responses=_READ_PROBLEMS)
 
 CLIENT_REF = r"^[^\x00-\x1f\x7f/]{1,128}$"
 ClientRef = Annotated[

@@ -19,12 +19,16 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     StringConstraints,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 from domain import events as ev
-from domain.vocabulary import check_term
+from domain.vocabulary import Term, check_term, vocabulary
 
 __all__ = [
     "COMMAND_TYPES",
@@ -68,20 +72,38 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
 
 
-def _term(name: Any) -> AfterValidator:
-    return AfterValidator(partial(check_term, name))
+class _Terms:
+    """Checks a value against a vocabulary list, and lists the terms in the JSON schema
+    (read from the vocabulary when a schema is asked for, not at import)."""
+
+    def __init__(self, name: Term) -> None:
+        self.name = name
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(
+            partial(check_term, self.name), handler(source)
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["enum"] = sorted(vocabulary().terms[self.name])
+        return json_schema
 
 
-Sector = Annotated[Ref, _term("sectors")]
-MemberType = Annotated[Ref, _term("member_types")]
-Role = Annotated[Ref, _term("roles")]
-Category = Annotated[Ref, _term("information_categories")]
-Purpose = Annotated[Ref, _term("purposes")]
-ConsentForm = Annotated[Ref, _term("consent_forms")]
-BasisKind = Annotated[Ref, _term("basis_kinds")]
-TransitionKind = Annotated[Ref, _term("transition_kinds")]
-DeclineReason = Annotated[Ref, _term("referral_decline_reasons")]
-RetractionReason = Annotated[Ref, _term("retraction_reasons")]
+Sector = Annotated[Ref, _Terms("sectors")]
+MemberType = Annotated[Ref, _Terms("member_types")]
+Role = Annotated[Ref, _Terms("roles")]
+Category = Annotated[Ref, _Terms("information_categories")]
+Purpose = Annotated[Ref, _Terms("purposes")]
+ConsentForm = Annotated[Ref, _Terms("consent_forms")]
+BasisKind = Annotated[Ref, _Terms("basis_kinds")]
+TransitionKind = Annotated[Ref, _Terms("transition_kinds")]
+DeclineReason = Annotated[Ref, _Terms("referral_decline_reasons")]
+RetractionReason = Annotated[Ref, _Terms("retraction_reasons")]
 
 
 def _dedupe(values: list[str]) -> list[str]:
