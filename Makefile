@@ -33,6 +33,7 @@ test: lint typecheck unit
 bench: $(STAMP)
 	$(BIN)/python -m bench.view
 	$(BIN)/python -m bench.commands
+	$(BIN)/python -m bench.api_load
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache polku.db polku.db-*

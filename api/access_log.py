@@ -17,7 +17,7 @@ from domain.events import Actor
 __all__ = ["AccessEntry", "AccessLog"]
 
 _TABLE = """
-CREATE TABLE IF NOT EXISTS polku_access_log (
+CREATE TABLE IF NOT EXISTS {polku_access_log} (
     journey_id TEXT NOT NULL,
     read_at TEXT NOT NULL,
     party_id TEXT NOT NULL,
@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS polku_access_log (
 )"""
 _INDEX = (
     "CREATE INDEX IF NOT EXISTS polku_access_log_by_journey"
-    " ON polku_access_log (journey_id, read_at)"
+    " ON {polku_access_log} (journey_id, read_at)"
 )
 
 
@@ -52,7 +52,7 @@ class AccessLog:
     ) -> None:
         with self._store.transaction() as tx:
             tx.execute(
-                "INSERT INTO polku_access_log VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                "INSERT INTO {polku_access_log} VALUES (%s, %s, %s, %s, %s, %s, %s)",
                 (
                     str(journey_id),
                     _stamp(at),
@@ -70,7 +70,7 @@ class AccessLog:
         """Reads of one journey, oldest first, with ``start <= read_at <= end``."""
         statement = (
             "SELECT read_at, party_id, organisation, role, endpoint, purpose"
-            " FROM polku_access_log WHERE journey_id = %s"
+            " FROM {polku_access_log} WHERE journey_id = %s"
         )
         params: list[str] = [str(journey_id)]
         if start is not None:
@@ -79,7 +79,7 @@ class AccessLog:
         if end is not None:
             statement += " AND read_at <= %s"
             params.append(_stamp(end))
-        with self._store.transaction() as tx:
+        with self._store.transaction(write=False) as tx:
             rows = tx.rows(statement + " ORDER BY read_at", params)
         return [AccessEntry(datetime.fromisoformat(row[0]), *row[1:]) for row in rows]
 

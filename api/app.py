@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import routes_read, routes_write
 from api.access_log import AccessLog
@@ -36,7 +37,7 @@ def build_components(settings: Settings, *, clock: Clock | None = None) -> Compo
         return datetime.now(UTC)
 
     service = build_service(settings, clock=clock)
-    store = SqlStore(settings)
+    store = SqlStore(service)
     return Components(
         settings=settings,
         service=service,
@@ -87,38 +88,13 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
         parts: Components = request.app.state.polku
         try:
             parts.service.get_version("readyz")
-            with parts.store.transaction() as tx:
+            with parts.store.transaction(write=False) as tx:
                 tx.rows("SELECT 1")
         except Exception:
             return problem(503, "Not ready", "the store does not answer")
         return Response('{"status":"ready"}', media_type="application/json")
 
-    @app.middleware("http")
-    async def one_line_per_request(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers["X-Request-ID"] = request_id
-            return response
-        finally:
-            route = request.scope.get("route")
-            actor = getattr(request.state, "actor", None)
-            log.info(
-                "request",
-                method=request.method,
-                route=getattr(route, "path", "(unmatched)"),
-                status=status,
-                actor=actor.party_id if actor is not None else None,
-                role=actor.role if actor is not None else None,
-                ms=round((time.perf_counter() - started) * 1000, 2),
-            )
-            structlog.contextvars.unbind_contextvars("request_id")
+    app.add_middleware(RequestLogMiddleware)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -132,6 +108,53 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
     app.openapi = openapi  # type: ignore[method-assign]
     _ = journey_id  # the access log keys reads by journey id (see api.access_log)
     return app
+
+
+class RequestLogMiddleware:
+    """One log line per request: request id, actor, route template, status, duration.
+
+    A plain ASGI middleware (not ``BaseHTTPMiddleware``), so it costs next to nothing. It logs
+    the route *template*, never the path, so no client ref reaches the log.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        given = headers.get(b"x-request-id", b"")[:64].decode("latin-1")
+        request_id = given if given.isprintable() and given else uuid.uuid4().hex
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = scope.get("route")
+            state = scope.get("state") or {}
+            actor = state.get("actor")
+            log.info(
+                "request",
+                method=scope.get("method"),
+                route=getattr(route, "path", "(unmatched)"),
+                status=status,
+                actor=actor.party_id if actor is not None else None,
+                role=actor.role if actor is not None else None,
+                ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
 
 
 def _problems_as_problem_json(schema: dict[str, Any]) -> None:

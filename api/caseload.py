@@ -22,10 +22,10 @@ __all__ = ["CaseloadEntry", "CaseloadIndex"]
 
 NAME = "caseload"
 _TABLES = (
-    "CREATE TABLE IF NOT EXISTS polku_tracking (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS polku_journeys ("
+    "CREATE TABLE IF NOT EXISTS {polku_tracking} (name TEXT PRIMARY KEY, position BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS {polku_journeys} ("
     " journey_id TEXT PRIMARY KEY, client_ref TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS polku_party_journeys ("
+    "CREATE TABLE IF NOT EXISTS {polku_party_journeys} ("
     " party_id TEXT NOT NULL, journey_id TEXT NOT NULL, PRIMARY KEY (party_id, journey_id))",
 )
 _TOPICS = (get_topic(ClientRegistered), get_topic(TeamMemberAdded))
@@ -51,7 +51,7 @@ class CaseloadIndex:
         applied = 0
         while True:
             with self._store.transaction() as tx:
-                rows = tx.rows("SELECT position FROM polku_tracking WHERE name = %s", (NAME,))
+                rows = tx.rows("SELECT position FROM {polku_tracking} WHERE name = %s", (NAME,))
                 position = rows[0][0] if rows else 0
                 # Read the high-water mark first: everything up to it is committed.
                 last = self._service.recorder.max_notification_id() or 0
@@ -62,12 +62,12 @@ class CaseloadIndex:
                     event = self._service.mapper.to_domain_event(n)
                     if isinstance(event, ClientRegistered):
                         tx.execute(
-                            "INSERT INTO polku_journeys VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                            "INSERT INTO {polku_journeys} VALUES (%s, %s) ON CONFLICT DO NOTHING",
                             (str(event.originator_id), event.client_ref),
                         )
                     elif isinstance(event, TeamMemberAdded):
                         tx.execute(
-                            "INSERT INTO polku_party_journeys VALUES (%s, %s)"
+                            "INSERT INTO {polku_party_journeys} VALUES (%s, %s)"
                             " ON CONFLICT DO NOTHING",
                             (event.party_id, str(event.originator_id)),
                         )
@@ -75,11 +75,11 @@ class CaseloadIndex:
                 new_position = max(new_position, position)
                 if rows:
                     tx.execute(
-                        "UPDATE polku_tracking SET position = %s WHERE name = %s",
+                        "UPDATE {polku_tracking} SET position = %s WHERE name = %s",
                         (new_position, NAME),
                     )
                 else:
-                    tx.execute("INSERT INTO polku_tracking VALUES (%s, %s)", (NAME, new_position))
+                    tx.execute("INSERT INTO {polku_tracking} VALUES (%s, %s)", (NAME, new_position))
             applied += len(notifications)
             if len(notifications) < BATCH:
                 return applied
@@ -87,10 +87,10 @@ class CaseloadIndex:
     def caseload(self, party_id: str) -> list[CaseloadEntry]:
         """The journeys ``party_id`` is on now."""
         self.catch_up()
-        with self._store.transaction() as tx:
+        with self._store.transaction(write=False) as tx:
             rows = tx.rows(
-                "SELECT j.client_ref FROM polku_party_journeys p"
-                " JOIN polku_journeys j ON j.journey_id = p.journey_id"
+                "SELECT j.client_ref FROM {polku_party_journeys} p"
+                " JOIN {polku_journeys} j ON j.journey_id = p.journey_id"
                 " WHERE p.party_id = %s ORDER BY j.client_ref",
                 (party_id,),
             )

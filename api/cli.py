@@ -76,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _tokens(settings: Settings, args: argparse.Namespace) -> int:
-    store = SqlStore(settings)
+    service = build_service(settings)
+    store = SqlStore(service)
     try:
         tokens = TokenStore(store)
         if args.tokens_command == "create":
@@ -114,7 +115,7 @@ def _tokens(settings: Settings, args: argparse.Namespace) -> int:
         print(f"polku: no active token with id {args.token_id}", file=sys.stderr)
         return 1
     finally:
-        store.close()
+        service.close()
 
 
 DEMO_LABEL = "demo"

@@ -1,21 +1,22 @@
 """Small SQL tables beside the event store (API tokens, the access log, read-model indexes),
-on the same database: the SQLite file or the PostgreSQL database and schema in the settings.
+in the same database, through the event store's own connections.
 
-Statements are written with ``%s`` placeholders; on SQLite they are turned into ``?``.
+Sharing the event store's connections matters on SQLite: every write in the process then goes
+through the library's one writer lock, so writers queue in order instead of colliding on the
+file lock and backing off. On PostgreSQL the tables live in the configured schema.
+Statements use ``%s`` placeholders (turned into ``?`` on SQLite) and ``{name}`` for tables.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
-from psycopg_pool import ConnectionPool
+from eventsourcing.sqlite import SQLiteDatastore
+from psycopg import sql
 
-from api.settings import Settings
+from domain.application import JourneyService
 
 __all__ = ["SqlStore", "Tx"]
 
@@ -29,81 +30,65 @@ class Tx(Protocol):
 
 
 class _SqliteTx:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
+    def __init__(self, cursor: Any, names: dict[str, str]) -> None:
+        self._cursor = cursor
+        self._names = names
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
-        self._conn.execute(statement.replace("%s", "?"), tuple(params))
+        self._cursor.execute(statement.format(**self._names).replace("%s", "?"), tuple(params))
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return list(self._conn.execute(statement.replace("%s", "?"), tuple(params)).fetchall())
+        self.execute(statement, params)
+        return [tuple(row) for row in self._cursor.fetchall()]
 
 
 class _PostgresTx:
-    def __init__(self, conn: Any) -> None:
+    def __init__(self, conn: Any, names: dict[str, str]) -> None:
         self._conn = conn
+        self._names = names
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
-        self._conn.execute(statement, tuple(params))
+        self._conn.execute(statement.format(**self._names), tuple(params))
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return list(self._conn.execute(statement, tuple(params)).fetchall())
+        cursor = self._conn.execute(statement.format(**self._names), tuple(params))
+        return [tuple(row.values()) if isinstance(row, dict) else tuple(row) for row in cursor]
 
 
 class SqlStore:
-    """Transactions on Polku's own tables, on whichever backend the settings name."""
+    """Transactions on Polku's own tables, on the event store's database and connections."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.backend = "sqlite" if settings.database_url.startswith("sqlite") else "postgres"
-        self._local = threading.local()
-        self._pool: ConnectionPool[Any] | None = None
-        self._sqlite_path = settings.database_url.removeprefix("sqlite:///")
-        if self.backend == "postgres":
-            url = urlsplit(settings.database_url)
-            schema = settings.database_schema
-            self._pool = ConnectionPool(
-                conninfo=settings.database_url.replace("postgres://", "postgresql://", 1)
-                if url.scheme == "postgres"
-                else settings.database_url,
-                min_size=1,
-                max_size=settings.postgres_pool_size,
-                kwargs={"options": f"-c search_path={schema}"},
-                open=True,
-                timeout=10,
-            )
+    TABLES = (
+        "polku_api_tokens",
+        "polku_access_log",
+        "polku_tracking",
+        "polku_journeys",
+        "polku_party_journeys",
+    )
+
+    def __init__(self, service: JourneyService) -> None:
+        self._datastore: Any = service.recorder.datastore  # type: ignore[attr-defined]
+        self.backend = "sqlite" if isinstance(self._datastore, SQLiteDatastore) else "postgres"
+        if self.backend == "sqlite":
+            self._names = {name: name for name in self.TABLES}
+        else:
+            schema = self._datastore.schema
+            self._names = {
+                name: sql.Identifier(schema, name).as_string(None) for name in self.TABLES
+            }
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        """Nothing of its own to close: the event store owns the connections."""
 
     @contextmanager
-    def transaction(self) -> Iterator[Tx]:
-        """A transaction, committed when the block ends, rolled back if it raises."""
-        if self._pool is not None:
-            with self._pool.connection() as conn, conn.transaction():
-                yield _PostgresTx(conn)
+    def transaction(self, *, write: bool = True) -> Iterator[Tx]:
+        """A transaction, committed when the block ends (if ``write``), rolled back on error."""
+        if self.backend == "sqlite":
+            with self._datastore.transaction(commit=write) as cursor:
+                yield _SqliteTx(cursor, self._names)
             return
-        conn = self._sqlite()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield _SqliteTx(conn)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    def _sqlite(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self._sqlite_path, isolation_level=None, timeout=30)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            self._local.conn = conn
-        return conn
+        with self._datastore.get_connection() as conn, conn.transaction():
+            yield _PostgresTx(conn, self._names)
 
     def ensure(self, *statements: str) -> None:
         """Run ``CREATE … IF NOT EXISTS`` statements."""

@@ -23,7 +23,7 @@ Role = Literal["caseworker", "coordinator", "auditor", "planner", "admin"]
 ROLES: tuple[str, ...] = get_args(Role)
 
 _TABLE = """
-CREATE TABLE IF NOT EXISTS polku_api_tokens (
+CREATE TABLE IF NOT EXISTS {polku_api_tokens} (
     token_id TEXT PRIMARY KEY,
     secret_sha256 TEXT NOT NULL,
     party_id TEXT NOT NULL,
@@ -64,7 +64,7 @@ class TokenStore:
         token_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
         with self._store.transaction() as tx:
             tx.execute(
-                "INSERT INTO polku_api_tokens VALUES (%s, %s, %s, %s, %s, %s, %s, NULL)",
+                "INSERT INTO {polku_api_tokens} VALUES (%s, %s, %s, %s, %s, %s, %s, NULL)",
                 (
                     token_id,
                     _digest(secret),
@@ -82,9 +82,9 @@ class TokenStore:
         parts = token.split("_", 2)
         if len(parts) != 3 or parts[0] != "polku" or not parts[1] or not parts[2]:
             return None
-        with self._store.transaction() as tx:
+        with self._store.transaction(write=False) as tx:
             rows = tx.rows(
-                "SELECT secret_sha256, party_id, organisation, role FROM polku_api_tokens"
+                "SELECT secret_sha256, party_id, organisation, role FROM {polku_api_tokens}"
                 " WHERE token_id = %s AND revoked_at IS NULL",
                 (parts[1],),
             )
@@ -97,10 +97,10 @@ class TokenStore:
         return Actor(party_id=party_id, organisation=organisation, role=role)
 
     def list(self) -> list[TokenInfo]:
-        with self._store.transaction() as tx:
+        with self._store.transaction(write=False) as tx:
             rows = tx.rows(
                 "SELECT token_id, party_id, organisation, role, label, created_at, revoked_at"
-                " FROM polku_api_tokens ORDER BY created_at"
+                " FROM {polku_api_tokens} ORDER BY created_at"
             )
         return [TokenInfo(*row) for row in rows]
 
@@ -108,12 +108,13 @@ class TokenStore:
         """Revoke a token by id; ``False`` if no such unrevoked token exists."""
         with self._store.transaction() as tx:
             found = tx.rows(
-                "SELECT token_id FROM polku_api_tokens WHERE token_id = %s AND revoked_at IS NULL",
+                "SELECT token_id FROM {polku_api_tokens}"
+                " WHERE token_id = %s AND revoked_at IS NULL",
                 (token_id,),
             )
             if found:
                 tx.execute(
-                    "UPDATE polku_api_tokens SET revoked_at = %s WHERE token_id = %s",
+                    "UPDATE {polku_api_tokens} SET revoked_at = %s WHERE token_id = %s",
                     (datetime.now(UTC).isoformat(), token_id),
                 )
         return bool(found)

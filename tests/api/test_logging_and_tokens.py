@@ -45,7 +45,7 @@ def test_each_request_logs_one_line_without_personal_data(
 def test_tokens_are_stored_hashed(api: Api) -> None:
     token = api.tokens["worker"]
     with api.components.store.transaction() as tx:
-        rows = tx.rows("SELECT * FROM polku_api_tokens")
+        rows = tx.rows("SELECT * FROM {polku_api_tokens}")
     dump = repr(rows)
     assert token.split("_", 2)[2] not in dump
     assert token.split("_")[1] in dump  # the id is not secret
