@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
-from pydantic import AwareDatetime, TypeAdapter
+from pydantic import TypeAdapter
 
 from api.access_log import AccessEntry
 from api.caseload import CaseloadEntry
 from api.deps import Components, ComponentsDep, CurrentActor
 from api.policy import may_read, role_may_read
+from domain.commands import Moment
 from domain.errors import JourneyNotFoundError
 from domain.events import Actor
 from domain.journey import Journey
@@ -43,8 +44,8 @@ Purpose = Annotated[
         alias="X-Purpose", max_length=200, description="why you read this (kept in the access log)"
     ),
 ]
-When = Annotated[AwareDatetime | None, Query(description="valid time (default now)")]
-KnownAt = Annotated[AwareDatetime | None, Query(description="record time (default now)")]
+When = Annotated[Moment | None, Query(description="valid time (default now)")]
+KnownAt = Annotated[Moment | None, Query(description="record time (default now)")]
 
 
 @dataclass(frozen=True)
@@ -187,8 +188,8 @@ def get_access_log(
     request: Request,
     components: ComponentsDep,
     actor: CurrentActor,
-    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    start: Annotated[Moment | None, Query(alias="from")] = None,
+    end: Annotated[Moment | None, Query(alias="to")] = None,
     purpose: Purpose = None,
 ) -> Response:
     journey = readable(components, actor, client_ref)

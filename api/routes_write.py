@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, cast
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Header, HTTPException, Path, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, create_model
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
 from api.deps import ComponentsDep, CurrentActor
 from api.policy import may_write, role_may_write
@@ -246,7 +246,7 @@ class ReplacementBody(BaseModel):
 class RetractionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    occurred_at: AwareDatetime
+    occurred_at: c.Moment
     reason: c.RetractionReason
     note: c.Text | None = None
     replacement: ReplacementBody | None = None

@@ -45,6 +45,7 @@ __all__ = [
     "GrantConsent",
     "LiftDenial",
     "MakeReferral",
+    "Moment",
     "RecordInformationShared",
     "RecordMeeting",
     "RecordTransition",
@@ -70,6 +71,18 @@ Ref = Annotated[
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")]
+
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
+
+
+def _in_range(value: datetime) -> datetime:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"a time must fall in the years {EARLIEST_YEAR}-{LATEST_YEAR}")
+    return value
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]
+"""A point in time: time-zone aware, within the years 1900-2199."""
 
 
 class _Terms:
@@ -133,7 +146,7 @@ class Command(BaseModel):
 
     EVENT: ClassVar[type[ev.JourneyEvent]]
 
-    occurred_at: AwareDatetime
+    occurred_at: Moment
     note: Text | None = None
 
     def drafts(self) -> list[Draft]:
@@ -207,8 +220,8 @@ class GrantConsent(Command):
     recipient_parties: Refs = []
     categories: Categories
     purposes: Purposes
-    valid_from: AwareDatetime | None = None
-    valid_until: AwareDatetime | None = None
+    valid_from: Moment | None = None
+    valid_until: Moment | None = None
     form: ConsentForm
     evidence_ref: Ref | None = None
 
@@ -372,7 +385,7 @@ class AgreePlan(Command):
 
     goals: Annotated[list[Text], Field(min_length=1, max_length=50)]
     responsible_parties: Refs = []
-    review_on: AwareDatetime | None = None
+    review_on: Moment | None = None
 
 
 class CloseJourney(Command):
