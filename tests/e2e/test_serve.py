@@ -1,0 +1,68 @@
+"""`polku serve --demo` (what `make run` runs): demo data, printed tokens, a working API."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from api.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_serve_demo_prints_tokens_that_work(settings: Settings, tmp_path: Path) -> None:
+    port = free_port()
+    env = dict(os.environ)
+    env.update(
+        POLKU_DATABASE_URL=settings.database_url,
+        POLKU_DATABASE_SCHEMA=settings.database_schema,
+        POLKU_LOG_LEVEL="warning",
+    )
+    polku = Path(sys.executable).with_name("polku")
+    out = (tmp_path / "out.txt").open("w+")
+    server = subprocess.Popen(  # noqa: S603 - our own entry point
+        [str(polku), "serve", "--demo", "--port", str(port)], env=env, stdout=out, cwd=tmp_path
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        out.seek(0)
+        printed = out.read()
+        tokens = {
+            line.split()[0]: line.split()[-1]
+            for line in printed.splitlines()
+            if "polku_" in line and not line.startswith("Try")
+        }
+        worker = next(
+            line.split()[2]
+            for line in printed.splitlines()
+            if line.strip().startswith("case worker")
+        )
+        headers = {"Authorization": f"Bearer {worker}"}
+        child = httpx.get(f"http://127.0.0.1:{port}/v1/journeys/demo-child-001", headers=headers)
+        assert child.status_code == 200
+        assert child.json()["coordinator"]["party_id"] == "p-integration-01"
+        elder = httpx.get(f"http://127.0.0.1:{port}/v1/journeys/demo-elder-003", headers=headers)
+        assert elder.status_code == 404  # not on that team
+        assert "admin" in tokens
+        assert httpx.get(f"http://127.0.0.1:{port}/docs").status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        out.close()
