@@ -28,7 +28,7 @@ from domain.errors import (
     JourneyNotFoundError,
     PolkuError,
 )
-from domain.events import Actor, JourneyEvent
+from domain.events import Actor, ClientRegistered, JourneyEvent
 from domain.journey import Journey, JourneyRecord, journey_id
 from domain.rules import Rule
 
@@ -237,6 +237,14 @@ class JourneyService(Application[UUID]):
         if not events:
             raise JourneyNotFoundError(client_ref)
         return JourneyRecord(client_ref, journey_id(client_ref), tuple(events))
+
+    def get_record_by_id(self, journey: UUID) -> JourneyRecord:
+        """Every stored event of the journey with this aggregate id, in record order."""
+        events = cast("list[JourneyEvent]", list(self.events.get(journey)))
+        first = events[0] if events else None
+        if not isinstance(first, ClientRegistered):
+            raise JourneyNotFoundError(str(journey))
+        return JourneyRecord(first.client_ref, journey, tuple(events))
 
     def get_version(self, client_ref: str) -> int:
         """The journey's current version (0 if it does not exist)."""

@@ -1,0 +1,84 @@
+"""Read models fed from the event store's notification log, with a tracking position.
+
+Each batch of notifications is applied in one transaction together with the new position, so a
+notification is applied exactly once even if the process dies mid-way; a restart resumes from
+the stored position. The library's SQLite recorder cannot subscribe, so read models catch up
+when read (and ``polku projections rebuild`` replays them from scratch, in batches).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from eventsourcing.persistence import Notification
+
+from api.sqlstore import SqlStore, Tx
+from domain.application import JourneyService
+
+__all__ = ["Progress", "TrackedProjection"]
+
+Progress = Callable[[int, int], None]
+"""Called with (position reached, last position) after each batch."""
+
+_TRACKING = (
+    "CREATE TABLE IF NOT EXISTS {polku_tracking} (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+)
+
+
+class TrackedProjection:
+    """Base of the read models: subclasses set ``name``/``topics`` and implement ``apply``."""
+
+    name: str = ""
+    topics: Sequence[str] = ()
+    """Notification topics to read (empty: all)."""
+    tables: Sequence[str] = ()
+    """``CREATE … IF NOT EXISTS`` statements."""
+    batch = 500
+
+    def __init__(self, store: SqlStore, service: JourneyService) -> None:
+        self.store = store
+        self.service = service
+        store.ensure(_TRACKING, *self.tables)
+
+    def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
+        raise NotImplementedError
+
+    def clear(self, tx: Tx) -> None:
+        """Delete every row of the model (for a rebuild)."""
+        raise NotImplementedError
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Apply what was recorded since the tracked position; returns how many notifications."""
+        applied = 0
+        while True:
+            with self.store.transaction() as tx:
+                rows = tx.rows(
+                    "SELECT position FROM {polku_tracking} WHERE name = %s", (self.name,)
+                )
+                position = int(rows[0][0]) if rows else 0
+                # The high-water mark first: every notification up to it is committed.
+                last = self.service.recorder.max_notification_id() or 0
+                if last <= position:
+                    return applied
+                stop = min(last, position + self.batch)
+                notifications = self.service.recorder.select_notifications(
+                    start=position + 1, limit=self.batch, stop=stop, topics=self.topics
+                )
+                self.apply(tx, notifications)
+                if rows:
+                    tx.execute(
+                        "UPDATE {polku_tracking} SET position = %s WHERE name = %s",
+                        (stop, self.name),
+                    )
+                else:
+                    tx.execute("INSERT INTO {polku_tracking} VALUES (%s, %s)", (self.name, stop))
+            applied += len(notifications)
+            if progress is not None:
+                progress(stop, last)
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Forget everything and replay the whole notification log."""
+        with self.store.transaction() as tx:
+            self.clear(tx)
+            tx.execute("DELETE FROM {polku_tracking} WHERE name = %s", (self.name,))
+        return self.catch_up(progress)
