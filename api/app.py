@@ -13,11 +13,12 @@ from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import routes_read, routes_write
+from api import routes_audit, routes_read, routes_write
 from api.access_log import AccessLog
 from api.bootstrap import build_service
 from api.caseload import CaseloadIndex
 from api.deps import Components
+from api.ledger import Ledger
 from api.problems import PROBLEM, Problem, install_problem_handlers, problem
 from api.settings import Settings
 from api.sqlstore import SqlStore
@@ -45,6 +46,7 @@ def build_components(settings: Settings, *, clock: Clock | None = None) -> Compo
         tokens=TokenStore(store),
         access_log=AccessLog(store),
         caseload=CaseloadIndex(store, service),
+        ledger=Ledger(store, service),
         clock=clock or system_clock,
     )
 
@@ -73,6 +75,7 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
     install_problem_handlers(app)
     app.include_router(routes_read.router)
     app.include_router(routes_write.router)
+    app.include_router(routes_audit.router)
 
     @app.get("/healthz", tags=["health"], summary="The process is up")
     def healthz() -> dict[str, str]:

@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import structlog
 
 from api.bootstrap import build_service
 from api.demo import ManualClock, load_demo, print_demo
+from api.ledger import LedgerEntry
 from api.logging import configure_logging
 from api.settings import Settings
 from api.sqlstore import SqlStore
 from api.tables import render_table
 from api.tokens import ROLES, TokenStore
 from domain.application import JourneyService
-from domain.errors import PolkuError
+from domain.errors import JourneyNotFoundError, PolkuError
+from domain.events import Actor
+from domain.journey import journey_id
+from projections.audit import JourneyAudit, RecordDiff
 
 __all__ = ["main"]
 
@@ -54,7 +60,42 @@ def _parser() -> argparse.ArgumentParser:
     tsub.add_parser("list", help="list tokens (ids, parties, roles; never secrets)")
     revoke = tsub.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("token_id")
+
+    audit = sub.add_parser("audit", help="auditor reports (JSON, or --format html)")
+    asub = audit.add_subparsers(dest="audit_command", required=True)
+    journey = asub.add_parser(
+        "journey", help="a journey replayed at (--at, --known-at), with findings"
+    )
+    journey.add_argument("client_ref")
+    journey.add_argument("--at", type=_moment)
+    journey.add_argument("--known-at", type=_moment)
+    ledger = asub.add_parser("disclosures", help="the disclosure ledger in a period")
+    ledger.add_argument("--from", dest="start", type=_moment)
+    ledger.add_argument("--to", dest="end", type=_moment)
+    ledger.add_argument("--unlawful", action="store_true", help="only those unlawful then or now")
+    diff = asub.add_parser("diff", help="what the record showed differently at --t2 than at --t1")
+    diff.add_argument("client_ref")
+    diff.add_argument("--t1", type=_moment, required=True)
+    diff.add_argument("--t2", type=_moment, required=True)
+    for command in (journey, ledger, diff):
+        command.add_argument("--format", choices=["json", "html"], default="json")
+        command.add_argument("--output", help="write to this file instead of standard output")
+
+    projections = sub.add_parser("projections", help="read models fed from the event log")
+    psub = projections.add_subparsers(dest="projections_command", required=True)
+    rebuild = psub.add_parser("rebuild", help="rebuild read models from scratch, with progress")
+    rebuild.add_argument("name", nargs="?", choices=["caseload", "ledger"])
     return parser
+
+
+def _moment(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a time zone, e.g. {text}+00:00")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,6 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _tokens(settings, args)
     if args.command == "serve":
         return _serve(settings, args.host, args.port, demo=args.demo)
+    if args.command == "audit":
+        return _audit(settings, args)
+    if args.command == "projections":
+        return _rebuild(settings, args.name)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 
@@ -116,6 +161,102 @@ def _tokens(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     finally:
         service.close()
+
+
+def _audit(settings: Settings, args: argparse.Namespace) -> int:
+    from pydantic import TypeAdapter
+
+    from api.app import build_components
+    from api.audit_reports import diff_html, journey_audit_html, ledger_html
+    from projections.audit import audit_journey, record_diff
+
+    components = build_components(settings)
+    reader = Actor(f"cli:{getpass.getuser()}", "local", "auditor")
+    try:
+        if args.audit_command == "disclosures":
+            entries = components.ledger.entries(args.start, args.end, unlawful_only=args.unlawful)
+            for client_ref in dict.fromkeys(e.client_ref for e in entries):
+                components.access_log.record(
+                    journey_id(client_ref),
+                    reader,
+                    "cli audit disclosures",
+                    None,
+                    components.clock(),
+                )
+            text = (
+                ledger_html(entries, args.start, args.end)
+                if args.format == "html"
+                else TypeAdapter(list[LedgerEntry]).dump_json(entries, indent=2).decode()
+            )
+        else:
+            try:
+                record = components.service.get_record(args.client_ref)
+            except JourneyNotFoundError:
+                print(f"polku: no journey for {args.client_ref}", file=sys.stderr)
+                return 1
+            components.access_log.record(
+                record.journey_id,
+                reader,
+                f"cli audit {args.audit_command}",
+                None,
+                components.clock(),
+            )
+            if args.audit_command == "journey":
+                audit = audit_journey(record, at=args.at, known_at=args.known_at)
+                text = (
+                    journey_audit_html(audit)
+                    if args.format == "html"
+                    else TypeAdapter(JourneyAudit).dump_json(audit, indent=2).decode()
+                )
+            else:
+                if args.t2 <= args.t1:
+                    print("polku: --t2 must be after --t1", file=sys.stderr)
+                    return 2
+                diff = record_diff(record, args.t1, args.t2)
+                text = (
+                    diff_html(diff)
+                    if args.format == "html"
+                    else TypeAdapter(RecordDiff).dump_json(diff, indent=2).decode()
+                )
+    finally:
+        components.close()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        print(text)
+    return 0
+
+
+def _rebuild(settings: Settings, name: str | None) -> int:
+    from api.app import build_components
+
+    components = build_components(settings)
+    try:
+        models = {"caseload": components.caseload, "ledger": components.ledger}
+        for model_name, model in models.items():
+            if name not in (None, model_name):
+                continue
+            started = time.perf_counter()
+            count = model.rebuild(progress=_progress_bar(model_name))
+            seconds = time.perf_counter() - started
+            print(
+                f"\n{model_name}: {count} notifications in {seconds:.2f} s"
+                f" ({count / seconds if seconds else 0:,.0f}/s)",
+                file=sys.stderr,
+            )
+    finally:
+        components.close()
+    return 0
+
+
+def _progress_bar(name: str) -> Callable[[int, int], None]:
+    def show(position: int, last: int) -> None:
+        done = position / last if last else 1.0
+        bar = "#" * int(done * 30)
+        print(f"\r{name:9} [{bar:<30}] {done:6.1%} {position}/{last}", end="", file=sys.stderr)
+
+    return show
 
 
 DEMO_LABEL = "demo"

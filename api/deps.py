@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.access_log import AccessLog
 from api.caseload import CaseloadIndex
+from api.ledger import Ledger
 from api.settings import Settings
 from api.sqlstore import SqlStore
 from api.tokens import TokenStore
@@ -27,6 +28,7 @@ class Components:
     tokens: TokenStore
     access_log: AccessLog
     caseload: CaseloadIndex
+    ledger: Ledger
     clock: Clock
 
     def close(self) -> None:

@@ -24,7 +24,7 @@ from projections.history import HistoryEntry
 from projections.journey_view import DisclosureView, JourneyView
 from projections.sharing import SharingAnswer
 
-__all__ = ["CLIENT_REF", "ClientRef", "Purpose", "readable", "router"]
+__all__ = ["CLIENT_REF", "ClientRef", "KnownAt", "Purpose", "When", "readable", "router"]
 
 _READ_PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no valid bearer token"},

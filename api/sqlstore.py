@@ -64,6 +64,7 @@ class SqlStore:
         "polku_tracking",
         "polku_journeys",
         "polku_party_journeys",
+        "polku_ledger",
     )
 
     def __init__(self, service: JourneyService) -> None:

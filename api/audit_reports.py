@@ -1,0 +1,297 @@
+"""The auditor's reports and the client's log report, as data (JSON) and as printable pages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from api.access_log import AccessEntry
+from api.html_report import Section, render_page
+from api.ledger import LedgerEntry
+from projections.audit import JourneyAudit, RecordDiff
+from projections.journey_view import DisclosureView
+
+__all__ = [
+    "ClientLogReport",
+    "client_log_html",
+    "client_log_report",
+    "diff_html",
+    "journey_audit_html",
+    "ledger_html",
+]
+
+ZONE_NOTE = "All times are ISO 8601 with their UTC offset."
+
+
+def _verdict(lawful: bool, reasons: Sequence[object]) -> str:
+    if lawful:
+        return "lawful"
+    return "NOT: " + ", ".join(getattr(r, "code", str(r)) for r in reasons)
+
+
+def _disclosure_rows(disclosures: Sequence[DisclosureView]) -> list[list[object]]:
+    return [
+        [
+            d.occurred_at,
+            d.recorded_at,
+            d.from_org or d.from_party or "(meeting)",
+            d.to_party or d.to_org,
+            d.categories,
+            d.purpose,
+            d.basis
+            + (f": {d.consent_id}" if d.consent_id else "")
+            + (f": {d.statute}" if d.statute else ""),
+            _verdict(d.then.lawful, d.then.reasons),
+            _verdict(d.now.lawful, d.now.reasons),
+            d.event_id,
+        ]
+        for d in disclosures
+    ]
+
+
+_DISCLOSURE_HEADERS = [
+    "occurred",
+    "recorded",
+    "from",
+    "to",
+    "categories",
+    "purpose",
+    "basis",
+    "lawful then",
+    "lawful now",
+    "event",
+]
+
+
+def journey_audit_html(audit: JourneyAudit) -> str:
+    v = audit.view
+    sections = [
+        Section(
+            "Findings",
+            ["finding", "event", "kind", "occurred", "recorded", "detail"],
+            [
+                [f.kind, f.event_id, f.event_kind, f.occurred_at, f.recorded_at, f.detail]
+                for f in audit.findings
+            ],
+        ),
+        Section(
+            "Team",
+            ["party", "type", "role", "organisation", "sector", "since", "coordinator"],
+            [
+                [
+                    m.party_id,
+                    m.member_type,
+                    m.role,
+                    m.organisation,
+                    m.sector,
+                    m.since,
+                    m.is_coordinator,
+                ]
+                for m in v.team
+            ],
+        ),
+        Section(
+            "Consents in force",
+            [
+                "consent",
+                "recipients",
+                "categories",
+                "purposes",
+                "valid from",
+                "valid until",
+                "form",
+            ],
+            [
+                [
+                    c.consent_id,
+                    (*c.recipient_orgs, *c.recipient_parties),
+                    c.categories,
+                    c.purposes,
+                    c.valid_from,
+                    c.valid_until,
+                    c.form,
+                ]
+                for c in v.consents
+            ],
+        ),
+        Section(
+            "Disclosures, judged with the record then and now",
+            _DISCLOSURE_HEADERS,
+            _disclosure_rows(v.disclosures),
+            "Then: the facts recorded by the moment the disclosure occurred."
+            " Now: the record at the report's record time.",
+        ),
+        Section(
+            "History as recorded",
+            ["version", "event", "kind", "occurred", "recorded", "by", "late", "retracted by"],
+            [
+                [
+                    h.version,
+                    h.event_id,
+                    h.kind,
+                    h.occurred_at,
+                    h.recorded_at,
+                    f"{h.recorded_by.party_id} ({h.recorded_by.organisation})",
+                    h.late,
+                    h.retracted_by,
+                ]
+                for h in audit.history
+            ],
+        ),
+    ]
+    meta = [
+        f"Client {v.client_ref} — journey {v.journey_id}",
+        f"As things were on {v.at.isoformat(timespec='minutes')}, as recorded on "
+        f"{v.known_at.isoformat(timespec='minutes')} ({v.known_version} events on record then).",
+        ZONE_NOTE,
+    ]
+    return render_page(f"Audit of journey {v.client_ref}", meta, sections)
+
+
+def ledger_html(
+    entries: Sequence[LedgerEntry], start: datetime | None, end: datetime | None
+) -> str:
+    rows = [
+        [
+            e.client_ref,
+            e.occurred_at,
+            e.recorded_at,
+            e.from_org or e.from_party or "(meeting)",
+            e.to_party or e.to_org,
+            e.categories,
+            e.purpose,
+            e.basis,
+            _verdict(e.lawful_then, e.reasons_then),
+            _verdict(e.lawful_now, e.reasons_now),
+            e.event_id,
+        ]
+        for e in entries
+    ]
+    period = (
+        f"{start.isoformat(timespec='minutes') if start else 'the beginning'} to "
+        f"{end.isoformat(timespec='minutes') if end else 'now'}"
+    )
+    return render_page(
+        "Disclosure ledger",
+        [f"Disclosures that occurred from {period}.", ZONE_NOTE],
+        [
+            Section(
+                "Disclosures",
+                [
+                    "client",
+                    "occurred",
+                    "recorded",
+                    "from",
+                    "to",
+                    "categories",
+                    "purpose",
+                    "basis",
+                    "lawful then",
+                    "lawful now",
+                    "event",
+                ],
+                rows,
+            )
+        ],
+    )
+
+
+def diff_html(diff: RecordDiff) -> str:
+    return render_page(
+        f"Record of {diff.client_ref}: what changed",
+        [
+            f"Between record times {diff.t1.isoformat(timespec='minutes')} and "
+            f"{diff.t2.isoformat(timespec='minutes')}.",
+            ZONE_NOTE,
+        ],
+        [
+            Section(
+                "Entries",
+                ["change", "event", "kind", "occurred", "recorded", "takes out"],
+                [
+                    [e.change, e.event_id, e.kind, e.occurred_at, e.recorded_at, e.target_event_id]
+                    for e in diff.entries
+                ],
+            ),
+            Section(
+                "Changed verdicts (lawful as recorded)",
+                ["disclosure", "recipient", "occurred", "recorded", "at t1", "at t2", "event"],
+                [
+                    [
+                        c.disclosure_id,
+                        c.recipient,
+                        c.occurred_at,
+                        c.recorded_at,
+                        _verdict(c.lawful_at_t1, c.reasons_at_t1),
+                        _verdict(c.lawful_at_t2, c.reasons_at_t2),
+                        c.event_id,
+                    ]
+                    for c in diff.verdict_changes
+                ],
+            ),
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class ClientLogReport:
+    """The client's right of access to log data: who read their data, and who received it."""
+
+    client_ref: str
+    start: datetime | None
+    end: datetime | None
+    produced_at: datetime
+    reads: tuple[AccessEntry, ...]
+    disclosures: tuple[DisclosureView, ...]
+
+
+def client_log_report(
+    client_ref: str,
+    start: datetime | None,
+    end: datetime | None,
+    reads: Sequence[AccessEntry],
+    disclosures: Sequence[DisclosureView],
+) -> ClientLogReport:
+    return ClientLogReport(
+        client_ref,
+        start,
+        end,
+        datetime.now(UTC),
+        tuple(reads),
+        tuple(
+            d
+            for d in disclosures
+            if (start is None or d.occurred_at >= start) and (end is None or d.occurred_at <= end)
+        ),
+    )
+
+
+def client_log_html(report: ClientLogReport) -> str:
+    period = (
+        f"{report.start.isoformat(timespec='minutes') if report.start else 'the beginning'} to "
+        f"{report.end.isoformat(timespec='minutes') if report.end else 'now'}"
+    )
+    return render_page(
+        "Who has processed and received your data",
+        [
+            f"Client {report.client_ref}. Period: {period}.",
+            f"Produced {report.produced_at.isoformat(timespec='minutes')}. {ZONE_NOTE}",
+        ],
+        [
+            Section(
+                "Who read your data",
+                ["when", "who", "organisation", "role", "what", "why"],
+                [
+                    [r.read_at, r.party_id, r.organisation, r.role, r.endpoint, r.purpose]
+                    for r in report.reads
+                ],
+            ),
+            Section(
+                "Who received your data",
+                _DISCLOSURE_HEADERS,
+                _disclosure_rows(report.disclosures),
+                "Each disclosure with its purpose and legal basis, and whether it was lawful.",
+            ),
+        ],
+    )

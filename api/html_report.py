@@ -1,0 +1,82 @@
+"""Readable, printable HTML pages for reports: one self-contained file, no scripts, no
+external resources, every value escaped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+
+__all__ = ["Section", "cell", "render_page"]
+
+_CSS = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem; color: #111; }
+h1 { font-size: 1.5rem; margin: 0 0 .25rem; } h2 { font-size: 1.15rem; margin: 1.6rem 0 .4rem; }
+p.meta, p.note { color: #444; margin: .2rem 0; }
+table { border-collapse: collapse; width: 100%; margin: .4rem 0 1rem; }
+th, td { border: 1px solid #bbb; padding: .25rem .4rem; text-align: left; vertical-align: top; }
+th { background: #eee; } td.bad { background: #fde2e2; } td.warn { background: #fff3cd; }
+td.ok { background: #e6f4ea; } code { font-size: .9em; }
+@media print { body { margin: 1cm; font-size: 10pt; } tr, td, th { page-break-inside: avoid; }
+  a { color: inherit; text-decoration: none; } }
+"""
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str
+    headers: Sequence[str]
+    rows: Sequence[Sequence[object]]
+    note: str = ""
+
+
+def cell(value: object) -> str:
+    """A table cell's text: times in ISO form with their zone, ``-`` for nothing."""
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="minutes")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, tuple | list):
+        return ", ".join(cell(v) for v in value) or "-"
+    return str(value)
+
+
+def _td(value: object) -> str:
+    text = cell(value)
+    css = ""
+    if text.startswith("NOT") or text in {"unlawful-now", "unlawful-then"}:
+        css = ' class="bad"'
+    elif text in {"unsupported-then", "late-entry", "retracted", "added-late", "correction"}:
+        css = ' class="warn"'
+    elif text == "lawful":
+        css = ' class="ok"'
+    return f"<td{css}>{escape(text)}</td>"
+
+
+def render_page(title: str, meta: Sequence[str], sections: Sequence[Section]) -> str:
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
+        *(f'<p class="meta">{escape(line)}</p>' for line in meta),
+    ]
+    for section in sections:
+        parts.append(f"<h2>{escape(section.heading)}</h2>")
+        if section.note:
+            parts.append(f'<p class="note">{escape(section.note)}</p>')
+        if not section.rows:
+            parts.append('<p class="note">None.</p>')
+            continue
+        parts.append("<table><thead><tr>")
+        parts.extend(f"<th>{escape(h)}</th>" for h in section.headers)
+        parts.append("</tr></thead><tbody>")
+        for row in section.rows:
+            parts.append("<tr>" + "".join(_td(v) for v in row) + "</tr>")
+        parts.append("</tbody></table>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
