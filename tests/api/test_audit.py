@@ -1,0 +1,310 @@
+"""Auditor replay on both backends: the ledger, who knew what, the record diff, the reports."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from api.app import build_components
+from api.bootstrap import build_service
+from api.cli import main
+from api.settings import Settings
+from domain import commands as c
+from domain.application import CommandContext, Recorded
+from domain.events import Actor
+from projections.audit import record_diff, who_knew
+from tests.api.conftest import Api
+from tests.support import StepClock
+
+ACTOR = Actor("p-worker", "city-social", "caseworker")
+CTX = CommandContext(actor=ACTOR)
+BASE = datetime(2025, 3, 1, 10, tzinfo=UTC)
+
+
+def d(days: float) -> datetime:
+    return BASE + timedelta(days=days)
+
+
+def share(at: float, ident: str, **fields: object) -> c.RecordInformationShared:
+    base: dict[str, object] = {
+        "occurred_at": d(at),
+        "disclosure_id": ident,
+        "from_org": "daycare",
+        "to_party": "p-school",
+        "to_org": "school",
+        "categories": ["education"],
+        "purpose": "transition_planning",
+        "basis": "consent",
+        "consent_id": "k1",
+    }
+    return c.RecordInformationShared.model_validate(base | fields)
+
+
+def grant(at: float, consent_id: str = "k1", orgs: tuple[str, ...] = ("school",)) -> c.GrantConsent:
+    return c.GrantConsent(
+        occurred_at=d(at),
+        consent_id=consent_id,
+        recipient_orgs=list(orgs),
+        categories=["education", "health"],
+        purposes=["transition_planning"],
+        form="written",
+    )
+
+
+def member(party: str, org: str, at: float) -> c.AddTeamMember:
+    return c.AddTeamMember(
+        occurred_at=d(at),
+        party_id=party,
+        member_type="professional",
+        role="teacher",
+        organisation=org,
+        sector="education",
+    )
+
+
+class Recorder:
+    """Records through its own service on the test's store, entering each command an hour after
+    it occurred unless told otherwise (as a case worker would)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.clock = StepClock()
+        self.service = build_service(settings, clock=self.clock)
+
+    def __call__(self, method: str, *args: object, late_until: datetime | None = None) -> Recorded:
+        command = args[-1]
+        assert isinstance(command, c.Command)
+        self.clock.set(late_until or max(self.clock.now, command.occurred_at + timedelta(hours=1)))
+        result: Recorded = getattr(self.service, method)(*args, CTX)
+        return result
+
+
+@pytest.fixture
+def scenario(api: Api, settings: Settings) -> str:
+    """A backdated consent, a withdrawal then a disclosure, a denial beating a consent, an
+    onward chain daycare -> p-school -> p-nurse, and a correction."""
+    rec = Recorder(settings)
+    rec.clock.set(d(0))
+    ref = "client-a"
+    rec(
+        "register_client",
+        c.RegisterClient(occurred_at=d(0), client_ref=ref, preferred_language="fi"),
+    )
+    rec("add_team_member", ref, member("p-worker", "city-social", 0))
+    rec("add_team_member", ref, member("p-school", "school", 1))
+    rec("add_team_member", ref, member("p-nurse", "clinic", 1))
+    rec("record_information_shared", ref, share(5, "d-before-consent"))
+    rec("grant_consent", ref, grant(2), late_until=d(5) + timedelta(hours=3))  # backdated
+    rec("grant_consent", ref, grant(6, "k2", ("clinic",)))
+    rec(
+        "record_information_shared",
+        ref,
+        share(
+            7,
+            "d-onward",
+            from_org=None,
+            from_party="p-school",
+            to_party="p-nurse",
+            to_org="clinic",
+            consent_id="k2",
+        ),
+    )
+    rec("withdraw_consent", ref, c.WithdrawConsent(occurred_at=d(8), consent_id="k1"))
+    rec("record_information_shared", ref, share(9, "d-after-withdrawal"))
+    rec(
+        "register_denial",
+        ref,
+        c.RegisterDenial(
+            occurred_at=d(10), denial_id="n1", categories=["health"], recipient_orgs=["clinic"]
+        ),
+    )
+    rec(
+        "record_information_shared",
+        ref,
+        share(
+            11,
+            "d-denied",
+            to_party="p-nurse",
+            to_org="clinic",
+            categories=["health"],
+            consent_id="k2",
+        ),
+    )
+    rec(
+        "record_information_shared",
+        ref,
+        share(12, "d-statute", basis="statutory", consent_id=None, to_party=None, to_org="koto"),
+    )
+    wrong = rec("add_team_member", ref, member("p-typo", "school", 12))
+    rec(
+        "retract_event",
+        ref,
+        c.RetractEvent(
+            occurred_at=d(13),
+            target_event_id=wrong.event_ids[0],
+            reason="entered_in_error",
+            replacement=member("p-right", "school", 12),
+        ),
+    )
+    rec.service.close()
+    return ref
+
+
+def test_the_ledger_judges_every_disclosure_then_and_now(api: Api, scenario: str) -> None:
+    entries = {
+        (e.disclosure_id, e.to_party or e.to_org): e for e in api.components.ledger.entries()
+    }
+    backdated = entries[("d-before-consent", "p-school")]
+    assert (backdated.lawful_then, backdated.reasons_then) == (False, ("consent-backdated",))
+    assert backdated.lawful_now
+    assert entries[("d-after-withdrawal", "p-school")].reasons_now == ("consent-withdrawn",)
+    assert entries[("d-denied", "p-nurse")].reasons_now == ("denial-in-force",)
+    assert entries[("d-statute", "koto")].reasons_now == ("statute-missing",)
+    assert entries[("d-onward", "p-nurse")].lawful_now
+    unlawful = api.components.ledger.entries(unlawful_only=True)
+    assert {e.disclosure_id for e in unlawful} == {
+        "d-before-consent",
+        "d-after-withdrawal",
+        "d-denied",
+        "d-statute",
+    }
+    window = api.components.ledger.entries(d(6), d(10))
+    assert {e.disclosure_id for e in window} == {"d-onward", "d-after-withdrawal"}
+
+
+def test_the_ledger_survives_a_restart_and_equals_a_rebuild(
+    api: Api, scenario: str, settings: Settings
+) -> None:
+    before = api.components.ledger.entries()
+    restarted = build_components(settings)
+    try:
+        assert restarted.ledger.entries() == before  # resumed from its position, nothing doubled
+        assert restarted.ledger.catch_up() == 0
+        assert restarted.ledger.rebuild() > 0
+        assert restarted.ledger.entries() == before
+    finally:
+        restarted.close()
+
+
+def test_who_knew_follows_onward_sharing(api: Api, scenario: str) -> None:
+    record = api.components.service.get_record(scenario)
+    knowers = {(k.recipient_kind, k.recipient_id): k for k in who_knew(record, "education")}
+    nurse = knowers[("party", "p-nurse")]
+    assert nurse.first_at == d(7)
+    chain = nurse.chains[0]
+    assert [link.disclosure_id for link in chain] == ["d-before-consent", "d-onward"]
+    assert chain[0].to_party == "p-school" == chain[1].from_party
+    early = {(k.recipient_kind, k.recipient_id) for k in who_knew(record, "education", at=d(6))}
+    assert ("party", "p-nurse") not in early
+    assert ("party", "p-school") in early
+
+
+def test_the_diff_shows_late_entries_retractions_corrections_and_changed_verdicts(
+    api: Api, scenario: str
+) -> None:
+    record = api.components.service.get_record(scenario)
+    share_event = next(
+        e for e in record.events if getattr(e, "disclosure_id", None) == "d-before-consent"
+    )
+    consent = next(e for e in record.events if e.KIND == "consent_granted")
+    t1 = share_event.timestamp
+    diff = record_diff(record, t1, record.events[-1].timestamp)
+    kinds = {(e.change, e.kind) for e in diff.entries}
+    assert ("added-late", "consent_granted") in kinds
+    assert ("correction", "event_retracted") in kinds
+    changed = [v for v in diff.verdict_changes if v.disclosure_id == "d-before-consent"]
+    assert changed[0].lawful_at_t1 is False
+    assert changed[0].lawful_at_t2 is True
+    assert consent.event_id in {e.event_id for e in diff.entries}
+    with pytest.raises(ValueError, match="after"):
+        record_diff(record, t1, t1)
+
+
+def test_auditor_endpoints_answer_json_and_printable_html(api: Api, scenario: str) -> None:
+    h = api.headers("auditor")
+    audit = api.client.get(f"/v1/audit/journeys/{scenario}", headers=h).json()
+    assert {"unlawful-now", "unsupported-then", "retracted"} <= {
+        f["kind"] for f in audit["findings"]
+    }
+    page = api.client.get(f"/v1/audit/journeys/{scenario}", params={"format": "html"}, headers=h)
+    assert page.headers["content-type"].startswith("text/html")
+    assert "consent-backdated" in page.text
+    assert "<script" not in page.text
+    ledger = api.client.get("/v1/audit/disclosures", params={"unlawful": "true"}, headers=h).json()
+    assert len(ledger["entries"]) == 4
+    diff = api.client.get(
+        f"/v1/audit/journeys/{scenario}/diff",
+        params={"t1": "2025-01-01T00:00:00Z", "t2": datetime.now(UTC).isoformat()},
+        headers=h,
+    )
+    assert diff.status_code == 200
+    who = api.client.get(
+        f"/v1/audit/journeys/{scenario}/who-knew", params={"category": "education"}, headers=h
+    )
+    assert any(k["recipient_id"] == "p-nurse" for k in who.json()["knowers"])
+    for path in ("/v1/audit/disclosures", f"/v1/audit/journeys/{scenario}"):
+        assert api.client.get(path, headers=api.headers("worker")).status_code == 403
+    reads = api.client.get(f"/v1/journeys/{scenario}/access-log", headers=h).json()["reads"]
+    assert {"GET /v1/audit/journeys/{client_ref}", "GET /v1/audit/disclosures"} <= {
+        r["endpoint"] for r in reads
+    }
+
+
+def test_the_client_log_report_lists_readers_and_recipients(api: Api, scenario: str) -> None:
+    api.client.get(
+        f"/v1/journeys/{scenario}", headers=api.headers("worker", **{"X-Purpose": "planning"})
+    )
+    report = api.client.get(
+        f"/v1/journeys/{scenario}/log-report", headers=api.headers("worker")
+    ).json()
+    assert ("p-worker", "planning") in {(r["party_id"], r["purpose"]) for r in report["reads"]}
+    assert "d-denied" in {x["disclosure_id"] for x in report["disclosures"]}
+    page = api.client.get(
+        f"/v1/journeys/{scenario}/log-report",
+        params={"format": "html"},
+        headers=api.headers("worker"),
+    )
+    assert "Who received your data" in page.text
+    assert (
+        api.client.get(
+            f"/v1/journeys/{scenario}/log-report", headers=api.headers("outsider")
+        ).status_code
+        == 404
+    )
+
+
+def test_the_audit_commands(
+    api: Api,
+    scenario: str,
+    settings: Settings,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("POLKU_DATABASE_SCHEMA", settings.database_schema)
+    url = ["--database-url", settings.database_url]
+    assert main([*url, "audit", "disclosures", "--unlawful"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 4
+    out = tmp_path / "journey.html"
+    assert main([*url, "audit", "journey", scenario, "--format", "html", "--output", str(out)]) == 0
+    assert "Findings" in out.read_text()
+    assert (
+        main(
+            [
+                *url,
+                "audit",
+                "diff",
+                scenario,
+                "--t1",
+                "2025-01-01T00:00:00+00:00",
+                "--t2",
+                datetime.now(UTC).isoformat(),
+            ]
+        )
+        == 0
+    )
+    assert json.loads(capsys.readouterr().out)["entries"]
+    assert main([*url, "audit", "journey", "nobody"]) == 1
+    assert main([*url, "projections", "rebuild", "ledger"]) == 0
