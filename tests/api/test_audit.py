@@ -111,7 +111,7 @@ def scenario(api: Api, settings: Settings) -> str:
             consent_id="k2",
         ),
     )
-    rec("withdraw_consent", ref, c.WithdrawConsent(occurred_at=d(8), consent_id="k1"))
+    withdrawal = rec("withdraw_consent", ref, c.WithdrawConsent(occurred_at=d(8), consent_id="k1"))
     rec("record_information_shared", ref, share(9, "d-after-withdrawal"))
     rec(
         "register_denial",
@@ -137,6 +137,21 @@ def scenario(api: Api, settings: Settings) -> str:
         ref,
         share(12, "d-statute", basis="statutory", consent_id=None, to_party=None, to_org="koto"),
     )
+    rec(
+        "record_information_shared",
+        ref,
+        share(
+            12,
+            "d-statute-ok",
+            basis="statutory",
+            consent_id=None,
+            statute="FI:integration-act:information-right",
+            to_party=None,
+            to_org="koto",
+            categories=["integration"],
+            purpose="integration_measures",
+        ),
+    )
     wrong = rec("add_team_member", ref, member("p-typo", "school", 12))
     rec(
         "retract_event",
@@ -146,6 +161,14 @@ def scenario(api: Api, settings: Settings) -> str:
             target_event_id=wrong.event_ids[0],
             reason="entered_in_error",
             replacement=member("p-right", "school", 12),
+        ),
+    )
+    # The withdrawal turns out to have been entered in error: retracted on day 14.
+    rec(
+        "retract_event",
+        ref,
+        c.RetractEvent(
+            occurred_at=d(14), target_event_id=withdrawal.event_ids[0], reason="entered_in_error"
         ),
     )
     rec.service.close()
@@ -159,9 +182,13 @@ def test_the_ledger_judges_every_disclosure_then_and_now(api: Api, scenario: str
     backdated = entries[("d-before-consent", "p-school")]
     assert (backdated.lawful_then, backdated.reasons_then) == (False, ("consent-backdated",))
     assert backdated.lawful_now
-    assert entries[("d-after-withdrawal", "p-school")].reasons_now == ("consent-withdrawn",)
+    after_withdrawal = entries[("d-after-withdrawal", "p-school")]
+    assert after_withdrawal.reasons_then == ("consent-withdrawn",)
+    assert after_withdrawal.lawful_now  # the withdrawal was later retracted as an error
     assert entries[("d-denied", "p-nurse")].reasons_now == ("denial-in-force",)
     assert entries[("d-statute", "koto")].reasons_now == ("statute-missing",)
+    assert entries[("d-statute-ok", "koto")].lawful_then
+    assert entries[("d-statute-ok", "koto")].lawful_now
     assert entries[("d-onward", "p-nurse")].lawful_now
     unlawful = api.components.ledger.entries(unlawful_only=True)
     assert {e.disclosure_id for e in unlawful} == {
@@ -220,6 +247,16 @@ def test_the_diff_shows_late_entries_retractions_corrections_and_changed_verdict
     assert consent.event_id in {e.event_id for e in diff.entries}
     with pytest.raises(ValueError, match="after"):
         record_diff(record, t1, t1)
+    # The retraction of the withdrawal changes the verdict on the disclosure that followed it.
+    retraction = record.events[-1]
+    before_it = record.events[-2].timestamp
+    flipped = record_diff(record, before_it, retraction.timestamp)
+    assert [(e.change, e.target_event_id) for e in flipped.entries] == [
+        ("retraction", retraction.target_event_id)  # type: ignore[attr-defined]
+    ]
+    assert [(v.disclosure_id, v.lawful_at_t1, v.lawful_at_t2) for v in flipped.verdict_changes] == [
+        ("d-after-withdrawal", False, True)
+    ]
 
 
 def test_auditor_endpoints_answer_json_and_printable_html(api: Api, scenario: str) -> None:
