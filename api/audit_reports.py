@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from api.access_log import AccessEntry
 from api.html_report import Section, render_page
 from api.ledger import LedgerEntry
-from projections.audit import JourneyAudit, RecordDiff
+from projections.audit import JourneyAudit, Knower, Link, RecordDiff
 from projections.journey_view import DisclosureView
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "diff_html",
     "journey_audit_html",
     "ledger_html",
+    "who_knew_html",
 ]
 
 ZONE_NOTE = "All times are ISO 8601 with their UTC offset."
@@ -293,5 +294,49 @@ def client_log_html(report: ClientLogReport) -> str:
                 _disclosure_rows(report.disclosures),
                 "Each disclosure with its purpose and legal basis, and whether it was lawful.",
             ),
+        ],
+    )
+
+
+def _verdicts(link: Link) -> str:
+    then = "lawful" if link.lawful_then else "NOT"
+    now = "lawful" if link.lawful_now else "NOT"
+    return f"then {then} / now {now}"
+
+
+def _step(link: Link) -> str:
+    sender = link.from_party or link.from_org or "(meeting)"
+    when = link.occurred_at.isoformat(timespec="minutes")
+    receiver = link.to_party or link.to_org
+    return f"{sender} → {receiver} [{link.disclosure_id}, {when}, {_verdicts(link)}]"
+
+
+def who_knew_html(
+    client_ref: str, category: str, at: datetime, known_at: datetime, knowers: Sequence[Knower]
+) -> str:
+    rows = [
+        [
+            k.recipient_kind,
+            k.recipient_id,
+            k.first_at,
+            len(chain),
+            "; ".join(map(_step, chain)),
+            tuple(link.event_id for link in chain),
+        ]
+        for k in knowers
+        for chain in k.chains
+    ]
+    moment = f"By {at.isoformat(timespec='minutes')},"
+    recorded = f"as recorded on {known_at.isoformat(timespec='minutes')}."
+    return render_page(
+        f"Who knew {category} about {client_ref}",
+        [f"{moment} {recorded}", ZONE_NOTE],
+        [
+            Section(
+                "Recipients and the chains behind them",
+                ["kind", "recipient", "first received", "links", "chain", "events"],
+                rows,
+                "A chain runs from the original disclosure to the one that reached the recipient.",
+            )
         ],
     )

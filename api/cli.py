@@ -77,7 +77,16 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("client_ref")
     diff.add_argument("--t1", type=_moment, required=True)
     diff.add_argument("--t2", type=_moment, required=True)
-    for command in (journey, ledger, diff):
+    knew = asub.add_parser("who-knew", help="who had received a category, and the chains")
+    knew.add_argument("client_ref")
+    knew.add_argument("--category", required=True)
+    knew.add_argument("--at", type=_moment)
+    knew.add_argument("--known-at", type=_moment)
+    log_report = asub.add_parser("log-report", help="the client's log report for a period")
+    log_report.add_argument("client_ref")
+    log_report.add_argument("--from", dest="start", type=_moment)
+    log_report.add_argument("--to", dest="end", type=_moment)
+    for command in (journey, ledger, diff, knew, log_report):
         command.add_argument("--format", choices=["json", "html"], default="json")
         command.add_argument("--output", help="write to this file instead of standard output")
 
@@ -167,8 +176,17 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
     from pydantic import TypeAdapter
 
     from api.app import build_components
-    from api.audit_reports import diff_html, journey_audit_html, ledger_html
-    from projections.audit import audit_journey, record_diff
+    from api.audit_reports import (
+        ClientLogReport,
+        client_log_html,
+        client_log_report,
+        diff_html,
+        journey_audit_html,
+        ledger_html,
+        who_knew_html,
+    )
+    from projections import view
+    from projections.audit import Knower, audit_journey, record_diff, who_knew
 
     components = build_components(settings)
     reader = Actor(f"cli:{getpass.getuser()}", "local", "auditor")
@@ -207,6 +225,25 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
                     journey_audit_html(audit)
                     if args.format == "html"
                     else TypeAdapter(JourneyAudit).dump_json(audit, indent=2).decode()
+                )
+            elif args.audit_command == "who-knew":
+                now = datetime.now(UTC)
+                at, known_at = args.at or now, args.known_at or now
+                knowers = who_knew(record, args.category, at=at, known_at=known_at)
+                text = (
+                    who_knew_html(record.client_ref, args.category, at, known_at, knowers)
+                    if args.format == "html"
+                    else TypeAdapter(list[Knower]).dump_json(knowers, indent=2).decode()
+                )
+            elif args.audit_command == "log-report":
+                reads = components.access_log.entries(record.journey_id, args.start, args.end)
+                report = client_log_report(
+                    record.client_ref, args.start, args.end, reads, view(record).disclosures
+                )
+                text = (
+                    client_log_html(report)
+                    if args.format == "html"
+                    else TypeAdapter(ClientLogReport).dump_json(report, indent=2).decode()
                 )
             else:
                 if args.t2 <= args.t1:

@@ -21,6 +21,7 @@ from api.audit_reports import (
     diff_html,
     journey_audit_html,
     ledger_html,
+    who_knew_html,
 )
 from api.deps import Components, ComponentsDep, CurrentActor
 from api.ledger import LedgerEntry
@@ -146,6 +147,7 @@ def get_record_diff(
 @router.get(
     "/audit/journeys/{client_ref}/who-knew",
     response_model=WhoKnewOut,
+    responses=_HTML,
     summary="Who had received a category by `at`, as recorded at `known_at`, and how",
 )
 def get_who_knew(
@@ -157,6 +159,7 @@ def get_who_knew(
     at: When = None,
     known_at: KnownAt = None,
     purpose: Purpose = None,
+    format: Format = "json",
 ) -> Response:
     journey = _audited(components, actor, client_ref)
     try:
@@ -166,9 +169,11 @@ def get_who_knew(
     now = datetime.now(UTC)
     knowers = who_knew(journey.record(), category, at=at or now, known_at=known_at or now)
     _log(components, request, actor, journey.id, purpose)
-    return _out(
-        _WHO, WhoKnewOut(client_ref, category, at or now, known_at or now, tuple(knowers)), None
-    )
+    out = WhoKnewOut(client_ref, category, at or now, known_at or now, tuple(knowers))
+    html = None
+    if format == "html":
+        html = who_knew_html(client_ref, category, out.at, out.known_at, knowers)
+    return _out(_WHO, out, html)
 
 
 @router.get(

@@ -281,6 +281,12 @@ def test_auditor_endpoints_answer_json_and_printable_html(api: Api, scenario: st
         f"/v1/audit/journeys/{scenario}/who-knew", params={"category": "education"}, headers=h
     )
     assert any(k["recipient_id"] == "p-nurse" for k in who.json()["knowers"])
+    who_page = api.client.get(
+        f"/v1/audit/journeys/{scenario}/who-knew",
+        params={"category": "education", "format": "html"},
+        headers=h,
+    )
+    assert "d-before-consent" in who_page.text
     for path in ("/v1/audit/disclosures", f"/v1/audit/journeys/{scenario}"):
         assert api.client.get(path, headers=api.headers("worker")).status_code == 403
     reads = api.client.get(f"/v1/journeys/{scenario}/access-log", headers=h).json()["reads"]
@@ -343,5 +349,12 @@ def test_the_audit_commands(
         == 0
     )
     assert json.loads(capsys.readouterr().out)["entries"]
+    assert (
+        main([*url, "audit", "who-knew", scenario, "--category", "education", "--format", "html"])
+        == 0
+    )
+    assert "d-onward" in capsys.readouterr().out
+    assert main([*url, "audit", "log-report", scenario]) == 0
+    assert json.loads(capsys.readouterr().out)["disclosures"]
     assert main([*url, "audit", "journey", "nobody"]) == 1
     assert main([*url, "projections", "rebuild", "ledger"]) == 0
