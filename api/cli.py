@@ -90,6 +90,14 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--format", choices=["json", "html"], default="json")
         command.add_argument("--output", help="write to this file instead of standard output")
 
+    export = sub.add_parser("export", help="export a journey")
+    esub = export.add_subparsers(dest="export_command", required=True)
+    fhir = esub.add_parser("fhir", help="the journey at (--at, --known-at) as a FHIR R5 Bundle")
+    fhir.add_argument("client_ref")
+    fhir.add_argument("--at", type=_moment)
+    fhir.add_argument("--known-at", type=_moment)
+    fhir.add_argument("--output", help="write to this file instead of standard output")
+
     projections = sub.add_parser("projections", help="read models fed from the event log")
     psub = projections.add_subparsers(dest="projections_command", required=True)
     rebuild = psub.add_parser("rebuild", help="rebuild read models from scratch, with progress")
@@ -126,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _audit(settings, args)
     if args.command == "projections":
         return _rebuild(settings, args.name)
+    if args.command == "export":
+        return _export_fhir(settings, args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 
@@ -257,6 +267,43 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
                 )
     finally:
         components.close()
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        print(text)
+    return 0
+
+
+def _export_fhir(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from api.app import build_components
+    from projections.fhir import AccessRead, fhir_bundle
+
+    components = build_components(settings)
+    try:
+        try:
+            record = components.service.get_record(args.client_ref)
+        except JourneyNotFoundError:
+            print(f"polku: no journey for {args.client_ref}", file=sys.stderr)
+            return 1
+        reads = [
+            AccessRead(e.read_at, e.party_id, e.organisation, e.role, e.endpoint, e.purpose)
+            for e in components.access_log.entries(record.journey_id, None, args.known_at)
+        ]
+        reader = Actor(f"cli:{getpass.getuser()}", "local", "auditor")
+        components.access_log.record(
+            record.journey_id, reader, "cli export fhir", None, components.clock()
+        )
+        try:
+            bundle = fhir_bundle(record, at=args.at, known_at=args.known_at, reads=reads)
+        except ValueError as error:
+            print(f"polku: {error}", file=sys.stderr)
+            return 1
+    finally:
+        components.close()
+    text = json.dumps(bundle, indent=2)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)

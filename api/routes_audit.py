@@ -7,6 +7,7 @@ a client's data is written to that client's access log.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -31,6 +32,7 @@ from domain.events import Actor
 from domain.journey import Journey, journey_id
 from domain.vocabulary import check_term
 from projections.audit import JourneyAudit, Knower, RecordDiff, audit_journey, record_diff, who_knew
+from projections.fhir import AccessRead, fhir_bundle
 from projections.journey_view import view
 
 __all__ = ["router"]
@@ -228,3 +230,39 @@ def get_log_report(
         view(journey.record()).disclosures,
     )
     return _out(_LOG, report, client_log_html(report) if format == "html" else None)
+
+
+_FHIR: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/fhir+json": {"schema": {"type": "object"}}},
+        "description": "a FHIR R5 Bundle (collection)",
+    }
+}
+
+
+@router.get(
+    "/journeys/{client_ref}/fhir",
+    responses=_FHIR,
+    response_class=Response,
+    summary="The journey at (at, known_at) as a FHIR R5 Bundle",
+)
+def get_fhir_bundle(
+    client_ref: ClientRef,
+    request: Request,
+    components: ComponentsDep,
+    actor: CurrentActor,
+    at: When = None,
+    known_at: KnownAt = None,
+    purpose: Purpose = None,
+) -> Response:
+    journey = readable(components, actor, client_ref)
+    reads = [
+        AccessRead(e.read_at, e.party_id, e.organisation, e.role, e.endpoint, e.purpose)
+        for e in components.access_log.entries(journey.id, None, known_at)
+    ]
+    try:
+        bundle = fhir_bundle(journey.record(), at=at, known_at=known_at, reads=reads)
+    except ValueError as error:
+        raise HTTPException(422, str(error)) from None
+    _log(components, request, actor, journey.id, purpose)
+    return Response(json.dumps(bundle), media_type="application/fhir+json")

@@ -358,3 +358,38 @@ def test_the_audit_commands(
     assert json.loads(capsys.readouterr().out)["disclosures"]
     assert main([*url, "audit", "journey", "nobody"]) == 1
     assert main([*url, "projections", "rebuild", "ledger"]) == 0
+
+
+def test_the_fhir_export_through_the_api_and_the_command_line(
+    api: Api, scenario: str, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fhir.resources.bundle import Bundle
+
+    response = api.client.get(f"/v1/journeys/{scenario}/fhir", headers=api.headers("worker"))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/fhir+json"
+    bundle = Bundle.model_validate(response.json())
+    kinds = {e.resource.get_resource_type() for e in bundle.entry or [] if e.resource is not None}
+    assert {"CareTeam", "EpisodeOfCare", "Consent", "AuditEvent", "Provenance"} <= kinds
+    assert (
+        api.client.get(f"/v1/journeys/{scenario}/fhir", headers=api.headers("outsider")).status_code
+        == 404
+    )
+
+    monkeypatch.setenv("POLKU_DATABASE_SCHEMA", settings.database_schema)
+    out = tmp_path / "bundle.json"
+    assert (
+        main(
+            [
+                "--database-url",
+                settings.database_url,
+                "export",
+                "fhir",
+                scenario,
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert json.loads(out.read_text())["resourceType"] == "Bundle"
