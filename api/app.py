@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -24,19 +25,18 @@ from api.settings import Settings
 from api.sqlstore import SqlStore
 from api.tokens import TokenStore
 from domain.application import Clock
-from domain.journey import journey_id
 
 __all__ = ["build_components", "create_app"]
 
 log = structlog.get_logger("polku.http")
 
 
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 def build_components(settings: Settings, *, clock: Clock | None = None) -> Components:
-    from datetime import UTC, datetime
-
-    def system_clock() -> Any:
-        return datetime.now(UTC)
-
+    """Everything the API and the CLI work with, on the store ``settings`` name."""
     service = build_service(settings, clock=clock)
     store = SqlStore(service)
     return Components(
@@ -47,7 +47,7 @@ def build_components(settings: Settings, *, clock: Clock | None = None) -> Compo
         access_log=AccessLog(store),
         caseload=CaseloadIndex(store, service),
         ledger=Ledger(store, service),
-        clock=clock or system_clock,
+        clock=clock or _system_clock,
     )
 
 
@@ -109,7 +109,6 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
-    _ = journey_id  # the access log keys reads by journey id (see api.access_log)
     return app
 
 
