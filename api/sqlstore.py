@@ -65,6 +65,7 @@ class SqlStore:
         "polku_journeys",
         "polku_party_journeys",
         "polku_ledger",
+        "polku_client_keys",
     )
 
     def __init__(self, service: JourneyService) -> None:
@@ -90,6 +91,16 @@ class SqlStore:
             return
         with self._datastore.get_connection() as conn, conn.transaction():
             yield _PostgresTx(conn, self._names)
+
+    def compact_after_delete(self, table: str) -> None:
+        """Make deleted rows' bytes go away: checkpoint SQLite's WAL (deleted pages were zeroed
+        with ``secure_delete``), or ``VACUUM`` the table on PostgreSQL."""
+        if self.backend == "sqlite":
+            with self._datastore.get_connection(commit=True) as conn:
+                conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return
+        with self._datastore.get_connection() as conn:
+            conn.execute(f"VACUUM {self._names[table]}")
 
     def ensure(self, *statements: str) -> None:
         """Run ``CREATE … IF NOT EXISTS`` statements."""

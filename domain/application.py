@@ -17,7 +17,14 @@ from uuid import UUID
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    Transcoding,
+)
 from eventsourcing.utils import Environment
 
 from domain import commands as c
@@ -28,8 +35,9 @@ from domain.errors import (
     JourneyNotFoundError,
     PolkuError,
 )
-from domain.events import Actor, ClientRegistered, JourneyEvent
+from domain.events import Actor, ClientRegistered, JourneyEvent, PersonalDataErased
 from domain.journey import Journey, JourneyRecord, journey_id
+from domain.personal import SEALED, PersonalVault
 from domain.rules import Rule
 
 __all__ = ["Clock", "CommandContext", "JourneyService", "Recorded"]
@@ -74,6 +82,35 @@ class _ActorAsDict(Transcoding):
         return Actor(**data)
 
 
+class _SealingMapper(Mapper[UUID]):
+    """Seals the personal part of each event with the client's key on the way to the store,
+    and opens it on the way back (``erased`` once the key is gone)."""
+
+    def __init__(self, inner: Mapper[UUID], vault: PersonalVault) -> None:
+        super().__init__(inner.transcoder, compressor=inner.compressor, cipher=inner.cipher)
+        self._vault = vault
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        personal = getattr(domain_event, "personal", None)
+        if not personal or SEALED in personal:
+            return super().to_stored_event(domain_event)
+        sealed = object.__new__(type(domain_event))
+        sealed.__dict__.update(vars(domain_event))
+        event_id: UUID = getattr(domain_event, "event_id")  # noqa: B009 - journey events have it
+        object.__setattr__(
+            sealed, "personal", self._vault.seal(domain_event.originator_id, event_id, personal)
+        )
+        return super().to_stored_event(sealed)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        event = super().to_domain_event(stored_event)
+        personal = getattr(event, "personal", None)
+        if isinstance(personal, dict) and SEALED in personal:
+            opened = self._vault.open(event.originator_id, getattr(event, "event_id"), personal)  # noqa: B009
+            object.__setattr__(event, "personal", opened)
+        return event
+
+
 class JourneyService(Application[UUID]):
     """Records client journeys and reads them back."""
 
@@ -81,9 +118,22 @@ class JourneyService(Application[UUID]):
     MAX_ATTEMPTS: ClassVar[int] = 10
     """Tries of a command without an expected version when other writers keep winning."""
 
-    def __init__(self, env: Mapping[str, str], *, clock: Clock = _system_clock) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        *,
+        clock: Clock = _system_clock,
+        vault: PersonalVault | None = None,
+    ) -> None:
         self._clock = clock
+        self._vault = vault
         super().__init__(env=dict(env))
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        mapper = super().construct_mapper()
+        if self._vault is None:
+            return mapper
+        return _SealingMapper(mapper, self._vault)
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
         return Environment(name, dict(env or {}))
@@ -218,6 +268,24 @@ class JourneyService(Application[UUID]):
                 Rule.REGISTERED_ONCE, "a replacement registration must keep the client ref"
             )
         return self._execute(client_ref, command, ctx)
+
+    def erase_personal_data(self, client_ref: str, reason: str, ctx: CommandContext) -> Recorded:
+        """Record the erasure of the client's personal data (who, when, why).
+
+        The caller then deletes the client's key, which is what makes the data unreadable.
+        Erasing twice records nothing new.
+        """
+        if not reason.strip() or len(reason) > 500:
+            raise ValueError("give a reason of 1-500 characters")
+        journey = self._load(client_ref, fresh=True)
+        done = [e for e in journey.events if isinstance(e, PersonalDataErased)]
+        if done:
+            return self._recorded(journey, done[-1:], replayed=True)
+        event = journey.erase(
+            reason.strip(), recorded_at=max(self._clock(), journey.modified_on), actor=ctx.actor
+        )
+        self.save(journey)  # the cache now holds this scrubbed copy
+        return self._recorded(journey, [event])
 
     def execute(self, client_ref: str, command: c.Command, ctx: CommandContext) -> Recorded:
         """Run any command by its type (for callers that dispatch generically)."""

@@ -35,6 +35,7 @@ __all__ = [
     "JourneyReopened",
     "MeetingHeld",
     "Personal",
+    "PersonalDataErased",
     "PlanAgreed",
     "ReferralAccepted",
     "ReferralDeclined",
@@ -307,6 +308,20 @@ class JourneyReopened(JourneyEvent):
 
 
 @dataclass(frozen=True)
+class PersonalDataErased(JourneyEvent):
+    """The client's key was deleted: their personal fields read "erased" from now on.
+
+    Like a retraction, it belongs to the record, not to the valid-time timeline. ``reason`` is
+    kept (who, when and why an erasure happened must stay answerable), so it must not itself
+    hold personal data.
+    """
+
+    KIND = "personal_data_erased"
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class EventRetracted(JourneyEvent):
     """Removes ``target_event_id`` from the record from this record time on."""
 
@@ -341,6 +356,7 @@ EVENT_TYPES: dict[str, type[JourneyEvent]] = {
         JourneyClosed,
         JourneyReopened,
         EventRetracted,
+        PersonalDataErased,
     )
 }
 """Every event class by its stable ``KIND`` name."""

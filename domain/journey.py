@@ -20,7 +20,14 @@ from eventsourcing.utils import get_topic
 
 from domain.commands import Draft
 from domain.errors import IdempotencyConflictError, InvariantViolationError
-from domain.events import Actor, ClientRegistered, EventRetracted, JourneyEvent
+from domain.events import (
+    Actor,
+    ClientRegistered,
+    EventRetracted,
+    JourneyEvent,
+    PersonalDataErased,
+)
+from domain.personal import ERASED
 from domain.rules import Rule
 from domain.timeline import TimelineState, effective_events, fold, valid_order
 
@@ -110,7 +117,9 @@ class Journey(Aggregate):
         if event.command_id is not None:
             self._by_command.setdefault(event.command_id, []).append(event)
         state = self._state
-        if isinstance(event, EventRetracted):
+        if isinstance(event, PersonalDataErased):
+            self._scrub()
+        elif isinstance(event, EventRetracted):
             self._retracted[event.target_event_id] = event
             self._state = None
         elif state is not None and (
@@ -119,6 +128,38 @@ class Journey(Aggregate):
             state.apply(event)
         else:
             self._state = None
+
+    def _scrub(self) -> None:
+        """After an erasure: every personal field of the events held in memory reads ERASED."""
+        scrubbed = [_erased(e) for e in self._events]
+        self._events = scrubbed
+        self._by_id = {e.event_id: e for e in scrubbed}
+        self._by_command = {}
+        for e in scrubbed:
+            if e.command_id is not None:
+                self._by_command.setdefault(e.command_id, []).append(e)
+        self._retracted = {e.target_event_id: e for e in scrubbed if isinstance(e, EventRetracted)}
+        self._state = None
+
+    @property
+    def erased(self) -> bool:
+        return any(isinstance(e, PersonalDataErased) for e in self._events)
+
+    def erase(self, reason: str, *, recorded_at: datetime, actor: Actor) -> PersonalDataErased:
+        """Record that the client's personal data was erased (the caller deletes the key)."""
+        self.trigger_event(
+            PersonalDataErased,
+            timestamp=recorded_at,
+            event_id=uuid4(),
+            occurred_at=recorded_at,
+            recorded_by=actor,
+            command_id=None,
+            personal={},
+            reason=reason,
+        )
+        event = self._events[-1]
+        assert isinstance(event, PersonalDataErased)
+        return event
 
     # -- deciding ------------------------------------------------------------------------------
 
@@ -186,7 +227,7 @@ class Journey(Aggregate):
                 continue
             target_id = draft.fields["target_event_id"]
             target = self._by_id.get(target_id)
-            if target is None or isinstance(target, EventRetracted):
+            if target is None or isinstance(target, EventRetracted | PersonalDataErased):
                 raise InvariantViolationError(
                     Rule.RETRACTION_TARGET, f"event {target_id} cannot be retracted"
                 )
@@ -214,6 +255,15 @@ class Journey(Aggregate):
                 raise InvariantViolationError(
                     Rule.REGISTERED_ONCE, "a replacement registration must keep the client ref"
                 )
+
+
+def _erased(event: JourneyEvent) -> JourneyEvent:
+    if not event.personal:
+        return event
+    clone = object.__new__(type(event))
+    clone.__dict__.update(vars(event))
+    object.__setattr__(clone, "personal", dict.fromkeys(event.personal, ERASED))
+    return clone
 
 
 def _envelope(draft: Draft, actor: Actor, command_id: str | None) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from domain.events import (
     JourneyEvent,
     JourneyReopened,
     MeetingHeld,
+    PersonalDataErased,
     PlanAgreed,
     ReferralAccepted,
     ReferralDeclined,
@@ -42,7 +43,11 @@ from domain.events import (
 )
 from domain.rules import Rule
 
+RECORD_EVENTS = (EventRetracted, PersonalDataErased)
+"""Events about the record, not the world: they have no place on the valid-time timeline."""
+
 __all__ = [
+    "RECORD_EVENTS",
     "ConsentState",
     "DenialState",
     "Member",
@@ -476,7 +481,8 @@ def effective_events(
     record: Sequence[JourneyEvent], known_at: datetime | None = None
 ) -> list[JourneyEvent]:
     """The events of ``record`` (in record order) that were recorded at or before ``known_at``
-    and not retracted by a retraction recorded at or before it; retractions themselves excluded.
+    and not retracted by a retraction recorded at or before it. Events about the record itself
+    (retractions, erasures) are not part of the timeline and are left out.
     """
     if known_at is None:
         visible: Sequence[JourneyEvent] = record
@@ -494,7 +500,7 @@ def effective_events(
     return [
         e
         for e in visible
-        if not isinstance(e, EventRetracted) and (not retracted or e.event_id not in retracted)
+        if not isinstance(e, RECORD_EVENTS) and (not retracted or e.event_id not in retracted)
     ]
 
 
