@@ -64,6 +64,20 @@ class AccessLog:
                 ),
             )
 
+    def clear_purposes(self, journey_id: UUID) -> int:
+        """Forget the free-text purposes given for reads of one journey (on erasure)."""
+        with self._store.transaction() as tx:
+            rows = tx.rows(
+                "SELECT COUNT(*) FROM {polku_access_log}"
+                " WHERE journey_id = %s AND purpose IS NOT NULL",
+                (str(journey_id),),
+            )
+            tx.execute(
+                "UPDATE {polku_access_log} SET purpose = NULL WHERE journey_id = %s",
+                (str(journey_id),),
+            )
+        return int(rows[0][0])
+
     def entries(
         self, journey_id: UUID, start: datetime | None = None, end: datetime | None = None
     ) -> list[AccessEntry]:

@@ -57,6 +57,13 @@ class CaseloadIndex(TrackedProjection):
         tx.execute("DELETE FROM {polku_party_journeys}")
         tx.execute("DELETE FROM {polku_journeys}")
 
+    def client_refs(self) -> list[str]:
+        """Every registered client (from the index)."""
+        self.catch_up()
+        with self.store.transaction(write=False) as tx:
+            rows = tx.rows("SELECT client_ref FROM {polku_journeys} ORDER BY client_ref")
+        return [str(row[0]) for row in rows]
+
     def caseload(self, party_id: str) -> list[CaseloadEntry]:
         """The journeys ``party_id`` is on now."""
         self.catch_up()

@@ -98,6 +98,17 @@ def _parser() -> argparse.ArgumentParser:
     fhir.add_argument("--known-at", type=_moment)
     fhir.add_argument("--output", help="write to this file instead of standard output")
 
+    erase = sub.add_parser("erase", help="erase a client's personal data (admin token needed)")
+    erase.add_argument("client_ref")
+    erase.add_argument("--reason", required=True, help="why (kept; no personal data here)")
+    erase.add_argument("--token", help="an admin token (default: $POLKU_TOKEN)")
+    retention = sub.add_parser(
+        "retention", help="erase journeys closed longer ago than POLKU_RETENTION_CLOSED_YEARS"
+    )
+    retention.add_argument("--years", type=int, help="override the configured number of years")
+    retention.add_argument("--dry-run", action="store_true", help="only list what would go")
+    retention.add_argument("--token", help="an admin token (default: $POLKU_TOKEN)")
+
     projections = sub.add_parser("projections", help="read models fed from the event log")
     psub = projections.add_subparsers(dest="projections_command", required=True)
     rebuild = psub.add_parser("rebuild", help="rebuild read models from scratch, with progress")
@@ -136,6 +147,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _rebuild(settings, args.name)
     if args.command == "export":
         return _export_fhir(settings, args)
+    if args.command in {"erase", "retention"}:
+        return _erase(settings, args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 
@@ -309,6 +322,47 @@ def _export_fhir(settings: Settings, args: argparse.Namespace) -> int:
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         print(text)
+    return 0
+
+
+def _erase(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+
+    from api.app import build_components
+    from api.erasure import erase_client, retention_candidates
+
+    components = build_components(settings)
+    try:
+        token = args.token or os.environ.get("POLKU_TOKEN", "")
+        actor = components.tokens.authenticate(token) if token else None
+        if actor is None or actor.role != "admin":
+            print(
+                "polku: erasure needs a valid admin token (--token or POLKU_TOKEN)", file=sys.stderr
+            )
+            return 2
+        if args.command == "erase":
+            targets = [args.client_ref]
+            reason = args.reason
+        else:
+            years = args.years or settings.retention_closed_years
+            candidates = retention_candidates(components, years, datetime.now(UTC))
+            rows = [(c.client_ref, c.closed_at.isoformat(timespec="minutes")) for c in candidates]
+            print(render_table([f"closed more than {years} years ago", "closed at"], rows))
+            if args.dry_run:
+                print(f"dry run: {len(candidates)} journeys would be erased")
+                return 0
+            targets = [c.client_ref for c in candidates]
+            reason = f"retention: closed more than {years} years ago"
+        for client_ref in targets:
+            try:
+                result = erase_client(components, client_ref, reason, actor)
+            except JourneyNotFoundError:
+                print(f"polku: no journey for {client_ref}", file=sys.stderr)
+                return 1
+            state = "was already erased" if result.already_erased else "erased"
+            print(f"{client_ref}: {state} (event {result.event_id})")
+    finally:
+        components.close()
     return 0
 
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Body, Header, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
 from api.deps import ComponentsDep, CurrentActor
+from api.erasure import erase_client
 from api.policy import may_write, role_may_write
 from api.routes_read import CLIENT_REF
 from domain import commands as c
@@ -282,3 +283,45 @@ def retract_event(
         replacement=replacement,
     )
     return _run(components, actor, client_ref, command, key, body.expected_version)
+
+
+class ErasureBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    """Why (kept with the erasure: it must not itself hold personal data)."""
+
+
+@dataclass(frozen=True)
+class ErasureOut:
+    client_ref: str
+    event_id: str
+    version: int
+    already_erased: bool
+    access_log_purposes_cleared: int
+
+
+@router.post(
+    "/journeys/{client_ref}/erasure",
+    status_code=201,
+    response_model=ErasureOut,
+    responses=_PROBLEMS,
+    summary="Erase the client's personal data (admin): their key is deleted",
+    operation_id="personal_data_erased",
+)
+def erase_personal_data(
+    client_ref: Annotated[str, Path(pattern=CLIENT_REF, max_length=128)],
+    body: ErasureBody,
+    components: ComponentsDep,
+    actor: CurrentActor,
+) -> Response:
+    if actor.role != "admin":
+        raise HTTPException(403, "only an admin may erase personal data")
+    try:
+        result = erase_client(components, client_ref, body.reason, actor)
+    except JourneyNotFoundError:
+        raise HTTPException(404, "no such journey") from None
+    out = ErasureOut(**vars(result))
+    return Response(
+        TypeAdapter(ErasureOut).dump_json(out), status_code=201, media_type="application/json"
+    )

@@ -93,14 +93,14 @@ class SqlStore:
             yield _PostgresTx(conn, self._names)
 
     def compact_after_delete(self, table: str) -> None:
-        """Make deleted rows' bytes go away: checkpoint SQLite's WAL (deleted pages were zeroed
-        with ``secure_delete``), or ``VACUUM`` the table on PostgreSQL."""
+        """Make deleted rows' bytes go away: checkpoint SQLite's WAL into the database file (so no
+        older page images remain), or rewrite the table on PostgreSQL (``VACUUM FULL``)."""
         if self.backend == "sqlite":
             with self._datastore.get_connection(commit=True) as conn:
                 conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
             return
         with self._datastore.get_connection() as conn:
-            conn.execute(f"VACUUM {self._names[table]}")
+            conn.execute(f"VACUUM FULL {self._names[table]}")
 
     def ensure(self, *statements: str) -> None:
         """Run ``CREATE … IF NOT EXISTS`` statements."""

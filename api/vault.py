@@ -2,8 +2,9 @@
 
 Each client (journey) gets a random 256-bit AES-GCM key the first time personal data is stored
 for them. The personal part of every event is sealed with it, bound to the journey and the
-event id. Erasure deletes the key: on SQLite with ``secure_delete`` and a WAL checkpoint, on
-PostgreSQL followed by a ``VACUUM`` of the key table, so the key's bytes do not linger.
+event id. Erasure deletes the key (on SQLite with ``secure_delete``, so the freed space is
+zeroed) and then checkpoints SQLite's WAL or runs ``VACUUM FULL`` on PostgreSQL's key table, so
+the key's bytes do not linger in the database.
 Keys are cached in the process for :attr:`KeyVault.CACHE_SECONDS`; another process that erases
 a key is noticed within that time.
 """

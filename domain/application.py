@@ -270,22 +270,28 @@ class JourneyService(Application[UUID]):
         return self._execute(client_ref, command, ctx)
 
     def erase_personal_data(self, client_ref: str, reason: str, ctx: CommandContext) -> Recorded:
-        """Record the erasure of the client's personal data (who, when, why).
+        """Erase the client's personal data: record who, when and why, then delete their key.
 
-        The caller then deletes the client's key, which is what makes the data unreadable.
-        Erasing twice records nothing new.
+        Everything else stays: the journey still folds, its personal fields read "erased".
+        Erasing again records nothing new but makes sure the key is gone (say, after a crash
+        between the two steps).
         """
+        if self._vault is None:
+            raise RuntimeError("this service keeps no per-client keys, so it cannot erase")
         if not reason.strip() or len(reason) > 500:
             raise ValueError("give a reason of 1-500 characters")
         journey = self._load(client_ref, fresh=True)
         done = [e for e in journey.events if isinstance(e, PersonalDataErased)]
         if done:
-            return self._recorded(journey, done[-1:], replayed=True)
-        event = journey.erase(
-            reason.strip(), recorded_at=max(self._clock(), journey.modified_on), actor=ctx.actor
-        )
-        self.save(journey)  # the cache now holds this scrubbed copy
-        return self._recorded(journey, [event])
+            result = self._recorded(journey, done[-1:], replayed=True)
+        else:
+            recorded_at = max(self._clock(), journey.modified_on)
+            event = journey.erase(reason.strip(), recorded_at=recorded_at, actor=ctx.actor)
+            self.save(journey)  # the cache now holds this scrubbed copy
+            result = self._recorded(journey, [event])
+        self._vault.erase(journey.id)
+        log.info("journey.erased", journey_id=str(journey.id), version=result.version)
+        return result
 
     def execute(self, client_ref: str, command: c.Command, ctx: CommandContext) -> Recorded:
         """Run any command by its type (for callers that dispatch generically)."""

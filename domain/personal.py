@@ -28,3 +28,7 @@ class PersonalVault(Protocol):
     def open(self, journey: UUID, event_id: UUID, stored: dict[str, Any]) -> dict[str, Any]:
         """The personal part as read: decrypted, or every field ``ERASED`` if the key is gone."""
         ...
+
+    def erase(self, journey: UUID) -> bool:
+        """Delete the journey's key for good; ``False`` if there was none."""
+        ...

@@ -449,7 +449,7 @@ def _build(
         PlanView(
             event_id=plan.event_id,
             agreed_at=plan.occurred_at,
-            goals=tuple(plan.personal.get("goals", ())),
+            goals=_texts(plan.personal.get("goals", ())),
             responsible_parties=tuple(plan.responsible_parties),
             review_on=plan.review_on,
         )
@@ -512,6 +512,13 @@ def _knowledge(disclosures: Sequence[DisclosureView]) -> tuple[KnowledgeView, ..
         )
         for (kind, ident), per_category in sorted(received.items())
     )
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    """A list of texts; a single text (an erased list reads "erased") as a list of one."""
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value) if isinstance(value, list | tuple) else ()
 
 
 def _text(personal: dict[str, Any], key: str) -> str | None:
