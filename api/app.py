@@ -19,6 +19,7 @@ from api.access_log import AccessLog
 from api.bootstrap import build_service
 from api.caseload import CaseloadIndex
 from api.deps import Components
+from api.guards import GuardMiddleware
 from api.ledger import Ledger
 from api.problems import PROBLEM, Problem, install_problem_handlers, problem
 from api.settings import Settings
@@ -97,6 +98,7 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
             return problem(503, "Not ready", "the store does not answer")
         return Response('{"status":"ready"}', media_type="application/json")
 
+    app.add_middleware(GuardMiddleware)
     app.add_middleware(RequestLogMiddleware)
 
     def openapi() -> dict[str, Any]:
@@ -172,6 +174,8 @@ def _problems_as_problem_json(schema: dict[str, Any]) -> None:
                 p.get("in") in {"path", "query", "header"} for p in operation.get("parameters", [])
             ) or ("requestBody" in operation):
                 responses.setdefault("422", {"description": "invalid request"})
+            if "requestBody" in operation:
+                responses.setdefault("413", {"description": "the body is over the size limit"})
             if operation.get("security") or "security" in operation:
                 responses.setdefault("401", {"description": "no valid bearer token"})
             for code, response in responses.items():

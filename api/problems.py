@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -75,6 +76,14 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _domain(_: Request, exc: PolkuError) -> JSONResponse:
         return domain_problem(exc)
 
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def _store_down(_: Request, exc: Exception) -> JSONResponse:
+        # The database is unreachable or restarting: say so, and let the client retry.
+        response = problem(503, "Store unavailable", "the store is not answering; retry shortly")
+        response.headers["Retry-After"] = "2"
+        return response
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         return problem(500, "Internal error", "the request could not be completed")
@@ -121,6 +130,7 @@ _TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Request too large",
+    503: "Store unavailable",
     415: "Unsupported media type",
     422: "Invalid request",
 }

@@ -107,3 +107,51 @@ def test_sql_like_and_unusual_text_is_just_text(api: Api, journey: str) -> None:
     )
     history = api.client.get(J + "/history", headers=api.headers("worker")).json()
     assert history[-1]["facts"]["disclosure_id"] == odd
+
+
+def test_oversized_bodies_are_refused_before_parsing(api: Api, journey: str) -> None:
+    from api.guards import MAX_BODY_BYTES
+
+    before = api.components.service.recorder.max_notification_id()
+    big = {"occurred_at": T.format(5), "note": "x" * (MAX_BODY_BYTES + 1)}
+    response = api.client.post(J + "/closure", json=big, headers=api.headers("worker"))
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert api.components.service.recorder.max_notification_id() == before
+
+
+def test_deeply_nested_json_is_refused(api: Api, journey: str) -> None:
+    deep = '{"occurred_at": "2025-03-05T10:00:00Z", "note": ' + "[" * 5000 + "]" * 5000 + "}"
+    response = api.client.post(
+        J + "/closure",
+        content=deep.encode(),
+        headers=api.headers("worker", **{"Content-Type": "application/json"}),
+    )
+    assert response.status_code == 422
+    assert "nest" in response.json()["detail"]
+
+
+def test_responses_carry_security_headers_and_no_cors(api: Api, journey: str) -> None:
+    response = api.client.get(J, headers=api.headers("worker", Origin="https://evil.example"))
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert "access-control-allow-origin" not in response.headers
+    assert api.client.get("/docs").status_code == 200  # the docs page keeps its own scripts
+
+
+def test_an_unreachable_store_is_a_503_not_a_500(
+    api: Api, journey: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from eventsourcing.persistence import OperationalError
+
+    def down(*_: object, **__: object) -> None:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(api.components.service.recorder, "select_events", down)
+    monkeypatch.setattr(api.components.service.recorder, "insert_events", down)
+    response = api.client.get(J, headers=api.headers("worker"))
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "2"
+    monkeypatch.undo()
+    assert api.client.get(J, headers=api.headers("worker")).status_code == 200

@@ -1,0 +1,123 @@
+"""Request guards: body size and JSON depth limits, security headers, and the store being down.
+
+Limits (documented in docs/api.md): a request body may be at most ``MAX_BODY_BYTES``; JSON may
+nest at most ``MAX_JSON_DEPTH`` levels (our deepest body, a correction, needs 4); lists are
+bounded by the schemas (100 recipients, 50 categories, …). Beyond them: 413 or 422, as
+problem+json, before anything is parsed or written.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["MAX_BODY_BYTES", "MAX_JSON_DEPTH", "SECURITY_HEADERS", "GuardMiddleware"]
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 8
+
+SECURITY_HEADERS = (
+    (
+        b"content-security-policy",
+        b"default-src 'none'; style-src 'unsafe-inline'; img-src 'self';"
+        b" frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cache-control", b"no-store"),
+)
+_DOCS = (b"/docs", b"/redoc", b"/openapi.json")
+
+
+def _depth_exceeds(body: bytes, limit: int) -> bool:
+    """Whether JSON nests deeper than ``limit`` (counted on the raw text, before parsing)."""
+    depth, in_string, escaped = 0, False, False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return False
+
+
+async def _problem(send: Send, status: int, title: str, detail: str) -> None:
+    body = json.dumps(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+                *SECURITY_HEADERS,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class GuardMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+            await _problem(
+                send, 413, "Request too large", f"bodies are limited to {MAX_BODY_BYTES} bytes"
+            )
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > MAX_BODY_BYTES:
+                await _problem(
+                    send, 413, "Request too large", f"bodies are limited to {MAX_BODY_BYTES} bytes"
+                )
+                return
+        if body and _depth_exceeds(body, MAX_JSON_DEPTH):
+            await _problem(
+                send, 422, "Invalid request", f"JSON may nest at most {MAX_JSON_DEPTH} levels"
+            )
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        docs = scope.get("path", "").encode().startswith(_DOCS)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start" and not docs:
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, replay, send_with_headers)
