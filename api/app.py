@@ -46,8 +46,8 @@ def build_components(settings: Settings, *, clock: Clock | None = None) -> Compo
         store=store,
         tokens=TokenStore(store),
         access_log=AccessLog(store),
-        caseload=CaseloadIndex(store, service),
-        ledger=Ledger(store, service),
+        caseload=CaseloadIndex(store, service, settings.projection_batch_size),
+        ledger=Ledger(store, service, settings.projection_batch_size),
         clock=clock or _system_clock,
     )
 

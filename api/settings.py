@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     aggregate_cache_size: int = Field(default=1000, ge=0)
     """Journeys kept in memory between commands (0 turns the cache off)."""
     postgres_pool_size: int = Field(default=5, ge=1)
+    projection_batch_size: int = Field(default=500, ge=1, le=100_000)
+    """Notifications applied per transaction by the read models (catch-up and rebuild)."""
     retention_closed_years: int = Field(default=10, ge=1, le=100)
     """`polku retention` erases the personal data of journeys closed longer ago than this."""
     database_schema: str = Field(default="public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")

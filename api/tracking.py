@@ -35,9 +35,11 @@ class TrackedProjection:
     """``CREATE … IF NOT EXISTS`` statements."""
     batch = 500
 
-    def __init__(self, store: SqlStore, service: JourneyService) -> None:
+    def __init__(self, store: SqlStore, service: JourneyService, batch: int | None = None) -> None:
         self.store = store
         self.service = service
+        if batch is not None:
+            self.batch = batch
         store.ensure(_TRACKING, *self.tables)
 
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
