@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import getpass
+import secrets
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -98,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     fhir.add_argument("--known-at", type=_moment)
     fhir.add_argument("--output", help="write to this file instead of standard output")
 
+    sub.add_parser("keygen", help="print a new key for POLKU_CIPHER_KEY")
     erase = sub.add_parser("erase", help="erase a client's personal data (admin token needed)")
     erase.add_argument("client_ref")
     erase.add_argument("--reason", required=True, help="why (kept; no personal data here)")
@@ -135,6 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"polku: invalid settings: {error}", file=sys.stderr)
         return 2
     configure_logging(settings)
+    if args.command == "keygen":
+        print(base64.b64encode(secrets.token_bytes(32)).decode())
+        return 0
     if args.command == "demo":
         return _demo(settings)
     if args.command == "tokens":

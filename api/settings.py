@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "persistence_env"]
@@ -29,6 +31,10 @@ class Settings(BaseSettings):
     aggregate_cache_size: int = Field(default=1000, ge=0)
     """Journeys kept in memory between commands (0 turns the cache off)."""
     postgres_pool_size: int = Field(default=5, ge=1)
+    cipher_key: SecretStr | None = None
+    """Base64 AES key (16, 24 or 32 bytes) encrypting every stored event at rest, on top of the
+    per-client keys. Required in production; ``polku keygen`` makes one. Set it when the store is
+    created: events written without it cannot be read with it, and the other way round."""
     projection_batch_size: int = Field(default=500, ge=1, le=100_000)
     """Notifications applied per transaction by the read models (catch-up and rebuild)."""
     retention_closed_years: int = Field(default=10, ge=1, le=100)
@@ -46,6 +52,19 @@ class Settings(BaseSettings):
             raise ValueError("an SQLite URL is sqlite:///relative/path or sqlite:////absolute/path")
         return value
 
+    @field_validator("cipher_key")
+    @classmethod
+    def _key_is_aes(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        try:
+            size = len(base64.b64decode(value.get_secret_value(), validate=True))
+        except (binascii.Error, ValueError):
+            raise ValueError("POLKU_CIPHER_KEY must be base64") from None
+        if size not in (16, 24, 32):
+            raise ValueError("POLKU_CIPHER_KEY must decode to 16, 24 or 32 bytes")
+        return value
+
     @model_validator(mode="after")
     def _production_is_explicit(self) -> Settings:
         if self.environment == "production" and "database_url" not in self.model_fields_set:
@@ -53,6 +72,8 @@ class Settings(BaseSettings):
                 "in production POLKU_DATABASE_URL must be set explicitly"
                 " (the default is a development SQLite file in the working directory)"
             )
+        if self.environment == "production" and self.cipher_key is None:
+            raise ValueError("in production POLKU_CIPHER_KEY must be set (polku keygen makes one)")
         return self
 
     @property
@@ -66,6 +87,9 @@ def persistence_env(settings: Settings) -> dict[str, str]:
     """The eventsourcing library's persistence environment for ``settings.database_url``."""
     url = urlsplit(settings.database_url)
     env = {"CREATE_TABLE": "y"}
+    if settings.cipher_key is not None:
+        env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
+        env["CIPHER_KEY"] = settings.cipher_key.get_secret_value()
     if settings.aggregate_cache_size:
         # Commands decide on the cached journey without reading the store first; a stale
         # cache is caught by the store's (journey, version) key and the command decided again.

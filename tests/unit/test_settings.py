@@ -41,5 +41,15 @@ def test_production_needs_an_explicit_database(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(ValidationError, match="explicitly"):
         Settings(environment="production", _env_file=None)
     monkeypatch.setenv("POLKU_DATABASE_URL", "postgresql://polku@db/care")
+    with pytest.raises(ValidationError, match="POLKU_CIPHER_KEY"):
+        Settings(environment="production", _env_file=None)
+    monkeypatch.setenv("POLKU_CIPHER_KEY", "A" * 43 + "=")
     settings = Settings(environment="production", _env_file=None)
     assert settings.json_logs
+    assert persistence_env(settings)["CIPHER_TOPIC"] == "eventsourcing.cryptography:AESCipher"
+
+
+@pytest.mark.parametrize("key", ["not base64!", "QUJD"])
+def test_a_cipher_key_must_be_an_aes_key(key: str) -> None:
+    with pytest.raises(ValidationError, match="POLKU_CIPHER_KEY"):
+        Settings(cipher_key=key, _env_file=None)
