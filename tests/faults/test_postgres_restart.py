@@ -1,0 +1,132 @@
+"""Restart PostgreSQL under load: requests fail with 503 (never 500) while it is down, and the
+app recovers by itself once it is back."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.app import build_components
+from api.settings import Settings
+from domain import commands as c
+from domain.application import CommandContext
+from domain.events import Actor
+from tests.faults.test_server_kill import free_port, serve
+
+WORKER = Actor("p-w", "org", "caseworker")
+
+
+def restart_postgres() -> None:
+    version = sorted(os.listdir("/etc/postgresql"))[0]
+    pg_ctlcluster = shutil.which("pg_ctlcluster")
+    assert pg_ctlcluster is not None
+    subprocess.run(  # noqa: S603 - fixed arguments
+        [
+            pg_ctlcluster,
+            "--skip-systemctl-redirect",
+            version,
+            "main",
+            "restart",
+            "--",
+            "-m",
+            "fast",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def test_requests_get_503_during_a_restart_and_recover(settings: Settings) -> None:
+    if not settings.database_url.startswith("postgres"):
+        pytest.skip("a PostgreSQL restart only concerns the PostgreSQL backend")
+    if not Path("/etc/postgresql").is_dir():
+        pytest.skip("no local PostgreSQL cluster to restart")
+    components = build_components(settings)
+    ctx = CommandContext(actor=WORKER)
+    start = datetime.now(UTC) - timedelta(days=1)
+    components.service.register_client(
+        c.RegisterClient(occurred_at=start, client_ref="pg-1", preferred_language="fi"), ctx
+    )
+    components.service.add_team_member(
+        "pg-1",
+        c.AddTeamMember(
+            occurred_at=start,
+            party_id="p-w",
+            member_type="professional",
+            role="nurse",
+            organisation="org",
+            sector="health_care",
+        ),
+        ctx,
+    )
+    token = components.tokens.create(party_id="p-w", organisation="org", role="caseworker")
+    components.close()
+    headers = {"Authorization": f"Bearer {token}"}
+    port = free_port()
+    server = serve(settings, port)
+    base = f"http://127.0.0.1:{port}/v1/journeys/pg-1"
+    statuses: Counter[int] = Counter()
+    stop = threading.Event()
+
+    def load(n: int) -> None:
+        with httpx.Client(timeout=30) as client:
+            i = 0
+            while not stop.is_set():
+                i += 1
+                if i % 5 == 0:
+                    body = {
+                        "occurred_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+                        "disclosure_id": f"d-{n}-{i}",
+                        "from_org": "org",
+                        "to_org": "x",
+                        "categories": ["health"],
+                        "purpose": "care_coordination",
+                        "basis": "client_self",
+                    }
+                    response = client.post(base + "/disclosures", json=body, headers=headers)
+                else:
+                    response = client.get(base, headers=headers)
+                statuses[response.status_code] += 1
+
+    threads = [threading.Thread(target=load, args=(n,)) for n in range(3)]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(1.0)
+        restart_postgres()
+        time.sleep(3.0)
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+        print("statuses during the restart:", dict(statuses))
+        assert set(statuses) <= {200, 201, 503}, statuses
+        # Recovered without restarting the app: reads and writes succeed again.
+        with httpx.Client(timeout=30) as client:
+            deadline = time.monotonic() + 30
+            while client.get(base, headers=headers).status_code != 200:
+                assert time.monotonic() < deadline, "the app did not recover"
+                time.sleep(0.5)
+            body = {
+                "occurred_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+                "disclosure_id": "after",
+                "from_org": "org",
+                "to_org": "x",
+                "categories": ["health"],
+                "purpose": "care_coordination",
+                "basis": "client_self",
+            }
+            assert client.post(base + "/disclosures", json=body, headers=headers).status_code == 201
+    finally:
+        stop.set()
+        server.terminate()
+        server.wait(timeout=30)
