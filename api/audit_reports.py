@@ -25,6 +25,12 @@ __all__ = [
 ZONE_NOTE = "All times are ISO 8601 with their UTC offset."
 
 
+def _period(start: datetime | None, end: datetime | None) -> str:
+    since = start.isoformat(timespec="minutes") if start else "the beginning"
+    until = end.isoformat(timespec="minutes") if end else "now"
+    return f"{since} to {until}"
+
+
 def _verdict(lawful: bool, reasons: Sequence[object]) -> str:
     if lawful:
         return "lawful"
@@ -169,10 +175,7 @@ def ledger_html(
         ]
         for e in entries
     ]
-    period = (
-        f"{start.isoformat(timespec='minutes') if start else 'the beginning'} to "
-        f"{end.isoformat(timespec='minutes') if end else 'now'}"
-    )
+    period = _period(start, end)
     return render_page(
         "Disclosure ledger",
         [f"Disclosures that occurred from {period}.", ZONE_NOTE],
@@ -269,10 +272,7 @@ def client_log_report(
 
 
 def client_log_html(report: ClientLogReport) -> str:
-    period = (
-        f"{report.start.isoformat(timespec='minutes') if report.start else 'the beginning'} to "
-        f"{report.end.isoformat(timespec='minutes') if report.end else 'now'}"
-    )
+    period = _period(report.start, report.end)
     return render_page(
         "Who has processed and received your data",
         [

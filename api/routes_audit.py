@@ -26,7 +26,7 @@ from api.audit_reports import (
 )
 from api.deps import Components, ComponentsDep, CurrentActor
 from api.ledger import LedgerEntry
-from api.routes_read import ClientRef, KnownAt, Purpose, When, readable
+from api.routes_read import ClientRef, KnownAt, Purpose, When, log_read, readable
 from domain.commands import Moment
 from domain.events import Actor
 from domain.journey import Journey, journey_id
@@ -86,14 +86,6 @@ def _audited(components: Components, actor: Actor, client_ref: str) -> Journey:
     return readable(components, actor, client_ref)
 
 
-def _log(
-    components: Components, request: Request, actor: Actor, journey: Any, purpose: str | None
-) -> None:
-    route = request.scope.get("route")
-    endpoint = f"{request.method} {getattr(route, 'path', request.url.path)}"
-    components.access_log.record(journey, actor, endpoint, purpose, components.clock())
-
-
 def _out(adapter: TypeAdapter[Any], value: Any, html: str | None) -> Response:
     if html is not None:
         return Response(html, media_type="text/html; charset=utf-8")
@@ -118,7 +110,7 @@ def get_journey_audit(
 ) -> Response:
     journey = _audited(components, actor, client_ref)
     audit = audit_journey(journey.record(), at=at, known_at=known_at)
-    _log(components, request, actor, journey.id, purpose)
+    log_read(components, request, actor, journey.id, purpose)
     return _out(_AUDIT, audit, journey_audit_html(audit) if format == "html" else None)
 
 
@@ -142,7 +134,7 @@ def get_record_diff(
     if t2 <= t1:
         raise HTTPException(422, "t2 must be after t1")
     diff = record_diff(journey.record(), t1, t2)
-    _log(components, request, actor, journey.id, purpose)
+    log_read(components, request, actor, journey.id, purpose)
     return _out(_DIFF, diff, diff_html(diff) if format == "html" else None)
 
 
@@ -170,7 +162,7 @@ def get_who_knew(
         raise HTTPException(422, str(error)) from None
     now = datetime.now(UTC)
     knowers = who_knew(journey.record(), category, at=at or now, known_at=known_at or now)
-    _log(components, request, actor, journey.id, purpose)
+    log_read(components, request, actor, journey.id, purpose)
     out = WhoKnewOut(client_ref, category, at or now, known_at or now, tuple(knowers))
     html = None
     if format == "html":
@@ -197,7 +189,7 @@ def get_ledger(
     _auditor(actor)
     entries = components.ledger.entries(start, end, unlawful_only=unlawful)
     for client_ref in dict.fromkeys(e.client_ref for e in entries):
-        _log(components, request, actor, journey_id(client_ref), purpose)
+        log_read(components, request, actor, journey_id(client_ref), purpose)
     out = LedgerOut(start, end, unlawful, tuple(entries))
     return _out(_LEDGER, out, ledger_html(entries, start, end) if format == "html" else None)
 
@@ -221,7 +213,7 @@ def get_log_report(
     journey = readable(components, actor, client_ref)
     if start is not None and end is not None and end < start:
         raise HTTPException(422, "'to' is before 'from'")
-    _log(components, request, actor, journey.id, purpose)
+    log_read(components, request, actor, journey.id, purpose)
     report = client_log_report(
         client_ref,
         start,
@@ -264,5 +256,5 @@ def get_fhir_bundle(
         bundle = fhir_bundle(journey.record(), at=at, known_at=known_at, reads=reads)
     except ValueError as error:
         raise HTTPException(422, str(error)) from None
-    _log(components, request, actor, journey.id, purpose)
+    log_read(components, request, actor, journey.id, purpose)
     return Response(json.dumps(bundle), media_type="application/fhir+json")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
 from pydantic import TypeAdapter
@@ -24,7 +25,16 @@ from projections.history import HistoryEntry
 from projections.journey_view import DisclosureView, JourneyView
 from projections.sharing import SharingAnswer
 
-__all__ = ["CLIENT_REF", "ClientRef", "KnownAt", "Purpose", "When", "readable", "router"]
+__all__ = [
+    "CLIENT_REF",
+    "ClientRef",
+    "KnownAt",
+    "Purpose",
+    "When",
+    "log_read",
+    "readable",
+    "router",
+]
 
 _READ_PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no valid bearer token"},
@@ -89,12 +99,13 @@ def readable(components: Components, actor: Actor, client_ref: str) -> Journey:
     return journey
 
 
-def _logged(
-    components: Components, request: Request, actor: Actor, journey: Journey, purpose: str | None
+def log_read(
+    components: Components, request: Request, actor: Actor, journey: UUID, purpose: str | None
 ) -> None:
+    """Write a read of the journey's data to its access log, naming the route template."""
     route = request.scope.get("route")
     endpoint = f"{request.method} {getattr(route, 'path', request.url.path)}"
-    components.access_log.record(journey.id, actor, endpoint, purpose, components.clock())
+    components.access_log.record(journey, actor, endpoint, purpose, components.clock())
 
 
 @router.get(
@@ -111,7 +122,7 @@ def get_journey_view(
 ) -> Response:
     journey = readable(components, actor, client_ref)
     result = view(journey.record(), at=at, known_at=known_at)
-    _logged(components, request, actor, journey, purpose)
+    log_read(components, request, actor, journey.id, purpose)
     return _json(_VIEW, result)
 
 
@@ -130,7 +141,7 @@ def get_history(
 ) -> Response:
     journey = readable(components, actor, client_ref)
     result = history(journey.record(), known_at=known_at)
-    _logged(components, request, actor, journey, purpose)
+    log_read(components, request, actor, journey.id, purpose)
     return _json(_HISTORY, result)
 
 
@@ -168,7 +179,7 @@ def get_may_share(
         purpose=purpose_of_sharing,
         at=at,
     )
-    _logged(components, request, actor, journey, purpose)
+    log_read(components, request, actor, journey.id, purpose)
     return _json(_SHARING, answer)
 
 
@@ -195,7 +206,7 @@ def get_access_log(
     journey = readable(components, actor, client_ref)
     if start is not None and end is not None and end < start:
         raise HTTPException(422, "'to' is before 'from'")
-    _logged(components, request, actor, journey, purpose)
+    log_read(components, request, actor, journey.id, purpose)
     reads = components.access_log.entries(journey.id, start, end)
     now = datetime.now(UTC)
     disclosures = tuple(

@@ -9,20 +9,13 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from api.app import build_components
 from api.settings import Settings
-from domain import commands as c
-from domain.application import CommandContext
-from domain.events import Actor
-from tests.faults.test_server_kill import free_port, serve
-
-WORKER = Actor("p-w", "org", "caseworker")
+from tests.faults.support import disclosure, free_port, seed_journey, serve
 
 
 def restart_postgres() -> None:
@@ -51,26 +44,7 @@ def test_requests_get_503_during_a_restart_and_recover(settings: Settings) -> No
         pytest.skip("a PostgreSQL restart only concerns the PostgreSQL backend")
     if not Path("/etc/postgresql").is_dir():
         pytest.skip("no local PostgreSQL cluster to restart")
-    components = build_components(settings)
-    ctx = CommandContext(actor=WORKER)
-    start = datetime.now(UTC) - timedelta(days=1)
-    components.service.register_client(
-        c.RegisterClient(occurred_at=start, client_ref="pg-1", preferred_language="fi"), ctx
-    )
-    components.service.add_team_member(
-        "pg-1",
-        c.AddTeamMember(
-            occurred_at=start,
-            party_id="p-w",
-            member_type="professional",
-            role="nurse",
-            organisation="org",
-            sector="health_care",
-        ),
-        ctx,
-    )
-    token = components.tokens.create(party_id="p-w", organisation="org", role="caseworker")
-    components.close()
+    token = seed_journey(settings, "pg-1")
     headers = {"Authorization": f"Bearer {token}"}
     port = free_port()
     server = serve(settings, port)
@@ -84,15 +58,7 @@ def test_requests_get_503_during_a_restart_and_recover(settings: Settings) -> No
             while not stop.is_set():
                 i += 1
                 if i % 5 == 0:
-                    body = {
-                        "occurred_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
-                        "disclosure_id": f"d-{n}-{i}",
-                        "from_org": "org",
-                        "to_org": "x",
-                        "categories": ["health"],
-                        "purpose": "care_coordination",
-                        "basis": "client_self",
-                    }
+                    body = disclosure(f"d-{n}-{i}")
                     response = client.post(base + "/disclosures", json=body, headers=headers)
                 else:
                     response = client.get(base, headers=headers)
@@ -116,15 +82,7 @@ def test_requests_get_503_during_a_restart_and_recover(settings: Settings) -> No
             while client.get(base, headers=headers).status_code != 200:
                 assert time.monotonic() < deadline, "the app did not recover"
                 time.sleep(0.5)
-            body = {
-                "occurred_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
-                "disclosure_id": "after",
-                "from_org": "org",
-                "to_org": "x",
-                "categories": ["health"],
-                "purpose": "care_coordination",
-                "basis": "client_self",
-            }
+            body = disclosure("after")
             assert client.post(base + "/disclosures", json=body, headers=headers).status_code == 201
     finally:
         stop.set()

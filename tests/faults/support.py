@@ -1,0 +1,92 @@
+"""Shared by the fault tests: a journey with a case worker on it, and a real server process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from api.app import build_components
+from api.settings import Settings
+from domain import commands as c
+from domain.application import CommandContext
+from domain.events import Actor
+
+__all__ = ["disclosure", "free_port", "seed_journey", "serve"]
+
+WORKER = Actor("p-w", "org", "caseworker")
+
+
+def seed_journey(settings: Settings, client_ref: str) -> str:
+    """Register ``client_ref`` with the case worker on its team; returns their token."""
+    components = build_components(settings)
+    ctx = CommandContext(actor=WORKER)
+    start = datetime.now(UTC) - timedelta(days=1)
+    try:
+        components.service.register_client(
+            c.RegisterClient(occurred_at=start, client_ref=client_ref, preferred_language="fi"), ctx
+        )
+        member = c.AddTeamMember(
+            occurred_at=start,
+            party_id=WORKER.party_id,
+            member_type="professional",
+            role="nurse",
+            organisation=WORKER.organisation,
+            sector="health_care",
+        )
+        components.service.add_team_member(client_ref, member, ctx)
+        return components.tokens.create(
+            party_id=WORKER.party_id, organisation=WORKER.organisation, role="caseworker"
+        )
+    finally:
+        components.close()
+
+
+def disclosure(key: str) -> dict[str, object]:
+    """A command body recording information shared, identified by ``key``."""
+    return {
+        "occurred_at": (datetime.now(UTC) - timedelta(minutes=1)).isoformat(),
+        "disclosure_id": key,
+        "from_org": "org",
+        "to_org": "other",
+        "categories": ["health"],
+        "purpose": "care_coordination",
+        "basis": "client_self",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def serve(settings: Settings, port: int) -> subprocess.Popen[bytes]:
+    """`polku serve` on ``port``, once it answers /readyz."""
+    env = dict(os.environ)
+    env.update(
+        POLKU_DATABASE_URL=settings.database_url,
+        POLKU_DATABASE_SCHEMA=settings.database_schema,
+        POLKU_LOG_LEVEL="warning",
+    )
+    polku = Path(sys.executable).with_name("polku")
+    server = subprocess.Popen(  # noqa: S603 - our own entry point
+        [str(polku), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.kill()
+    server.wait()
+    raise AssertionError("the server did not start")
