@@ -56,6 +56,10 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
     if request.param == "sqlite":
         yield Settings(database_url=f"sqlite:///{tmp_path / 'polku.db'}", _env_file=None)
         return
+    yield from _postgres_settings()
+
+
+def _postgres_settings() -> Iterator[Settings]:
     problem = postgres_problem()
     if problem is not None:
         if IN_CI:
@@ -69,6 +73,12 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def postgres_settings() -> Iterator[Settings]:
+    """Settings for a fresh schema on PostgreSQL only (for PostgreSQL-specific tests)."""
+    yield from _postgres_settings()
 
 
 @pytest.fixture

@@ -39,9 +39,9 @@ def restart_postgres() -> None:
     )
 
 
-def test_requests_get_503_during_a_restart_and_recover(settings: Settings) -> None:
-    if not settings.database_url.startswith("postgres"):
-        pytest.skip("a PostgreSQL restart only concerns the PostgreSQL backend")
+@pytest.mark.postgres
+def test_requests_get_503_during_a_restart_and_recover(postgres_settings: Settings) -> None:
+    settings = postgres_settings
     if not Path("/etc/postgresql").is_dir():
         pytest.skip("no local PostgreSQL cluster to restart")
     token = seed_journey(settings, "pg-1")
