@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import routes_audit, routes_read, routes_write
+from api import routes_audit, routes_pathways, routes_read, routes_write
 from api.access_log import AccessLog
 from api.bootstrap import build_service
 from api.caseload import CaseloadIndex
@@ -77,6 +77,7 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
     app.include_router(routes_read.router)
     app.include_router(routes_write.router)
     app.include_router(routes_audit.router)
+    app.include_router(routes_pathways.router)
 
     @app.get("/healthz", tags=["health"], summary="The process is up")
     def healthz() -> dict[str, str]:

@@ -20,7 +20,7 @@ from api.ledger import LedgerEntry
 from api.logging import configure_logging
 from api.settings import Settings
 from api.sqlstore import SqlStore
-from api.tables import render_table
+from api.tables import fmt_time, render_table
 from api.tokens import ROLES, TokenStore
 from domain.application import JourneyService
 from domain.errors import JourneyNotFoundError, PolkuError
@@ -100,6 +100,16 @@ def _parser() -> argparse.ArgumentParser:
     fhir.add_argument("--known-at", type=_moment)
     fhir.add_argument("--output", help="write to this file instead of standard output")
 
+    pathways = sub.add_parser("pathways", help="the pathway catalogue and conformance")
+    pwsub = pathways.add_subparsers(dest="pathways_command", required=True)
+    pwsub.add_parser("list", help="list the pathways in the catalogue")
+    validate = pwsub.add_parser("validate", help="validate pathway definition files")
+    validate.add_argument("files", nargs="+")
+    conformance = pwsub.add_parser("check", help="check a journey against a pathway")
+    conformance.add_argument("client_ref")
+    conformance.add_argument("pathway")
+    conformance.add_argument("--at", type=_moment)
+    conformance.add_argument("--known-at", type=_moment)
     sub.add_parser("keygen", help="print a new key for POLKU_CIPHER_KEY")
     erase = sub.add_parser("erase", help="erase a client's personal data (admin token needed)")
     erase.add_argument("client_ref")
@@ -155,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _export_fhir(settings, args)
     if args.command in {"erase", "retention"}:
         return _erase(settings, args)
+    if args.command == "pathways":
+        return _pathways(settings, args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 
@@ -369,6 +381,59 @@ def _erase(settings: Settings, args: argparse.Namespace) -> int:
             print(f"{client_ref}: {state} (event {result.event_id})")
     finally:
         components.close()
+    return 0
+
+
+def _pathways(settings: Settings, args: argparse.Namespace) -> int:
+    from pathways.conformance import check
+    from pathways.definitions import DefinitionError, catalogue, load_pathway
+
+    if args.pathways_command == "validate":
+        failed = 0
+        for file in args.files:
+            try:
+                pathway = load_pathway(file)
+            except (DefinitionError, OSError) as error:
+                print(f"polku: {error}", file=sys.stderr)
+                failed += 1
+            else:
+                print(f"{file}: {pathway.id} ({len(pathway.steps)} steps) ok")
+        return 1 if failed else 0
+    known = catalogue()
+    if args.pathways_command == "list":
+        rows = [(p.id, p.title, ", ".join(p.sectors), str(len(p.steps))) for p in known.values()]
+        print(render_table(["pathway", "title", "sectors", "steps"], rows))
+        return 0
+    definition = known.get(args.pathway)
+    if definition is None:
+        print(f"polku: no pathway '{args.pathway}' (see polku pathways list)", file=sys.stderr)
+        return 1
+    service = build_service(settings)
+    try:
+        try:
+            record = service.get_record(args.client_ref)
+        except JourneyNotFoundError:
+            print(f"polku: no journey for {args.client_ref}", file=sys.stderr)
+            return 1
+        result = check(record, definition, at=args.at, known_at=args.known_at)
+    finally:
+        service.close()
+    anchor = result.anchor.occurred_at.isoformat(timespec="minutes") if result.anchor else "not yet"
+    print(
+        f"{definition.title} — {args.client_ref}: anchor {anchor};"
+        f" {'conforming' if result.conforming else 'not conforming'}"
+    )
+    step_rows = [
+        (
+            s.step_id,
+            s.status,
+            fmt_time(s.window_start),
+            fmt_time(s.window_end),
+            ", ".join(str(e.event_id)[:8] for e in s.evidence) or "-",
+        )
+        for s in result.steps
+    ]
+    print(render_table(["step", "status", "window from", "window to", "evidence"], step_rows))
     return 0
 
 
