@@ -1,0 +1,63 @@
+"""The pathway catalogue and conformance through the API and the CLI, on both backends."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.cli import main
+from api.settings import Settings
+from tests.api.conftest import Api
+
+J = "/v1/journeys/client-1"
+
+
+def test_the_catalogue_is_open_to_every_role(api: Api) -> None:
+    for who in ("worker", "auditor", "planner", "admin"):
+        listed = api.client.get("/v1/pathways", headers=api.headers(who))
+        assert listed.status_code == 200
+        assert "daycare-to-school" in {p["id"] for p in listed.json()}
+    assert api.client.get("/v1/pathways").status_code == 401
+
+
+def test_conformance_of_a_journey(api: Api, journey: str) -> None:
+    h = api.headers("worker")
+    response = api.client.get(
+        J + "/conformance", params={"pathway": "my-team-older-person"}, headers=h
+    )
+    assert response.status_code == 200
+    result = response.json()
+    assert result["applies"] is True  # anchored at the registration
+    statuses = {s["step_id"]: s["status"] for s in result["steps"]}
+    assert statuses["family-member"] in {"missing", "overdue"}
+    assert result["conforming"] is False
+    unknown = api.client.get(J + "/conformance", params={"pathway": "nope"}, headers=h)
+    assert unknown.status_code == 404
+    outsider = api.client.get(
+        J + "/conformance",
+        params={"pathway": "my-team-older-person"},
+        headers=api.headers("outsider"),
+    )
+    assert outsider.status_code == 404
+    planner = api.client.get(
+        J + "/conformance",
+        params={"pathway": "my-team-older-person"},
+        headers=api.headers("planner"),
+    )
+    assert planner.status_code == 403
+
+
+def test_the_pathway_commands(
+    api: Api,
+    journey: str,
+    settings: Settings,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("POLKU_DATABASE_SCHEMA", settings.database_schema)
+    url = ["--database-url", settings.database_url]
+    assert main([*url, "pathways", "list"]) == 0
+    assert "youth-social-health" in capsys.readouterr().out
+    assert main([*url, "pathways", "check", "client-1", "my-team-older-person"]) == 0
+    assert "not conforming" in capsys.readouterr().out
+    assert main([*url, "pathways", "check", "client-1", "nope"]) == 1
+    assert main([*url, "pathways", "validate", "pathways/catalogue/daycare-to-school.toml"]) == 0
