@@ -33,6 +33,8 @@ _DOCS = (b"/docs", b"/redoc", b"/openapi.json")
 
 def _depth_exceeds(body: bytes, limit: int) -> bool:
     """Whether JSON nests deeper than ``limit`` (counted on the raw text, before parsing)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False  # too few brackets to nest that deep: no need to walk the text
     depth, in_string, escaped = 0, False, False
     for byte in body:
         if in_string:
