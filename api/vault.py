@@ -112,12 +112,16 @@ class KeyVault:
                 "SELECT key_b64 FROM {polku_client_keys} WHERE journey_id = %s", (str(journey),)
             )
             if not rows and create:
+                # Another process may make the first key at the same moment: keep whichever
+                # was stored first, and use that one.
                 key = AESGCM.generate_key(bit_length=256)
                 tx.execute(
-                    "INSERT INTO {polku_client_keys} VALUES (%s, %s, %s)",
+                    "INSERT INTO {polku_client_keys} VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
                     (str(journey), base64.b64encode(key).decode(), datetime.now(UTC).isoformat()),
                 )
-                rows = [(base64.b64encode(key).decode(),)]
+                rows = tx.rows(
+                    "SELECT key_b64 FROM {polku_client_keys} WHERE journey_id = %s", (str(journey),)
+                )
         key_bytes = base64.b64decode(rows[0][0]) if rows else None
         with self._lock:
             self._cache[journey] = (now, key_bytes)
