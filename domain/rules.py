@@ -74,8 +74,8 @@ class Rule(Enum):
     DISCLOSURE_UNIQUE = ("disclosure-unique", "a disclosure or meeting id is recorded once")
     RETRACTION_TARGET = (
         "retraction-target",
-        "a retraction names an event of this journey that is not a retraction"
-        " and not already retracted",
+        "a retraction names an event of this journey that is neither a retraction nor an"
+        " erasure, and not already retracted",
     )
     REGISTRATION_CORRECTED_ONLY = (
         "registration-corrected-only",

@@ -104,6 +104,13 @@ def test_erasure_shreds_personal_data_and_keeps_the_journey(api: Api, settings: 
 
     again = api.client.post(J + "/erasure", json={"reason": "again"}, headers=api.headers("admin"))
     assert again.json()["already_erased"] is True
+    undo = api.client.post(
+        f"{J}/events/{last['event_id']}/retraction",
+        json={"occurred_at": T.format(5), "reason": "other"},
+        headers=h,
+    )
+    assert undo.status_code == 422  # an erasure cannot be retracted
+    assert undo.json()["rule"] == "retraction-target"
 
     dump = stored_bytes(api, settings)
     for secret in (NAME.encode(), NOTE.encode(), GOAL.encode(), key.encode(), raw):
