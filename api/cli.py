@@ -110,6 +110,11 @@ def _parser() -> argparse.ArgumentParser:
     conformance.add_argument("pathway")
     conformance.add_argument("--at", type=_moment)
     conformance.add_argument("--known-at", type=_moment)
+    generate = sub.add_parser(
+        "generate", help="write a synthetic population (for demos, benchmarks)"
+    )
+    generate.add_argument("--clients", type=int, required=True)
+    generate.add_argument("--seed", type=int, default=1)
     sub.add_parser("keygen", help="print a new key for POLKU_CIPHER_KEY")
     erase = sub.add_parser("erase", help="erase a client's personal data (admin token needed)")
     erase.add_argument("client_ref")
@@ -167,6 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _erase(settings, args)
     if args.command == "pathways":
         return _pathways(settings, args)
+    if args.command == "generate":
+        return _generate(settings, args.clients, args.seed)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 
@@ -381,6 +388,28 @@ def _erase(settings: Settings, args: argparse.Namespace) -> int:
             print(f"{client_ref}: {state} (event {result.event_id})")
     finally:
         components.close()
+    return 0
+
+
+def _generate(settings: Settings, clients: int, seed: int) -> int:
+    from pathways.population import generate
+
+    if clients < 1:
+        print("polku: --clients must be at least 1", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    result = generate(
+        lambda clock: build_service(settings, clock=clock),
+        clients,
+        seed,
+        progress=_progress_bar("generate"),
+    )
+    seconds = time.perf_counter() - started
+    print(
+        f"\n{result.clients} clients, {result.events} events in {seconds:.1f} s;"
+        f" features: {', '.join(f'{k} {v}' for k, v in sorted(result.features.items()))}",
+        file=sys.stderr,
+    )
     return 0
 
 
