@@ -14,13 +14,14 @@ from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import routes_audit, routes_pathways, routes_read, routes_write
+from api import routes_analytics, routes_audit, routes_pathways, routes_read, routes_write
 from api.access_log import AccessLog
 from api.bootstrap import build_service
 from api.caseload import CaseloadIndex
 from api.deps import Components
 from api.guards import GuardMiddleware
 from api.ledger import Ledger
+from api.planner_model import PlannerEpisodes
 from api.problems import PROBLEM, Problem, install_problem_handlers, problem
 from api.settings import Settings
 from api.sqlstore import SqlStore
@@ -48,6 +49,7 @@ def build_components(settings: Settings, *, clock: Clock | None = None) -> Compo
         access_log=AccessLog(store),
         caseload=CaseloadIndex(store, service, settings.projection_batch_size),
         ledger=Ledger(store, service, settings.projection_batch_size),
+        planner=PlannerEpisodes(store, service, settings.projection_batch_size),
         clock=clock or _system_clock,
     )
 
@@ -78,6 +80,7 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
     app.include_router(routes_write.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_pathways.router)
+    app.include_router(routes_analytics.router)
 
     @app.get("/healthz", tags=["health"], summary="The process is up")
     def healthz() -> dict[str, str]:

@@ -26,6 +26,7 @@ from domain.application import JourneyService
 from domain.errors import JourneyNotFoundError, PolkuError
 from domain.events import Actor
 from domain.journey import journey_id
+from pathways.analytics import MIN_CLIENTS
 from projections.audit import JourneyAudit, RecordDiff
 
 __all__ = ["main"]
@@ -115,6 +116,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--clients", type=int, required=True)
     generate.add_argument("--seed", type=int, default=1)
+    analytics = sub.add_parser(
+        "analytics", help="planner analytics (pseudonymous, small cells suppressed)"
+    )
+    ansub = analytics.add_subparsers(dest="analytics_command", required=True)
+    for name, text in (
+        ("transitions", "sector-to-sector transitions"),
+        ("variants", "route variants"),
+    ):
+        command = ansub.add_parser(name, help=text)
+        command.add_argument("--from", dest="start", type=_moment)
+        command.add_argument("--to", dest="end", type=_moment)
     sub.add_parser("keygen", help="print a new key for POLKU_CIPHER_KEY")
     erase = sub.add_parser("erase", help="erase a client's personal data (admin token needed)")
     erase.add_argument("client_ref")
@@ -130,7 +142,7 @@ def _parser() -> argparse.ArgumentParser:
     projections = sub.add_parser("projections", help="read models fed from the event log")
     psub = projections.add_subparsers(dest="projections_command", required=True)
     rebuild = psub.add_parser("rebuild", help="rebuild read models from scratch, with progress")
-    rebuild.add_argument("name", nargs="?", choices=["caseload", "ledger"])
+    rebuild.add_argument("name", nargs="?", choices=["caseload", "ledger", "planner"])
     return parser
 
 
@@ -174,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _pathways(settings, args)
     if args.command == "generate":
         return _generate(settings, args.clients, args.seed)
+    if args.command == "analytics":
+        return _analytics(settings, args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 
@@ -391,6 +405,41 @@ def _erase(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _analytics(settings: Settings, args: argparse.Namespace) -> int:
+    from api.app import build_components
+    from pathways.analytics import transition_matrix, variants
+
+    components = build_components(settings)
+    try:
+        routes = components.planner.routes()
+    finally:
+        components.close()
+    if args.analytics_command == "transitions":
+        cells = transition_matrix(routes, args.start, args.end)
+        rows = [
+            (
+                c.from_sector,
+                c.to_sector,
+                "suppressed" if c.suppressed else str(c.clients),
+                "suppressed" if c.suppressed else str(c.transitions),
+            )
+            for c in cells
+        ]
+        print(render_table(["from sector", "to sector", "clients", "moves"], rows))
+    else:
+        found = variants(routes, args.start, args.end)
+        variant_rows = [
+            (
+                " → ".join(v.route) if v.route else "(rarer routes)",
+                "suppressed" if v.suppressed else str(v.clients),
+            )
+            for v in found
+        ]
+        print(render_table(["route", "clients"], variant_rows))
+    print(f"Cells describing fewer than {MIN_CLIENTS} clients are suppressed.")
+    return 0
+
+
 def _generate(settings: Settings, clients: int, seed: int) -> int:
     from pathways.population import generate
 
@@ -471,7 +520,11 @@ def _rebuild(settings: Settings, name: str | None) -> int:
 
     components = build_components(settings)
     try:
-        models = {"caseload": components.caseload, "ledger": components.ledger}
+        models = {
+            "caseload": components.caseload,
+            "ledger": components.ledger,
+            "planner": components.planner,
+        }
         for model_name, model in models.items():
             if name not in (None, model_name):
                 continue

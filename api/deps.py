@@ -11,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.access_log import AccessLog
 from api.caseload import CaseloadIndex
 from api.ledger import Ledger
+from api.planner_model import PlannerEpisodes
 from api.settings import Settings
 from api.sqlstore import SqlStore
 from api.tokens import TokenStore
@@ -29,6 +30,7 @@ class Components:
     access_log: AccessLog
     caseload: CaseloadIndex
     ledger: Ledger
+    planner: PlannerEpisodes
     clock: Clock
 
     def close(self) -> None:

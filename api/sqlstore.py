@@ -66,6 +66,7 @@ class SqlStore:
         "polku_party_journeys",
         "polku_ledger",
         "polku_client_keys",
+        "polku_planner_episodes",
     )
 
     def __init__(self, service: JourneyService) -> None:
