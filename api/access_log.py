@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from api.sqlstore import SqlStore
+from api.sqlstore import SqlStore, utc_text
 from domain.events import Actor
+from projections.fhir import AccessRead
 
 __all__ = ["AccessEntry", "AccessLog"]
 
@@ -55,7 +56,7 @@ class AccessLog:
                 "INSERT INTO {polku_access_log} VALUES (%s, %s, %s, %s, %s, %s, %s)",
                 (
                     str(journey_id),
-                    _stamp(at),
+                    utc_text(at),
                     actor.party_id,
                     actor.organisation,
                     actor.role,
@@ -78,6 +79,13 @@ class AccessLog:
             )
         return int(rows[0][0])
 
+    def fhir_reads(self, journey_id: UUID, known_at: datetime | None) -> list[AccessRead]:
+        """The journey's reads up to ``known_at``, in the shape the FHIR export takes."""
+        return [
+            AccessRead(e.read_at, e.party_id, e.organisation, e.role, e.endpoint, e.purpose)
+            for e in self.entries(journey_id, None, known_at)
+        ]
+
     def entries(
         self, journey_id: UUID, start: datetime | None = None, end: datetime | None = None
     ) -> list[AccessEntry]:
@@ -89,17 +97,10 @@ class AccessLog:
         params: list[str] = [str(journey_id)]
         if start is not None:
             statement += " AND read_at >= %s"
-            params.append(_stamp(start))
+            params.append(utc_text(start))
         if end is not None:
             statement += " AND read_at <= %s"
-            params.append(_stamp(end))
+            params.append(utc_text(end))
         with self._store.transaction(write=False) as tx:
             rows = tx.rows(statement + " ORDER BY read_at", params)
         return [AccessEntry(datetime.fromisoformat(row[0]), *row[1:]) for row in rows]
-
-
-def _stamp(at: datetime) -> str:
-    """UTC ISO text with a fixed width, so text order is time order."""
-    from datetime import UTC
-
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")

@@ -331,7 +331,7 @@ def _export_fhir(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
     from api.app import build_components
-    from projections.fhir import AccessRead, fhir_bundle
+    from projections.fhir import fhir_bundle
 
     components = build_components(settings)
     try:
@@ -340,10 +340,7 @@ def _export_fhir(settings: Settings, args: argparse.Namespace) -> int:
         except JourneyNotFoundError:
             print(f"polku: no journey for {args.client_ref}", file=sys.stderr)
             return 1
-        reads = [
-            AccessRead(e.read_at, e.party_id, e.organisation, e.role, e.endpoint, e.purpose)
-            for e in components.access_log.entries(record.journey_id, None, args.known_at)
-        ]
+        reads = components.access_log.fhir_reads(record.journey_id, args.known_at)
         reader = Actor(f"cli:{getpass.getuser()}", "local", "auditor")
         components.access_log.record(
             record.journey_id, reader, "cli export fhir", None, components.clock()

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from api.sqlstore import Tx
+from api.sqlstore import Tx, utc_text
 from api.tracking import TrackedProjection
 from projections.journey_view import DisclosureView, view
 
@@ -56,10 +56,6 @@ _COLUMNS = (
 # Built from constants only (no input reaches them).
 _INSERT = f"INSERT INTO {{polku_ledger}} ({_COLUMNS}) VALUES ({', '.join(['%s'] * 20)})"  # noqa: S608
 _SELECT = f"SELECT {_COLUMNS} FROM {{polku_ledger}} WHERE 1 = 1"  # noqa: S608
-
-
-def _stamp(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
 class Ledger(TrackedProjection):
@@ -103,10 +99,10 @@ class Ledger(TrackedProjection):
         params: list[str] = []
         if start is not None:
             statement += " AND occurred_at >= %s"
-            params.append(_stamp(start))
+            params.append(utc_text(start))
         if end is not None:
             statement += " AND occurred_at <= %s"
-            params.append(_stamp(end))
+            params.append(utc_text(end))
         if client_ref is not None:
             statement += " AND client_ref = %s"
             params.append(client_ref)
@@ -125,8 +121,8 @@ def _row(journey: str, client_ref: str, d: DisclosureView) -> tuple[object, ...]
         str(d.event_id),
         d.disclosure_id,
         d.kind,
-        _stamp(d.occurred_at),
-        _stamp(d.recorded_at),
+        utc_text(d.occurred_at),
+        utc_text(d.recorded_at),
         d.from_party,
         d.from_org,
         d.to_party,

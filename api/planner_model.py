@@ -6,22 +6,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from api.sqlstore import Tx
+from api.sqlstore import Tx, utc_text
 from api.tracking import TrackedProjection
 from domain.events import ServiceStarted
 from domain.timeline import effective_events, valid_order
 from pathways.analytics import Episode
 
 __all__ = ["PlannerEpisodes"]
-
-
-def _stamp(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
 class PlannerEpisodes(TrackedProjection):
@@ -46,7 +42,7 @@ class PlannerEpisodes(TrackedProjection):
             for seq, episode in enumerate(episodes):
                 tx.execute(
                     "INSERT INTO {polku_planner_episodes} VALUES (%s, %s, %s, %s)",
-                    (str(journey), seq, episode.sector, _stamp(episode.occurred_at)),
+                    (str(journey), seq, episode.sector, utc_text(episode.occurred_at)),
                 )
 
     def clear(self, tx: Tx) -> None:

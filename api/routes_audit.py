@@ -32,7 +32,7 @@ from domain.events import Actor
 from domain.journey import Journey, journey_id
 from domain.vocabulary import check_term
 from projections.audit import JourneyAudit, Knower, RecordDiff, audit_journey, record_diff, who_knew
-from projections.fhir import AccessRead, fhir_bundle
+from projections.fhir import fhir_bundle
 from projections.journey_view import view
 
 __all__ = ["router"]
@@ -248,10 +248,7 @@ def get_fhir_bundle(
     purpose: Purpose = None,
 ) -> Response:
     journey = readable(components, actor, client_ref)
-    reads = [
-        AccessRead(e.read_at, e.party_id, e.organisation, e.role, e.endpoint, e.purpose)
-        for e in components.access_log.entries(journey.id, None, known_at)
-    ]
+    reads = components.access_log.fhir_reads(journey.id, known_at)
     try:
         bundle = fhir_bundle(journey.record(), at=at, known_at=known_at, reads=reads)
     except ValueError as error:

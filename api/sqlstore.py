@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from eventsourcing.sqlite import SQLiteDatastore
@@ -18,7 +19,12 @@ from psycopg import sql
 
 from domain.application import JourneyService
 
-__all__ = ["SqlStore", "Tx"]
+__all__ = ["SqlStore", "Tx", "utc_text"]
+
+
+def utc_text(at: datetime) -> str:
+    """A time as fixed-width UTC ISO text, so that text order is time order in any database."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
 class Tx(Protocol):
