@@ -14,6 +14,7 @@ from pathlib import Path
 
 import structlog
 
+from api.analytics_cli import ANALYTICS
 from api.bootstrap import build_service
 from api.demo import ManualClock, load_demo, print_demo
 from api.ledger import LedgerEntry
@@ -120,10 +121,7 @@ def _parser() -> argparse.ArgumentParser:
         "analytics", help="planner analytics (pseudonymous, small cells suppressed)"
     )
     ansub = analytics.add_subparsers(dest="analytics_command", required=True)
-    for name, text in (
-        ("transitions", "sector-to-sector transitions"),
-        ("variants", "route variants"),
-    ):
+    for name, (text, _) in ANALYTICS.items():
         command = ansub.add_parser(name, help=text)
         command.add_argument("--from", dest="start", type=_moment)
         command.add_argument("--to", dest="end", type=_moment)
@@ -142,7 +140,9 @@ def _parser() -> argparse.ArgumentParser:
     projections = sub.add_parser("projections", help="read models fed from the event log")
     psub = projections.add_subparsers(dest="projections_command", required=True)
     rebuild = psub.add_parser("rebuild", help="rebuild read models from scratch, with progress")
-    rebuild.add_argument("name", nargs="?", choices=["caseload", "ledger", "planner"])
+    rebuild.add_argument(
+        "name", nargs="?", choices=["caseload", "ledger", "planner", "conformance"]
+    )
     return parser
 
 
@@ -403,36 +403,14 @@ def _erase(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _analytics(settings: Settings, args: argparse.Namespace) -> int:
+    from api.analytics_cli import analytics_table
     from api.app import build_components
-    from pathways.analytics import transition_matrix, variants
 
     components = build_components(settings)
     try:
-        routes = components.planner.routes()
+        print(analytics_table(components, args.analytics_command, (args.start, args.end)))
     finally:
         components.close()
-    if args.analytics_command == "transitions":
-        cells = transition_matrix(routes, args.start, args.end)
-        rows = [
-            (
-                c.from_sector,
-                c.to_sector,
-                "suppressed" if c.suppressed else str(c.clients),
-                "suppressed" if c.suppressed else str(c.transitions),
-            )
-            for c in cells
-        ]
-        print(render_table(["from sector", "to sector", "clients", "moves"], rows))
-    else:
-        found = variants(routes, args.start, args.end)
-        variant_rows = [
-            (
-                " → ".join(v.route) if v.route else "(rarer routes)",
-                "suppressed" if v.suppressed else str(v.clients),
-            )
-            for v in found
-        ]
-        print(render_table(["route", "clients"], variant_rows))
     print(f"Cells describing fewer than {MIN_CLIENTS} clients are suppressed.")
     return 0
 
@@ -517,12 +495,7 @@ def _rebuild(settings: Settings, name: str | None) -> int:
 
     components = build_components(settings)
     try:
-        models = {
-            "caseload": components.caseload,
-            "ledger": components.ledger,
-            "planner": components.planner,
-        }
-        for model_name, model in models.items():
+        for model_name, model in components.read_models.items():
             if name not in (None, model_name):
                 continue
             started = time.perf_counter()

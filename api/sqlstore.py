@@ -34,6 +34,9 @@ class Tx(Protocol):
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for many parameter rows (batched by the driver)."""
+
 
 class _SqliteTx:
     def __init__(self, cursor: Any, names: dict[str, str]) -> None:
@@ -42,6 +45,9 @@ class _SqliteTx:
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         self._cursor.execute(statement.format(**self._names).replace("%s", "?"), tuple(params))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cursor.executemany(statement.format(**self._names).replace("%s", "?"), rows)
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         self.execute(statement, params)
@@ -55,6 +61,10 @@ class _PostgresTx:
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         self._conn.execute(statement.format(**self._names), tuple(params))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._conn.cursor().executemany(statement.format(**self._names), rows)
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor = self._conn.execute(statement.format(**self._names), tuple(params))
@@ -72,7 +82,8 @@ class SqlStore:
         "polku_party_journeys",
         "polku_ledger",
         "polku_client_keys",
-        "polku_planner_episodes",
+        "polku_planner_log",
+        "polku_planner_conformance",
     )
 
     def __init__(self, service: JourneyService) -> None:
