@@ -94,13 +94,23 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--format", choices=["json", "html"], default="json")
         command.add_argument("--output", help="write to this file instead of standard output")
 
-    export = sub.add_parser("export", help="export a journey")
+    export = sub.add_parser("export", help="export a journey, or the planners' event log")
     esub = export.add_subparsers(dest="export_command", required=True)
     fhir = esub.add_parser("fhir", help="the journey at (--at, --known-at) as a FHIR R5 Bundle")
     fhir.add_argument("client_ref")
     fhir.add_argument("--at", type=_moment)
     fhir.add_argument("--known-at", type=_moment)
     fhir.add_argument("--output", help="write to this file instead of standard output")
+    for name, text in (
+        ("ocel", "the pseudonymous event log as OCEL 2.0 (JSON or SQLite)"),
+        ("xes", "the pseudonymous event log as XES, one trace per client"),
+    ):
+        mining = esub.add_parser(name, help=text)
+        if name == "ocel":
+            mining.add_argument("--format", choices=["json", "sqlite"], default="json")
+        mining.add_argument("--output", help="the file to write (required for SQLite)")
+        mining.add_argument("--from", dest="start", type=_moment)
+        mining.add_argument("--to", dest="end", type=_moment)
 
     pathways = sub.add_parser("pathways", help="the pathway catalogue and conformance")
     pwsub = pathways.add_subparsers(dest="pathways_command", required=True)
@@ -179,7 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "projections":
         return _rebuild(settings, args.name)
     if args.command == "export":
-        return _export_fhir(settings, args)
+        if args.export_command == "fhir":
+            return _export_fhir(settings, args)
+        return _export_log(settings, args)
     if args.command in {"erase", "retention"}:
         return _erase(settings, args)
     if args.command == "pathways":
@@ -324,6 +336,36 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         print(text)
+    return 0
+
+
+def _export_log(settings: Settings, args: argparse.Namespace) -> int:
+    from api.app import build_components
+    from pathways.analytics import between
+    from pathways.exports import write_ocel_json, write_ocel_sqlite, write_xes
+
+    kind = "xes" if args.export_command == "xes" else f"ocel-{args.format}"
+    if kind == "ocel-sqlite" and not args.output:
+        print("polku: --output is required for the SQLite format", file=sys.stderr)
+        return 2
+    components = build_components(settings)
+    try:
+        log = between(components.planner.log(), args.start, args.end)
+    finally:
+        components.close()
+    if not args.output:
+        (write_xes if kind == "xes" else write_ocel_json)(log, sys.stdout)
+        return 0
+    target = Path(args.output)
+    partial = target.with_name(target.name + ".partial")  # nothing half-written at the target
+    partial.unlink(missing_ok=True)
+    if kind == "ocel-sqlite":
+        write_ocel_sqlite(log, partial)
+    else:
+        with partial.open("w", encoding="utf-8") as out:
+            (write_xes if kind == "xes" else write_ocel_json)(log, out)
+    partial.replace(target)
+    print(f"wrote {target}: {len(log.journeys)} clients, {len(log)} events", file=sys.stderr)
     return 0
 
 

@@ -7,9 +7,13 @@ Every endpoint takes an optional period (``from``, ``to``: valid time).
 
 from __future__ import annotations
 
+import io
+import json
+import tempfile
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import TypeAdapter
@@ -19,6 +23,7 @@ from domain.commands import Moment
 from domain.events import Actor
 from pathways import analytics as a
 from pathways.eventlog import EventLog
+from pathways.exports import ocel_json, write_ocel_sqlite, write_xes
 
 __all__ = ["router"]
 
@@ -105,6 +110,66 @@ _on_log(
     "Transitions after which nothing was shared with the receiving side, per kind",
     a.silent_transitions,
 )
+
+
+def _file(content: bytes | str, media_type: str, name: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get(
+    "/export/xes",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/xml": {"schema": {"type": "string"}}},
+            "description": "XES, one trace per (pseudonymous) client",
+        }
+    },
+    summary="The pseudonymous event log as XES (for process-mining tools)",
+)
+def get_export_xes(
+    components: ComponentsDep, actor: CurrentActor, start: Start = None, end: End = None
+) -> Response:
+    planner_only(actor)
+    out = io.StringIO()
+    write_xes(a.between(components.planner.log(), start, end), out)
+    return _file(out.getvalue(), "application/xml", "polku.xes")
+
+
+@router.get(
+    "/export/ocel",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "application/vnd.sqlite3": {"schema": {"type": "string", "format": "binary"}},
+            },
+            "description": "OCEL 2.0: objects client, party, organisation, consent",
+        }
+    },
+    summary="The pseudonymous event log as OCEL 2.0, JSON or SQLite",
+)
+def get_export_ocel(
+    components: ComponentsDep,
+    actor: CurrentActor,
+    start: Start = None,
+    end: End = None,
+    format: Literal["json", "sqlite"] = "json",
+) -> Response:
+    planner_only(actor)
+    log = a.between(components.planner.log(), start, end)
+    if format == "json":
+        return _file(json.dumps(ocel_json(log)), "application/json", "polku-ocel.json")
+    with tempfile.TemporaryDirectory(prefix="polku-ocel-") as folder:
+        path = Path(folder) / "ocel.sqlite"
+        write_ocel_sqlite(log, path)
+        data = path.read_bytes()
+    return _file(data, "application/vnd.sqlite3", "polku-ocel.sqlite")
 
 
 @router.get(
