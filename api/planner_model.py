@@ -27,6 +27,20 @@ from pathways.eventlog import EventLog, Fact, fact_of
 
 __all__ = ["PlannerConformance", "PlannerLog"]
 
+_COLUMNS = (
+    "position",
+    "journey_id",
+    "event_id",
+    "kind",
+    "occurred_at",
+    "sector",
+    "ref",
+    "link",
+    "detail",
+    "links",
+)
+_LINKS = json.JSONEncoder(separators=(",", ":")).encode
+
 
 class PlannerLog(TrackedProjection):
     name = "planner"
@@ -53,14 +67,10 @@ class PlannerLog(TrackedProjection):
                         fact.ref,
                         fact.link,
                         fact.detail,
-                        json.dumps(fact.links, separators=(",", ":")),
+                        _LINKS(fact.links),
                     )
                 )
-        tx.executemany(
-            "INSERT INTO {polku_planner_log} (position, journey_id, event_id, kind, occurred_at,"
-            " sector, ref, link, detail, links) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            rows,
-        )
+        tx.insert_many("polku_planner_log", _COLUMNS, rows)
 
     def clear(self, tx: Tx) -> None:
         tx.execute("DELETE FROM {polku_planner_log}")
