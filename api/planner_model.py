@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -19,11 +20,12 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
-from api.sqlstore import Tx, utc_text
+from api.sqlstore import SqlStore, Tx, utc_text
 from api.tracking import TrackedProjection
+from domain.application import JourneyService
 from pathways.conformance import check
 from pathways.definitions import Pathway, catalogue
-from pathways.eventlog import EventLog, Fact, fact_of
+from pathways.eventlog import EventLog, Fact, LogBuilder, fact_of
 
 __all__ = ["PlannerConformance", "PlannerLog"]
 
@@ -75,13 +77,21 @@ class PlannerLog(TrackedProjection):
     def clear(self, tx: Tx) -> None:
         tx.execute("DELETE FROM {polku_planner_log}")
 
-    def facts(self) -> list[Fact]:
-        """Every fact, in record order (after catching up)."""
+    def __init__(self, store: SqlStore, service: JourneyService, batch: int | None = None) -> None:
+        super().__init__(store, service, batch)
+        self._guard = threading.Lock()
+        self._builder = LogBuilder()
+        self._loaded = 0
+        self._count = 0
+
+    def facts(self, after: int = 0) -> list[Fact]:
+        """The facts recorded after position ``after``, in record order (after catching up)."""
         self.catch_up()
         with self.store.transaction(write=False) as tx:
             rows = tx.rows(
                 "SELECT position, journey_id, event_id, kind, occurred_at, sector, ref, link,"
-                " detail, links FROM {polku_planner_log} ORDER BY position"
+                " detail, links FROM {polku_planner_log} WHERE position > %s ORDER BY position",
+                (after,),
             )
         return [
             Fact(
@@ -111,8 +121,23 @@ class PlannerLog(TrackedProjection):
         ]
 
     def log(self) -> EventLog:
-        """The effective, pseudonymous event log of every journey."""
-        return EventLog.of(self.facts())
+        """The effective, pseudonymous event log of every journey.
+
+        Kept in memory between calls: only facts recorded since the last call are read and
+        only their journeys worked out again; if the table was rebuilt meanwhile (its row count
+        is not what this process expects), everything is read afresh."""
+        with self._guard:
+            new = self.facts(self._loaded)
+            with self.store.transaction(write=False) as tx:
+                count = int(tx.rows("SELECT COUNT(*) FROM {polku_planner_log}")[0][0])
+            if count != self._count + len(new):
+                self._builder, self._loaded, self._count = LogBuilder(), 0, 0
+                new = self.facts()
+            self._builder.add(new)
+            self._count += len(new)
+            if new:
+                self._loaded = new[-1].position
+            return self._builder.log()
 
 
 class PlannerConformance(TrackedProjection):

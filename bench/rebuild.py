@@ -36,35 +36,33 @@ def _raw_scan(components: Components, batch: int) -> int:
     recorder: Any = components.service.recorder
     datastore = recorder.datastore
     table = recorder.events_table_name
-    rows = 0
-    last = 0
     if components.store.backend == "sqlite":
         statement = (
             f"SELECT rowid, originator_id, originator_version, topic, state FROM {table}"
             " WHERE rowid > ? ORDER BY rowid LIMIT ?"
         )
         with datastore.transaction(commit=False) as cursor:
-            while True:
-                cursor.execute(statement, (last, batch))
-                page = cursor.fetchall()
-                if not page:
-                    return rows
-                rows += len(page)
-                last = page[-1]["rowid"]
+            cursor.row_factory = None
+            return _pages(cursor, statement, batch)
     statement = (
         "SELECT notification_id, originator_id, originator_version, topic, state"
         f' FROM "{datastore.schema}"."{table}"'
         " WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
     )
     with datastore.get_connection() as conn:
-        cursor = conn.cursor(row_factory=tuple_row)
-        while True:
-            cursor.execute(statement, (last, batch))
-            page = cursor.fetchall()
-            if not page:
-                return rows
-            rows += len(page)
-            last = page[-1][0]
+        return _pages(conn.cursor(row_factory=tuple_row), statement, batch)
+
+
+def _pages(cursor: Any, statement: str, batch: int) -> int:
+    """Run ``statement`` (after id, limit) page after page; how many rows came back."""
+    rows, last = 0, 0
+    while True:
+        cursor.execute(statement, (last, batch))
+        page = cursor.fetchall()
+        if not page:
+            return rows
+        rows += len(page)
+        last = page[-1][0]
 
 
 def _decoding_scan(components: Components, batch: int) -> int:

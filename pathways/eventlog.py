@@ -24,7 +24,15 @@ from functools import partial
 
 from domain import events as ev
 
-__all__ = ["EventLog", "Fact", "LoggedEvent", "effective_log", "fact_of"]
+__all__ = [
+    "EventLog",
+    "Fact",
+    "LogBuilder",
+    "LoggedEvent",
+    "effective_log",
+    "fact_of",
+    "journey_log",
+]
 
 Link = tuple[str, str, str]
 """An object an event touches: (object type, identifier, qualifier) — OCEL's qualified link."""
@@ -201,10 +209,11 @@ def effective_log(facts: Iterable[Fact]) -> dict[str, list[LoggedEvent]]:
     by_journey: dict[str, list[Fact]] = defaultdict(list)
     for fact in facts:
         by_journey[fact.journey].append(fact)
-    return {key: _journey_log(journey) for key, journey in by_journey.items()}
+    return {key: journey_log(journey) for key, journey in by_journey.items()}
 
 
-def _journey_log(facts: Sequence[Fact]) -> list[LoggedEvent]:
+def journey_log(facts: Sequence[Fact]) -> list[LoggedEvent]:
+    """One journey's effective events, from all its facts (in any order)."""
     in_record_order = sorted(facts, key=lambda f: f.position)
     retracted = {f.link for f in in_record_order if f.kind == "EventRetracted"}
     kept = [
@@ -274,3 +283,28 @@ class EventLog:
 
     def __len__(self) -> int:
         return sum(len(j) for j in self.journeys)
+
+
+class LogBuilder:
+    """The effective log kept up to date as facts arrive: only the journeys that new facts
+    touch are worked out again (facts are append-only, so nothing else can change)."""
+
+    def __init__(self) -> None:
+        self._facts: dict[str, list[Fact]] = defaultdict(list)
+        self._logs: dict[str, tuple[LoggedEvent, ...]] = {}
+        self._log: EventLog | None = EventLog(())
+
+    def add(self, facts: Iterable[Fact]) -> None:
+        touched = set()
+        for fact in facts:
+            self._facts[fact.journey].append(fact)
+            touched.add(fact.journey)
+        for journey in touched:
+            self._logs[journey] = tuple(journey_log(self._facts[journey]))
+        if touched:
+            self._log = None
+
+    def log(self) -> EventLog:
+        if self._log is None:
+            self._log = EventLog(tuple(self._logs[key] for key in sorted(self._logs)))
+        return self._log

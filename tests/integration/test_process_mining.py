@@ -65,6 +65,22 @@ def test_the_read_model_log_is_each_journeys_timeline(components: Components) ->
     assert left_out > 0  # the population has retractions; they and their targets are left out
 
 
+def test_the_log_kept_in_memory_follows_new_events_and_rebuilds(
+    components: Components, settings: Settings
+) -> None:
+    first = components.planner.log()
+    generate(lambda clock: build_service(settings, clock=clock), 5, 6)  # 5 more clients
+    assert len(components.planner.log().journeys) == CLIENTS + 5
+    assert components.planner.log() == EventLog.of(components.planner.facts())
+    other = build_components(settings)  # another process rebuilds the table meanwhile
+    try:
+        other.planner.rebuild()
+    finally:
+        other.close()
+    assert components.planner.log() == EventLog.of(components.planner.facts())
+    assert len(first.journeys) == CLIENTS
+
+
 def _ref(components: Components, journey: tuple[Any, ...]) -> str:
     """The client ref of a logged journey (the test may look; the log itself never shows it)."""
     return components.service.get_record_by_id(UUID(journey[0].fact.journey)).client_ref

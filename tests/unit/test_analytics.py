@@ -21,7 +21,7 @@ from pathways.analytics import (
     variants,
     waiting_times,
 )
-from pathways.eventlog import EventLog, Fact
+from pathways.eventlog import EventLog, Fact, LogBuilder
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -257,3 +257,20 @@ def test_conformance_rates_hide_small_groups_and_small_halves() -> None:
     assert by["c"].suppressed
     assert by["d"].suppressed
     assert by["d"].clients is None
+
+
+def test_the_log_builder_keeps_up_with_facts_as_they_arrive() -> None:
+    a = Journey("a").add("ClientRegistered").service("health_care")
+    b = Journey("b").add("ClientRegistered").service("education")
+    builder = LogBuilder()
+    builder.add(a.facts[:2])
+    builder.add(b.facts)
+    assert len(builder.log().journeys) == 2
+    builder.add(a.facts[2:])
+    a.add("EventRetracted", link=a.facts[1].event_id)  # a late retraction of the start
+    builder.add(a.facts[-1:])
+    assert builder.log() == log_of(a, b)
+    assert [e.activity for e in builder.log().journeys[0]] == [
+        "client registered",
+        "service ended: unknown",
+    ]
