@@ -209,10 +209,13 @@ class Engine:
         if k == 0:
             return {}
         code, case, duration = self._pairs()
+        if len(code) == 0:
+            return {}
         counts = np.bincount(code, minlength=k * k)
         sums = np.bincount(code, weights=duration.astype(np.float64), minlength=k * k)
-        unique_case_edges = np.unique(case * (k * k) + code) % (k * k)
-        clients = np.bincount(unique_case_edges, minlength=k * k)
+        case_edges = np.sort(case * (k * k) + code)
+        distinct = case_edges[np.r_[True, case_edges[1:] != case_edges[:-1]]] % (k * k)
+        clients = np.bincount(distinct, minlength=k * k)
         order = np.lexsort((duration, code))
         sorted_code, sorted_duration = code[order], duration[order]
         starts = np.flatnonzero(np.r_[True, sorted_code[1:] != sorted_code[:-1]])

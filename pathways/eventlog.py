@@ -243,8 +243,13 @@ class _Pseudonyms:
         self.personal = personal_parties
         self.given: dict[tuple[str, str], str] = {}
 
-    def links(self, links: Iterable[Link]) -> tuple[Link, ...]:
-        return tuple((kind, self.name(kind, ident), q) for kind, ident, q in links)
+    def links(self, links: tuple[Link, ...]) -> tuple[Link, ...]:
+        changed: list[Link] | None = None
+        for i, (kind, ident, qualifier) in enumerate(links):
+            if kind == "consent" or (kind == "party" and ident in self.personal):
+                changed = changed or list(links)
+                changed[i] = (kind, self.name(kind, ident), qualifier)
+        return links if changed is None else tuple(changed)
 
     def name(self, kind: str, ident: str) -> str:
         if kind == "consent" or (kind == "party" and ident in self.personal):
