@@ -161,6 +161,11 @@ def main() -> None:
         f"analytics  DFG + durations + variants + transitions   ours {ours_s:8.3f} s"
         f"   pm4py {theirs_s:8.3f} s   speed-up {theirs_s / ours_s:6.1f}x  (target ≥ 3x)"
     )
+    ours_all, theirs_all = ours_s + ours_convert, theirs_s + theirs_convert
+    print(
+        f"analytics  the same, conversion included            ours {ours_all:8.3f} s"
+        f"   pm4py {theirs_all:8.3f} s   speed-up {theirs_all / ours_all:6.1f}x"
+    )
 
 
 if __name__ == "__main__":
