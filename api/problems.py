@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,6 +22,8 @@ from domain.errors import (
 )
 
 __all__ = ["PROBLEM", "Problem", "install_problem_handlers", "problem"]
+
+log = structlog.get_logger("polku.http")
 
 PROBLEM = "application/problem+json"
 
@@ -79,7 +82,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     async def _store_down(_: Request, exc: Exception) -> JSONResponse:
-        # The database is unreachable or restarting: say so, and let the client retry.
+        # The database is unreachable or restarting: say so, and let the client retry. The log
+        # gets the error's class and SQLSTATE only (messages may quote values).
+        log.warning("store.unavailable", error=type(exc).__name__, sqlstate=sqlstate(exc))
         response = problem(503, "Store unavailable", "the store is not answering; retry shortly")
         response.headers["Retry-After"] = "2"
         return response
@@ -87,6 +92,16 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         return problem(500, "Internal error", "the request could not be completed")
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error or of the driver error behind it, if any."""
+    while exc is not None:
+        code = getattr(exc, "sqlstate", None)
+        if isinstance(code, str):
+            return code
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return None
 
 
 def domain_problem(exc: PolkuError) -> JSONResponse:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import structlog
 
+from api.problems import sqlstate
 from api.tracking import TrackedProjection
 from domain.application import JourneyService
 
@@ -73,7 +74,12 @@ class ProjectionRunner:
                         if notification.id > reached:
                             reached = self._catch_up()
             except Exception as error:  # the database went away, say; try again shortly
-                log.warning("projections.runner_error", error=type(error).__name__)
+                log.warning(
+                    "projections.runner_error",
+                    error=type(error).__name__,
+                    sqlstate=sqlstate(error),
+                    detail=type(error.__cause__).__name__ if error.__cause__ else None,
+                )
                 self._stopping.wait(self._retry)
             finally:
                 self._subscription = None
