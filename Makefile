@@ -34,6 +34,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.view
 	$(BIN)/python -m bench.commands
 	$(BIN)/python -m bench.api_load
+	$(BIN)/python -m bench.rebuild
+	$(BIN)/python -m bench.analytics
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache polku.db polku.db-*

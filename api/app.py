@@ -28,8 +28,9 @@ from api.caseload import CaseloadIndex
 from api.deps import Components
 from api.guards import GuardMiddleware
 from api.ledger import Ledger
-from api.planner_model import PlannerEpisodes
+from api.planner_model import PlannerConformance, PlannerLog
 from api.problems import PROBLEM, Problem, install_problem_handlers, problem
+from api.runner import ProjectionRunner
 from api.settings import Settings
 from api.sqlstore import SqlStore
 from api.tokens import TokenStore
@@ -57,7 +58,8 @@ def build_components(settings: Settings, *, clock: Clock | None = None) -> Compo
         access_log=AccessLog(store),
         caseload=CaseloadIndex(store, service, settings.projection_batch_size),
         ledger=Ledger(store, service, settings.projection_batch_size),
-        planner=PlannerEpisodes(store, service, settings.projection_batch_size),
+        planner=PlannerLog(store, service, settings.projection_batch_size),
+        conformance=PlannerConformance(store, service, settings.projection_batch_size),
         clock=clock or _system_clock,
     )
 
@@ -68,12 +70,19 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         built = components is None
-        app.state.polku = components or build_components(settings)
+        wired: Components = components or build_components(settings)
+        app.state.polku = wired
+        runner = None
+        if settings.projection_runner and wired.store.backend == "postgres":
+            runner = ProjectionRunner(wired.service, list(wired.read_models.values()))
+            runner.start()
         try:
             yield
         finally:
+            if runner is not None:
+                runner.stop()
             if built:
-                app.state.polku.close()
+                wired.close()
 
     app = FastAPI(
         title="Polku",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import structlog
 
+from api.analytics_cli import ANALYTICS
 from api.bootstrap import build_service
 from api.demo import ManualClock, load_demo, print_demo
 from api.demo_data import CHILD
@@ -108,13 +109,23 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--format", choices=["json", "html"], default="json")
         command.add_argument("--output", help="write to this file instead of standard output")
 
-    export = sub.add_parser("export", help="export a journey")
+    export = sub.add_parser("export", help="export a journey, or the planners' event log")
     esub = export.add_subparsers(dest="export_command", required=True)
     fhir = esub.add_parser("fhir", help="the journey at (--at, --known-at) as a FHIR R5 Bundle")
     fhir.add_argument("client_ref")
     fhir.add_argument("--at", type=_moment)
     fhir.add_argument("--known-at", type=_moment)
     fhir.add_argument("--output", help="write to this file instead of standard output")
+    for name, text in (
+        ("ocel", "the pseudonymous event log as OCEL 2.0 (JSON or SQLite)"),
+        ("xes", "the pseudonymous event log as XES, one trace per client"),
+    ):
+        mining = esub.add_parser(name, help=text)
+        if name == "ocel":
+            mining.add_argument("--format", choices=["json", "sqlite"], default="json")
+        mining.add_argument("--output", help="the file to write (required for SQLite)")
+        mining.add_argument("--from", dest="start", type=_moment)
+        mining.add_argument("--to", dest="end", type=_moment)
 
     pathways = sub.add_parser("pathways", help="the pathway catalogue and conformance")
     pwsub = pathways.add_subparsers(dest="pathways_command", required=True)
@@ -135,10 +146,7 @@ def _parser() -> argparse.ArgumentParser:
         "analytics", help="planner analytics (pseudonymous, small cells suppressed)"
     )
     ansub = analytics.add_subparsers(dest="analytics_command", required=True)
-    for name, text in (
-        ("transitions", "sector-to-sector transitions"),
-        ("variants", "route variants"),
-    ):
+    for name, (text, _) in ANALYTICS.items():
         command = ansub.add_parser(name, help=text)
         command.add_argument("--from", dest="start", type=_moment)
         command.add_argument("--to", dest="end", type=_moment)
@@ -157,7 +165,9 @@ def _parser() -> argparse.ArgumentParser:
     projections = sub.add_parser("projections", help="read models fed from the event log")
     psub = projections.add_subparsers(dest="projections_command", required=True)
     rebuild = psub.add_parser("rebuild", help="rebuild read models from scratch, with progress")
-    rebuild.add_argument("name", nargs="?", choices=["caseload", "ledger", "planner"])
+    rebuild.add_argument(
+        "name", nargs="?", choices=["caseload", "ledger", "planner", "conformance"]
+    )
     return parser
 
 
@@ -194,7 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "projections":
         return _rebuild(settings, args.name)
     if args.command == "export":
-        return _export_fhir(settings, args)
+        if args.export_command == "fhir":
+            return _export_fhir(settings, args)
+        return _export_log(settings, args)
     if args.command in {"erase", "retention"}:
         return _erase(settings, args)
     if args.command == "pathways":
@@ -342,6 +354,36 @@ def _audit(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_log(settings: Settings, args: argparse.Namespace) -> int:
+    from api.app import build_components
+    from pathways.analytics import between
+    from pathways.exports import write_ocel_json, write_ocel_sqlite, write_xes
+
+    kind = "xes" if args.export_command == "xes" else f"ocel-{args.format}"
+    if kind == "ocel-sqlite" and not args.output:
+        print("polku: --output is required for the SQLite format", file=sys.stderr)
+        return 2
+    components = build_components(settings)
+    try:
+        log = between(components.planner.log(), args.start, args.end)
+    finally:
+        components.close()
+    if not args.output:
+        (write_xes if kind == "xes" else write_ocel_json)(log, sys.stdout)
+        return 0
+    target = Path(args.output)
+    partial = target.with_name(target.name + ".partial")  # nothing half-written at the target
+    partial.unlink(missing_ok=True)
+    if kind == "ocel-sqlite":
+        write_ocel_sqlite(log, partial)
+    else:
+        with partial.open("w", encoding="utf-8") as out:
+            (write_xes if kind == "xes" else write_ocel_json)(log, out)
+    partial.replace(target)
+    print(f"wrote {target}: {len(log.journeys)} clients, {len(log)} events", file=sys.stderr)
+    return 0
+
+
 def _export_fhir(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
@@ -418,36 +460,14 @@ def _erase(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _analytics(settings: Settings, args: argparse.Namespace) -> int:
+    from api.analytics_cli import analytics_table
     from api.app import build_components
-    from pathways.analytics import transition_matrix, variants
 
     components = build_components(settings)
     try:
-        routes = components.planner.routes()
+        print(analytics_table(components, args.analytics_command, (args.start, args.end)))
     finally:
         components.close()
-    if args.analytics_command == "transitions":
-        cells = transition_matrix(routes, args.start, args.end)
-        rows = [
-            (
-                c.from_sector,
-                c.to_sector,
-                "suppressed" if c.suppressed else str(c.clients),
-                "suppressed" if c.suppressed else str(c.transitions),
-            )
-            for c in cells
-        ]
-        print(render_table(["from sector", "to sector", "clients", "moves"], rows))
-    else:
-        found = variants(routes, args.start, args.end)
-        variant_rows = [
-            (
-                " → ".join(v.route) if v.route else "(rarer routes)",
-                "suppressed" if v.suppressed else str(v.clients),
-            )
-            for v in found
-        ]
-        print(render_table(["route", "clients"], variant_rows))
     print(f"Cells describing fewer than {MIN_CLIENTS} clients are suppressed.")
     return 0
 
@@ -532,12 +552,7 @@ def _rebuild(settings: Settings, name: str | None) -> int:
 
     components = build_components(settings)
     try:
-        models = {
-            "caseload": components.caseload,
-            "ledger": components.ledger,
-            "planner": components.planner,
-        }
-        for model_name, model in models.items():
+        for model_name, model in components.read_models.items():
             if name not in (None, model_name):
                 continue
             started = time.perf_counter()

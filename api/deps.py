@@ -11,10 +11,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.access_log import AccessLog
 from api.caseload import CaseloadIndex
 from api.ledger import Ledger
-from api.planner_model import PlannerEpisodes
+from api.planner_model import PlannerConformance, PlannerLog
 from api.settings import Settings
 from api.sqlstore import SqlStore
 from api.tokens import TokenStore
+from api.tracking import TrackedProjection
 from domain.application import Clock, JourneyService
 from domain.events import Actor
 
@@ -30,8 +31,14 @@ class Components:
     access_log: AccessLog
     caseload: CaseloadIndex
     ledger: Ledger
-    planner: PlannerEpisodes
+    planner: PlannerLog
+    conformance: PlannerConformance
     clock: Clock
+
+    @property
+    def read_models(self) -> dict[str, TrackedProjection]:
+        """Every read model fed from the notification log, by name."""
+        return {m.name: m for m in (self.caseload, self.ledger, self.planner, self.conformance)}
 
     def close(self) -> None:
         self.service.close()

@@ -2,11 +2,18 @@
 
 Open to planners and auditors (who may see aggregates); case workers and admins get 403.
 Nothing here names a client, so these reads are not written to any client's access log.
+Every endpoint takes an optional period (``from``, ``to``: valid time).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import io
+import json
+import tempfile
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import TypeAdapter
@@ -14,7 +21,9 @@ from pydantic import TypeAdapter
 from api.deps import ComponentsDep, CurrentActor
 from domain.commands import Moment
 from domain.events import Actor
-from pathways.analytics import TransitionCell, VariantRow, transition_matrix, variants
+from pathways import analytics as a
+from pathways.eventlog import EventLog
+from pathways.exports import ocel_json, write_ocel_sqlite, write_xes
 
 __all__ = ["router"]
 
@@ -29,11 +38,9 @@ router = APIRouter(
 )
 Start = Annotated[Moment | None, Query(alias="from")]
 End = Annotated[Moment | None, Query(alias="to")]
-_CELLS = TypeAdapter(list[TransitionCell])
-_VARIANTS = TypeAdapter(list[VariantRow])
 
 
-def _planner(actor: Actor) -> None:
+def planner_only(actor: Actor) -> None:
     if actor.role not in {"planner", "auditor"}:
         raise HTTPException(403, "for planners and auditors")
 
@@ -42,25 +49,135 @@ def _json(adapter: TypeAdapter[Any], value: object) -> Response:
     return Response(adapter.dump_json(value), media_type="application/json")
 
 
-@router.get(
+def _on_log(
+    path: str,
+    model: Any,
+    summary: str,
+    compute: Callable[[EventLog, datetime | None, datetime | None], object],
+) -> None:
+    """Register ``GET path`` answering ``compute(log, from, to)`` as ``model``."""
+    adapter: TypeAdapter[Any] = TypeAdapter(model)
+
+    def endpoint(
+        components: ComponentsDep, actor: CurrentActor, start: Start = None, end: End = None
+    ) -> Response:
+        planner_only(actor)
+        return _json(adapter, compute(components.planner.log(), start, end))
+
+    endpoint.__name__ = "get_" + path.strip("/").replace("-", "_")
+    router.add_api_route(path, endpoint, methods=["GET"], response_model=model, summary=summary)
+
+
+_on_log(
     "/transitions",
-    response_model=list[TransitionCell],
-    summary="Sector-to-sector transitions (the input of a Sankey diagram), small cells suppressed",
+    list[a.TransitionCell],
+    "Sector-to-sector transitions (the input of a Sankey diagram)",
+    lambda log, s, e: a.transition_matrix(a.routes_of(log), s, e),
 )
-def get_transitions(
-    components: ComponentsDep, actor: CurrentActor, start: Start = None, end: End = None
-) -> Response:
-    _planner(actor)
-    return _json(_CELLS, transition_matrix(components.planner.routes(), start, end))
+_on_log(
+    "/variants",
+    list[a.VariantRow],
+    "Route variants (sectors in order) with client counts; rare ones pooled and suppressed",
+    lambda log, s, e: a.variants(a.routes_of(log), s, e),
+)
+_on_log(
+    "/dfg",
+    list[a.DfgEdge],
+    "Directly-follows graph of activities: frequencies, clients, mean and median durations",
+    a.directly_follows,
+)
+_on_log(
+    "/waiting-times",
+    list[a.WaitingRow],
+    "Days from referral to the first service in the sector referred to (median, p90)",
+    a.waiting_times,
+)
+_on_log(
+    "/ping-pong",
+    list[a.PingPongRow],
+    "Clients sent from sector A to B and straight back to A, per sector pair",
+    lambda log, s, e: a.ping_pong(a.routes_of(log), s, e),
+)
+_on_log(
+    "/coordinator-gaps",
+    a.CoordinatorGaps,
+    "Share of journey-days without a coordinator, and how long the gaps lasted",
+    a.coordinator_gaps,
+)
+_on_log(
+    "/silent-transitions",
+    list[a.SilentTransitionRow],
+    "Transitions after which nothing was shared with the receiving side, per kind",
+    a.silent_transitions,
+)
+
+
+def _file(content: bytes | str, media_type: str, name: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.get(
-    "/variants",
-    response_model=list[VariantRow],
-    summary="Route variants with client counts; variants under 5 clients pooled and suppressed",
+    "/export/xes",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/xml": {"schema": {"type": "string"}}},
+            "description": "XES, one trace per (pseudonymous) client",
+        }
+    },
+    summary="The pseudonymous event log as XES (for process-mining tools)",
 )
-def get_variants(
+def get_export_xes(
     components: ComponentsDep, actor: CurrentActor, start: Start = None, end: End = None
 ) -> Response:
-    _planner(actor)
-    return _json(_VARIANTS, variants(components.planner.routes(), start, end))
+    planner_only(actor)
+    out = io.StringIO()
+    write_xes(a.between(components.planner.log(), start, end), out)
+    return _file(out.getvalue(), "application/xml", "polku.xes")
+
+
+@router.get(
+    "/export/ocel",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "application/vnd.sqlite3": {"schema": {"type": "string", "format": "binary"}},
+            },
+            "description": "OCEL 2.0: objects client, party, organisation, consent",
+        }
+    },
+    summary="The pseudonymous event log as OCEL 2.0, JSON or SQLite",
+)
+def get_export_ocel(
+    components: ComponentsDep,
+    actor: CurrentActor,
+    start: Start = None,
+    end: End = None,
+    format: Literal["json", "sqlite"] = "json",
+) -> Response:
+    planner_only(actor)
+    log = a.between(components.planner.log(), start, end)
+    if format == "json":
+        return _file(json.dumps(ocel_json(log)), "application/json", "polku-ocel.json")
+    with tempfile.TemporaryDirectory(prefix="polku-ocel-") as folder:
+        path = Path(folder) / "ocel.sqlite"
+        write_ocel_sqlite(log, path)
+        data = path.read_bytes()
+    return _file(data, "application/vnd.sqlite3", "polku-ocel.sqlite")
+
+
+@router.get(
+    "/conformance",
+    response_model=list[a.ConformanceRow],
+    summary="Per pathway of the catalogue: journeys it applies to and the share conforming",
+)
+def get_conformance(components: ComponentsDep, actor: CurrentActor) -> Response:
+    planner_only(actor)
+    rows = a.conformance_rates(components.conformance.outcomes())
+    return _json(TypeAdapter(list[a.ConformanceRow]), rows)

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     created: events written without it cannot be read with it, and the other way round."""
     projection_batch_size: int = Field(default=500, ge=1, le=100_000)
     """Notifications applied per transaction by the read models (catch-up and rebuild)."""
+    projection_runner: bool = True
+    """On PostgreSQL, `polku serve` keeps the read models current in a background thread woken
+    by LISTEN/NOTIFY (reads catch up in any case)."""
     retention_closed_years: int = Field(default=10, ge=1, le=100)
     """`polku retention` erases the personal data of journeys closed longer ago than this."""
     database_schema: str = Field(default="public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from eventsourcing.sqlite import SQLiteDatastore
@@ -22,8 +22,13 @@ from domain.application import JourneyService
 __all__ = ["SqlStore", "Tx", "utc_text"]
 
 
+_ZERO = timedelta(0)
+
+
 def utc_text(at: datetime) -> str:
     """A time as fixed-width UTC ISO text, so that text order is time order in any database."""
+    if at.microsecond and at.utcoffset() == _ZERO:  # the common case, without strftime
+        return at.isoformat()
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
 
 
@@ -34,6 +39,14 @@ class Tx(Protocol):
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for many parameter rows (batched by the driver)."""
+
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert many rows into ``{table}`` at once (``COPY`` on PostgreSQL)."""
+
 
 class _SqliteTx:
     def __init__(self, cursor: Any, names: dict[str, str]) -> None:
@@ -42,6 +55,17 @@ class _SqliteTx:
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         self._cursor.execute(statement.format(**self._names).replace("%s", "?"), tuple(params))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cursor.executemany(statement.format(**self._names).replace("%s", "?"), rows)
+
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        # Table and column names are this code's own constants (an unknown table is a KeyError).
+        names, marks = ", ".join(columns), ", ".join("?" * len(columns))
+        statement = f"INSERT INTO {self._names[table]} ({names}) VALUES ({marks})"  # noqa: S608
+        self._cursor.executemany(statement, rows)
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         self.execute(statement, params)
@@ -55,6 +79,22 @@ class _PostgresTx:
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
         self._conn.execute(statement.format(**self._names), tuple(params))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._conn.cursor().executemany(statement.format(**self._names), rows)
+
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        if not rows:
+            return
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.SQL(self._names[table]), sql.SQL(", ").join(map(sql.Identifier, columns))
+        )
+        with self._conn.cursor().copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor = self._conn.execute(statement.format(**self._names), tuple(params))
@@ -72,7 +112,8 @@ class SqlStore:
         "polku_party_journeys",
         "polku_ledger",
         "polku_client_keys",
-        "polku_planner_episodes",
+        "polku_planner_log",
+        "polku_planner_conformance",
     )
 
     def __init__(self, service: JourneyService) -> None:

@@ -17,6 +17,7 @@ from domain.application import JourneyService
 
 __all__ = ["Progress", "TrackedProjection"]
 
+_SELECT = "SELECT position FROM {polku_tracking} WHERE name = %s"
 Progress = Callable[[int, int], None]
 """Called with (position reached, last position) after each batch."""
 
@@ -41,6 +42,13 @@ class TrackedProjection:
         if batch is not None:
             self.batch = batch
         store.ensure(_TRACKING, *self.tables)
+        with store.transaction() as tx:
+            tx.execute(
+                "INSERT INTO {polku_tracking} VALUES (%s, 0) ON CONFLICT DO NOTHING", (self.name,)
+            )
+        # Two catch-ups at once (a request and the runner) must not apply a batch twice: on
+        # PostgreSQL the tracking row is locked for the batch; SQLite serialises writers.
+        self._select = _SELECT + (" FOR UPDATE" if store.backend == "postgres" else "")
 
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
         raise NotImplementedError
@@ -49,15 +57,22 @@ class TrackedProjection:
         """Delete every row of the model (for a rebuild)."""
         raise NotImplementedError
 
+    def position(self) -> int:
+        """The last notification id applied."""
+        with self.store.transaction(write=False) as tx:
+            rows = tx.rows("SELECT position FROM {polku_tracking} WHERE name = %s", (self.name,))
+        return int(rows[0][0]) if rows else 0
+
     def catch_up(self, progress: Progress | None = None) -> int:
         """Apply what was recorded since the tracked position; returns how many notifications."""
         applied = 0
         while True:
             with self.store.transaction() as tx:
                 rows = tx.rows(
-                    "SELECT position FROM {polku_tracking} WHERE name = %s", (self.name,)
+                    self._select,
+                    (self.name,),
                 )
-                position = int(rows[0][0]) if rows else 0
+                position = int(rows[0][0])
                 # The high-water mark first: every notification up to it is committed.
                 last = self.service.recorder.max_notification_id() or 0
                 if last <= position:
@@ -67,13 +82,9 @@ class TrackedProjection:
                     start=position + 1, limit=self.batch, stop=stop, topics=self.topics
                 )
                 self.apply(tx, notifications)
-                if rows:
-                    tx.execute(
-                        "UPDATE {polku_tracking} SET position = %s WHERE name = %s",
-                        (stop, self.name),
-                    )
-                else:
-                    tx.execute("INSERT INTO {polku_tracking} VALUES (%s, %s)", (self.name, stop))
+                tx.execute(
+                    "UPDATE {polku_tracking} SET position = %s WHERE name = %s", (stop, self.name)
+                )
             applied += len(notifications)
             if progress is not None:
                 progress(stop, last)
@@ -82,5 +93,5 @@ class TrackedProjection:
         """Forget everything and replay the whole notification log."""
         with self.store.transaction() as tx:
             self.clear(tx)
-            tx.execute("DELETE FROM {polku_tracking} WHERE name = %s", (self.name,))
+            tx.execute("UPDATE {polku_tracking} SET position = 0 WHERE name = %s", (self.name,))
         return self.catch_up(progress)

@@ -12,7 +12,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,10 +45,15 @@ class Store:
         return build_service(settings, clock=clock)
 
 
-def parse_args(description: str) -> argparse.Namespace:
+def parse_args(
+    description: str, extra: Sequence[tuple[str, type, object]] = ()
+) -> argparse.Namespace:
+    """``--backend`` and any ``extra`` (flag, type, default) options."""
     configure_logging(Settings(log_level="warning", _env_file=None))
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    for flag, kind, default in extra:
+        parser.add_argument(flag, type=kind, default=default)
     return parser.parse_args()
 
 

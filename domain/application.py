@@ -320,6 +320,11 @@ class JourneyService(Application[UUID]):
             raise JourneyNotFoundError(str(journey))
         return JourneyRecord(first.client_ref, journey, tuple(events))
 
+    def decode_sealed(self, stored: StoredEvent) -> JourneyEvent:
+        """A stored event (or notification) as a domain event, its personal part left sealed:
+        for read models that keep nothing personal, without a key lookup per event."""
+        return cast("JourneyEvent", Mapper.to_domain_event(self.mapper, stored))
+
     def get_version(self, client_ref: str) -> int:
         """The journey's current version (0 if it does not exist)."""
         recordings = self.recorder.select_events(journey_id(client_ref), desc=True, limit=1)
