@@ -647,7 +647,7 @@ def _demo_population(settings: Settings, components: Components, clients: int) -
     result = generate(
         lambda clock: build_service(settings, clock=clock), clients, DEMO_POPULATION_SEED
     )
-    for model in (components.caseload, components.ledger, components.planner):
+    for model in components.read_models.values():
         model.catch_up()
     seconds = time.perf_counter() - started
     print(f"  {result.clients} clients, {result.events} events in {seconds:.1f} s", file=sys.stderr)
