@@ -31,9 +31,11 @@ function period(form) {
   };
 }
 
-function reasons(lawful, list) {
+/** A verdict: "then" is judged on the record as it stood when the disclosure happened. */
+function reasons(lawful, list, when = "now") {
+  const words = lawful ? "lawful" : when === "then" ? "unsupported" : "unlawful";
   return [
-    h("span", { class: `badge ${lawful ? "ok" : "bad"}` }, lawful ? "lawful" : "not lawful"),
+    h("span", { class: `badge ${lawful ? "ok" : "bad"}` }, words),
     list.length ? h("div", { class: "meta" }, list.join(", ")) : null,
   ];
 }
@@ -81,7 +83,7 @@ function renderLedger() {
               h("div", {}, e.categories.map(term).join(", ")),
               h("div", { class: "meta" }, `${term(e.purpose)}; ${basis(e)}`),
             ]],
-            ["Then", (e) => reasons(e.lawful_then, e.reasons_then)],
+            ["Then", (e) => reasons(e.lawful_then, e.reasons_then, "then")],
             ["Now", (e) => reasons(e.lawful_now, e.reasons_now)],
             ["Event", (e) => h("a", { href: journeyHref(e.client_ref, e.event_id), class: "event-link" }, "open the event")],
           ],
@@ -173,7 +175,7 @@ async function showReport(event) {
             ["Categories", (d) => d.categories.map(term).join(", ")],
             ["Purpose", (d) => term(d.purpose)],
             ["Basis", (d) => basis(d)],
-            ["Lawful then", (d) => reasons(d.then.lawful, d.then.reasons)],
+            ["Lawful then", (d) => reasons(d.then.lawful, d.then.reasons, "then")],
             ["Lawful now", (d) => reasons(d.now.lawful, d.now.reasons)],
           ],
           report.disclosures,

@@ -180,8 +180,9 @@ function denialCards(denials) {
   );
 }
 
-function verdict(lawful, word) {
-  return h("span", { class: `badge ${lawful ? "ok" : "bad"}` }, `${word}: ${lawful ? "lawful" : "not supported"}`);
+function verdict(lawful, when) {
+  const words = lawful ? "lawful" : when === "then" ? "unsupported" : "unlawful";
+  return h("span", { class: `badge ${lawful ? "ok" : "bad"}` }, `${when}: ${words}`);
 }
 
 function knowledgeCards(knowledge) {

@@ -38,14 +38,14 @@ function clip(text, length) {
 /** Draw ``team`` (members of the journey view) into ``container``. */
 export function drawTeam(container, clientRef, team) {
   const compact = container.clientWidth < 560;
-  const width = compact ? 380 : 760;
+  const width = compact ? 380 : 840;
   const height = compact ? 470 : 520;
   const cx = width / 2;
   const cy = height / 2;
-  const radius = compact ? 128 : 180;
+  const radius = compact ? 118 : 180;
   const nodeRadius = compact ? 13 : 17;
   const fontSize = compact ? 12 : 13;
-  const nameLength = compact ? 16 : 24;
+  const nameLength = compact ? 15 : 28;
 
   const groups = MEMBER_TYPES.map(([type, title, dash]) => ({
     type,
@@ -84,8 +84,9 @@ export function drawTeam(container, clientRef, team) {
         "stroke-width": 1,
       }),
     );
+    // The wedge's name: inside the ring among its members, or out at the rim if it is empty.
     const middle = start + span / 2;
-    const labelRadius = radius * 0.55;
+    const labelRadius = group.members.length ? radius * 0.5 : radius + 22;
     wedges.append(
       s(
         "text",
@@ -118,7 +119,7 @@ export function drawTeam(container, clientRef, team) {
           "stroke-dasharray": group.dash,
         }),
       );
-      nodes.append(memberNode(member, x, y, at, { nodeRadius, fontSize, nameLength }));
+      nodes.append(memberNode(member, x, y, at, { nodeRadius, fontSize, nameLength, compact }));
     });
   });
 
@@ -127,12 +128,8 @@ export function drawTeam(container, clientRef, team) {
       "g",
       { class: "client" },
       s("circle", { cx, cy, r: nodeRadius + 12, fill: "#16324f" }),
+      s("title", {}, `The client, ${clientRef}`),
       s("text", { x: cx, y: cy + 4, "text-anchor": "middle", fill: "#fff", "font-size": fontSize, "font-weight": 700 }, "Client"),
-      s(
-        "text",
-        { x: cx, y: cy + nodeRadius + 28, "text-anchor": "middle", "font-size": fontSize - 1, class: "halo" },
-        clip(clientRef, 28),
-      ),
     ),
   );
   if (!team.length) {
@@ -143,14 +140,17 @@ export function drawTeam(container, clientRef, team) {
   container.replaceChildren(svg);
 }
 
-function memberNode(member, x, y, angle, { nodeRadius, fontSize, nameLength }) {
+function memberNode(member, x, y, angle, { nodeRadius, fontSize, nameLength, compact }) {
   const name = member.display_name || member.party_id;
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);
   let anchor = "middle";
   let tx = x;
   let ty = y + (sin >= 0 ? nodeRadius + fontSize + 2 : -nodeRadius - fontSize - 10);
-  if (cos > 0.35) {
+  // Beside the node on the left and right (wide maps), otherwise above or below it.
+  if (compact) {
+    ty = y + (sin >= -0.2 ? nodeRadius + fontSize + 2 : -nodeRadius - fontSize - 8);
+  } else if (cos > 0.35) {
     anchor = "start";
     tx = x + nodeRadius + 6;
     ty = y - 2;

@@ -110,7 +110,7 @@ function pingPong(rows) {
   if (!rows.length) return h("p", {}, "No client went back and forth between two sectors.");
   return table(
     [
-      ["Sectors", (r) => `${term(r.sector_a)} ⇄ ${term(r.sector_b)}`],
+      ["Route", (r) => `${term(r.sector_a)} → ${term(r.sector_b)} → ${term(r.sector_a)}`],
       ["Clients", (r) => figure(r, "clients", String, true), "num"],
     ],
     rows,
@@ -118,19 +118,28 @@ function pingPong(rows) {
 }
 
 function gaps(data) {
-  const share = data.suppressed || data.share_without === null
-    ? [suppressed(), h("p", { class: "meta" }, "Too few clients to say.")]
-    : [
-        h("p", { class: "figure", id: "gap-share" }, percent(data.share_without)),
-        h("p", {}, `of ${data.clients} clients had at least one period without a coordinator.`),
-      ];
+  const share =
+    data.suppressed || data.share_without === null
+      ? [h("p", { id: "gap-share" }, suppressed()), h("p", { class: "meta" }, "Too few clients to say.")]
+      : [
+          h("p", { class: "figure", id: "gap-share" }, percent(data.share_without)),
+          h(
+            "p",
+            {},
+            `of the journey-days of ${data.clients} clients were without a coordinator` +
+              (data.days_without !== null && data.journey_days !== null
+                ? ` (${Math.round(data.days_without)} of ${Math.round(data.journey_days)} days).`
+                : "."),
+          ),
+        ];
   return [
     ...share,
     data.gaps.length
       ? table(
           [
-            ["Gap length", (g) => term(g.bucket)],
+            ["Gap length", (g) => g.bucket],
             ["Gaps", (g) => figure(g, "gaps", String, true), "num"],
+            ["Clients", (g) => figure(g, "clients"), "num"],
           ],
           data.gaps,
         )
@@ -140,12 +149,14 @@ function gaps(data) {
 
 function silent(rows) {
   if (!rows.length) return h("p", {}, "No transition was recorded.");
+  const known = (r) => !r.suppressed && r.transitions && r.without_sharing !== null;
   return table(
     [
-      ["Transition", (r) => `${term(r.from_setting)} → ${term(r.to_setting)}`],
-      ["Transitions", (r) => figure(r, "transitions", String, true), "num"],
-      ["Without information", (r) => figure(r, "without_sharing"), "num"],
-      ["Share", (r) => (r.suppressed || !r.transitions ? "" : percent(r.without_sharing / r.transitions))],
+      ["Transition", (r) => term(r.kind)],
+      ["Clients", (r) => figure(r, "clients", String, true), "num"],
+      ["Transitions", (r) => figure(r, "transitions"), "num"],
+      ["Nothing shared after", (r) => figure(r, "without_sharing"), "num"],
+      ["Share", (r) => (known(r) ? percent(r.without_sharing / r.transitions) : "")],
     ],
     rows,
   );

@@ -72,20 +72,24 @@ export function drawTimeline(container, entries, { at, knownAt, highlight }) {
     svg.append(s("line", { x1: left, y1: y, x2: right, y2: y, stroke: "#8c959f" }));
     svg.append(s("text", { x: left, y: y === validY ? y - 26 : y + 30, "font-size": 12, fill: "#57606a" }, text));
   }
-  // Month ticks on both axes.
-  const ticks = Math.max(2, Math.min(compact ? 4 : 10, Math.round((x1 - x0) / (30 * 86_400_000))));
-  for (let i = 0; i <= ticks; i += 1) {
-    const t = x0 + ((x1 - x0) * i) / ticks;
-    const tx = x(t);
+  // Ticks on the first of every month (or of every second, third… month when space is short).
+  const most = compact ? 4 : 10;
+  const months = (x1 - x0) / (30.44 * 86_400_000);
+  const step = [1, 2, 3, 6, 12, 24].find((n) => months / n <= most) || 48;
+  const first = new Date(x0);
+  let tick = new Date(first.getFullYear(), first.getMonth() + 1, 1);
+  while (tick.getMonth() % step) tick = new Date(tick.getFullYear(), tick.getMonth() + 1, 1);
+  for (; tick.getTime() < x1; tick = new Date(tick.getFullYear(), tick.getMonth() + step, 1)) {
+    const tx = x(tick.getTime());
     svg.append(s("line", { x1: tx, y1: validY - 4, x2: tx, y2: validY + 4, stroke: "#8c959f" }));
     svg.append(s("line", { x1: tx, y1: recordY - 4, x2: tx, y2: recordY + 4, stroke: "#8c959f" }));
-    if (i > 0 && i < ticks) {
-      svg.append(s("text", { x: tx, y: recordY + 16, "text-anchor": "middle", "font-size": 11, fill: "#57606a" }, month(new Date(t))));
+    if (tx > left + 26 && tx < right - 26) {
+      svg.append(s("text", { x: tx, y: recordY + 16, "text-anchor": "middle", "font-size": 11, fill: "#57606a" }, month(tick)));
     }
   }
   // Cursors: "on date" on the valid axis, "as recorded on" on the record axis.
   svg.append(cursor(x(at.getTime()), validY - 18, validY + 10, "on date", false, width));
-  svg.append(cursor(x(knownAt.getTime()), recordY - 10, recordY + 18, "as recorded on", true, width));
+  svg.append(cursor(x(knownAt.getTime()), recordY - 22, recordY + 8, "as recorded on", false, width));
 
   for (const entry of entries) {
     const occurred = Date.parse(entry.occurred_at);
