@@ -117,6 +117,16 @@ def measure(s: Store, clients: int) -> None:
                 ours / anchor,
                 "target ≥ 0.50",
             )
+        fresh = build_components(s.settings)
+        try:
+            _, cold = _timed(lambda: len(fresh.planner.log()))
+            _, warm = _timed(lambda: len(fresh.planner.log()))
+        finally:
+            fresh.close()
+        print(
+            f"{s.backend:9}   for information: planner log for analytics, first read"
+            f" {cold:.2f} s, later reads {warm * 1000:.1f} ms"
+        )
         for name in ("caseload", "ledger", "conformance"):
             count, seconds = _timed(components.read_models[name].rebuild)
             print(f"{s.backend:9}   for information: rebuild {name:12} {count / seconds:,.0f}/s")

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from datetime import datetime, timedelta
+from math import floor
+from typing import NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -64,8 +65,7 @@ def _small(clients: int) -> bool:
     return 0 < clients < MIN_CLIENTS
 
 
-@dataclass(frozen=True)
-class Episode:
+class Episode(NamedTuple):
     sector: str
     started_at: datetime
 
@@ -171,28 +171,20 @@ class Engine:
 
     @classmethod
     def of(cls, log: EventLog) -> Engine:
-        return cls.from_rows(
-            (n, e.activity, e.fact.occurred_at)
-            for n, journey in enumerate(log.journeys)
-            for e in journey
-        )
-
-    @classmethod
-    def from_rows(cls, rows: Iterable[tuple[int, str, datetime]]) -> Engine:
-        """From (case number, activity, time) rows already in case and time order."""
         codes: dict[str, int] = {}
-        cases: list[int] = []
-        activities: list[int] = []
-        times: list[int] = []
-        epoch = datetime(1970, 1, 1, tzinfo=UTC)
-        for case, activity, at in rows:
-            cases.append(case)
-            activities.append(codes.setdefault(activity, len(codes)))
-            times.append((at - epoch) // _MICROSECOND)
+        activities = [codes.setdefault(e.activity, len(codes)) for j in log.journeys for e in j]
+        # Exact microseconds: the float timestamp's whole seconds (exact for any date here,
+        # its error being far under a microsecond) and the datetime's own microseconds.
+        micros = [
+            floor(at.timestamp()) * 1_000_000 + at.microsecond
+            for j in log.journeys
+            for at in (e.fact.occurred_at for e in j)
+        ]
+        lengths = [len(j) for j in log.journeys]
         return cls(
-            np.asarray(cases, dtype=np.int64),
+            np.repeat(np.arange(len(lengths), dtype=np.int64), lengths),
             np.asarray(activities, dtype=np.int64),
-            np.asarray(times, dtype=np.int64),
+            np.asarray(micros, dtype=np.int64),
             tuple(codes),
         )
 
@@ -209,10 +201,13 @@ class Engine:
         if k == 0:
             return {}
         code, case, duration = self._pairs()
+        if len(code) == 0:
+            return {}
         counts = np.bincount(code, minlength=k * k)
         sums = np.bincount(code, weights=duration.astype(np.float64), minlength=k * k)
-        unique_case_edges = np.unique(case * (k * k) + code) % (k * k)
-        clients = np.bincount(unique_case_edges, minlength=k * k)
+        case_edges = np.sort(case * (k * k) + code)
+        distinct = case_edges[np.r_[True, case_edges[1:] != case_edges[:-1]]] % (k * k)
+        clients = np.bincount(distinct, minlength=k * k)
         order = np.lexsort((duration, code))
         sorted_code, sorted_duration = code[order], duration[order]
         starts = np.flatnonzero(np.r_[True, sorted_code[1:] != sorted_code[:-1]])
@@ -251,9 +246,6 @@ class Engine:
             tuple(self.names[c] for c in np.frombuffer(key, dtype=dtype).tolist()): n
             for key, n in counted.items()
         }
-
-
-_MICROSECOND = timedelta(microseconds=1)
 
 
 def between(log: EventLog, start: datetime | None, end: datetime | None) -> EventLog:

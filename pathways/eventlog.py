@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from typing import NamedTuple
 
 from domain import events as ev
 
@@ -38,8 +39,7 @@ Link = tuple[str, str, str]
 """An object an event touches: (object type, identifier, qualifier) — OCEL's qualified link."""
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
+class Fact(NamedTuple):
     """One recorded event, as the planners' log keeps it."""
 
     position: int
@@ -190,8 +190,7 @@ _ACTIVITY = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class LoggedEvent:
+class LoggedEvent(NamedTuple):
     """An effective event of one journey, with its activity name (vocabulary terms only)."""
 
     fact: Fact
@@ -243,8 +242,13 @@ class _Pseudonyms:
         self.personal = personal_parties
         self.given: dict[tuple[str, str], str] = {}
 
-    def links(self, links: Iterable[Link]) -> tuple[Link, ...]:
-        return tuple((kind, self.name(kind, ident), q) for kind, ident, q in links)
+    def links(self, links: tuple[Link, ...]) -> tuple[Link, ...]:
+        changed: list[Link] | None = None
+        for i, (kind, ident, qualifier) in enumerate(links):
+            if kind == "consent" or (kind == "party" and ident in self.personal):
+                changed = changed or list(links)
+                changed[i] = (kind, self.name(kind, ident), qualifier)
+        return links if changed is None else tuple(changed)
 
     def name(self, kind: str, ident: str) -> str:
         if kind == "consent" or (kind == "party" and ident in self.personal):

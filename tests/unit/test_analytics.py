@@ -10,6 +10,7 @@ import pytest
 
 from pathways.analytics import (
     MIN_CLIENTS,
+    Engine,
     Episode,
     conformance_rates,
     coordinator_gaps,
@@ -274,3 +275,10 @@ def test_the_log_builder_keeps_up_with_facts_as_they_arrive() -> None:
         "client registered",
         "service ended: unknown",
     ]
+
+
+def test_a_log_without_pairs_has_an_empty_graph() -> None:
+    lone = [Journey(f"j{n}").add("ClientRegistered") for n in range(6)]
+    assert directly_follows(log_of(*lone)) == []
+    assert directly_follows(EventLog(())) == []
+    assert Engine.of(log_of(*lone)).variants() == {("client registered",): 6}
