@@ -14,7 +14,14 @@ from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import routes_analytics, routes_audit, routes_pathways, routes_read, routes_write
+from api import (
+    routes_analytics,
+    routes_audit,
+    routes_meta,
+    routes_pathways,
+    routes_read,
+    routes_write,
+)
 from api.access_log import AccessLog
 from api.bootstrap import build_service
 from api.caseload import CaseloadIndex
@@ -27,6 +34,7 @@ from api.runner import ProjectionRunner
 from api.settings import Settings
 from api.sqlstore import SqlStore
 from api.tokens import TokenStore
+from api.web import is_page, mount_pages
 from domain.application import Clock
 
 __all__ = ["build_components", "create_app"]
@@ -90,6 +98,8 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
     app.include_router(routes_audit.router)
     app.include_router(routes_pathways.router)
     app.include_router(routes_analytics.router)
+    app.include_router(routes_meta.router)
+    mount_pages(app)
 
     @app.get("/healthz", tags=["health"], summary="The process is up")
     def healthz() -> dict[str, str]:
@@ -111,7 +121,7 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
             return problem(503, "Not ready", "the store does not answer")
         return Response('{"status":"ready"}', media_type="application/json")
 
-    app.add_middleware(GuardMiddleware)
+    app.add_middleware(GuardMiddleware, is_page=is_page)
     app.add_middleware(RequestLogMiddleware)
 
     def openapi() -> dict[str, Any]:

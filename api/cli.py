@@ -17,13 +17,14 @@ import structlog
 from api.analytics_cli import ANALYTICS
 from api.bootstrap import build_service
 from api.demo import ManualClock, load_demo, print_demo
+from api.demo_data import CHILD
+from api.deps import Components
 from api.ledger import LedgerEntry
 from api.logging import configure_logging
 from api.settings import Settings
 from api.sqlstore import SqlStore
 from api.tables import fmt_time, render_table
 from api.tokens import ROLES, TokenStore
-from domain.application import JourneyService
 from domain.errors import JourneyNotFoundError, PolkuError
 from domain.events import Actor
 from domain.journey import journey_id
@@ -33,6 +34,11 @@ from projections.audit import JourneyAudit, RecordDiff
 __all__ = ["main"]
 
 log = structlog.get_logger(__name__)
+
+DEMO_LABEL = "demo"
+DEMO_POPULATION = 300
+"""Synthetic clients ``polku serve --demo`` writes for the planner dashboard (if none yet)."""
+DEMO_POPULATION_SEED = 7
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,7 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo",
         action="store_true",
-        help="load the demo journeys if the store is empty and print fresh demo tokens",
+        help="load the demo journeys unless they are stored, add a synthetic population for the"
+        " planner dashboard unless there is one, and print fresh demo tokens",
+    )
+    serve.add_argument(
+        "--population",
+        type=int,
+        default=DEMO_POPULATION,
+        metavar="N",
+        help=f"with --demo: how many synthetic clients (seed {DEMO_POPULATION_SEED}) to write"
+        f" when the store holds none yet (default {DEMO_POPULATION}; 0: none)",
     )
     tokens = sub.add_parser("tokens", help="issue, list and revoke API tokens (admin)")
     tsub = tokens.add_subparsers(dest="tokens_command", required=True)
@@ -183,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "tokens":
         return _tokens(settings, args)
     if args.command == "serve":
-        return _serve(settings, args.host, args.port, demo=args.demo)
+        return _serve(settings, args.host, args.port, demo=args.demo, population=args.population)
     if args.command == "audit":
         return _audit(settings, args)
     if args.command == "projections":
@@ -562,17 +577,14 @@ def _progress_bar(name: str) -> Callable[[int, int], None]:
     return show
 
 
-DEMO_LABEL = "demo"
-
-
-def _serve(settings: Settings, host: str, port: int, *, demo: bool) -> int:
+def _serve(settings: Settings, host: str, port: int, *, demo: bool, population: int) -> int:
     import uvicorn
 
     from api.app import build_components, create_app
 
     components = build_components(settings)
     if demo:
-        if not _has_journeys(components.service):
+        if not components.service.get_version(CHILD):
             clock = ManualClock(now=datetime.now(UTC))
             demo_service = build_service(settings, clock=clock)
             try:
@@ -580,6 +592,8 @@ def _serve(settings: Settings, host: str, port: int, *, demo: bool) -> int:
             finally:
                 demo_service.close()
             log.info("demo.loaded", new_events=stored)
+        if population > 0:
+            _demo_population(settings, components, population)
         components.tokens.revoke_labelled(DEMO_LABEL)
         admin = components.tokens.create(
             party_id="p-admin", organisation="polku-ops", role="admin", label=DEMO_LABEL
@@ -593,11 +607,19 @@ def _serve(settings: Settings, host: str, port: int, *, demo: bool) -> int:
         auditor = components.tokens.create(
             party_id="p-audit-01", organisation="regional-audit", role="auditor", label=DEMO_LABEL
         )
+        planner = components.tokens.create(
+            party_id="p-planner-01",
+            organisation="regional-planning",
+            role="planner",
+            label=DEMO_LABEL,
+        )
         print("Demo tokens (new each start; the previous demo tokens are revoked):")
         print(f"  admin       {admin}")
         print(f"  case worker {worker}   (on the team of demo-child-001)")
         print(f"  auditor     {auditor}")
+        print(f"  planner     {planner}")
         print(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+        print(f"Web pages: http://{host}:{port}/  (sign in with one of the tokens above)")
         print(
             f'Try: curl -H "Authorization: Bearer {worker}" http://{host}:{port}/v1/journeys/demo-child-001'
         )
@@ -609,8 +631,27 @@ def _serve(settings: Settings, host: str, port: int, *, demo: bool) -> int:
     return 0
 
 
-def _has_journeys(service: JourneyService) -> bool:
-    return bool(service.recorder.max_notification_id())
+def _demo_population(settings: Settings, components: Components, clients: int) -> None:
+    """Write a synthetic population (seed ``DEMO_POPULATION_SEED``) unless the store holds its
+    first client already, and bring the read models up to date, so the planner dashboard has
+    figures to show from the first request."""
+    from pathways.population import generate
+
+    if components.service.get_version(f"gen-{DEMO_POPULATION_SEED}-{0:06d}"):
+        return
+    started = time.perf_counter()
+    print(
+        f"Writing a synthetic population of {clients} clients for the planner dashboard…",
+        file=sys.stderr,
+    )
+    result = generate(
+        lambda clock: build_service(settings, clock=clock), clients, DEMO_POPULATION_SEED
+    )
+    for model in components.read_models.values():
+        model.catch_up()
+    seconds = time.perf_counter() - started
+    print(f"  {result.clients} clients, {result.events} events in {seconds:.1f} s", file=sys.stderr)
+    log.info("demo.population", clients=result.clients, events=result.events, seconds=seconds)
 
 
 def _demo(settings: Settings) -> int:

@@ -8,6 +8,8 @@ when read (and ``polku projections rebuild`` replays them from scratch, in batch
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Sequence
 
 from eventsourcing.persistence import Notification
@@ -20,6 +22,25 @@ __all__ = ["Progress", "TrackedProjection"]
 _SELECT = "SELECT position FROM {polku_tracking} WHERE name = %s"
 Progress = Callable[[int, int], None]
 """Called with (position reached, last position) after each batch."""
+
+_LOCKS: weakref.WeakKeyDictionary[SqlStore, threading.RLock] = weakref.WeakKeyDictionary()
+_LOCKS_LOCK = threading.Lock()
+
+
+def _catch_up_lock(store: SqlStore) -> threading.RLock:
+    """One catch-up at a time per store in this process, whichever read model it feeds.
+
+    A web page asks for several things at once, so request threads catch read models up side
+    by side. On SQLite a catch-up holds the single writer connection while it reads journeys on
+    a second connection; a second catch-up waiting for the writer in the pool's queue blocks
+    that read until the pool times out, and both requests fail. Taking turns here avoids it.
+    """
+    with _LOCKS_LOCK:
+        lock = _LOCKS.get(store)
+        if lock is None:
+            lock = _LOCKS[store] = threading.RLock()
+        return lock
+
 
 _TRACKING = (
     "CREATE TABLE IF NOT EXISTS {polku_tracking} (name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
@@ -49,6 +70,7 @@ class TrackedProjection:
         # Two catch-ups at once (a request and the runner) must not apply a batch twice: on
         # PostgreSQL the tracking row is locked for the batch; SQLite serialises writers.
         self._select = _SELECT + (" FOR UPDATE" if store.backend == "postgres" else "")
+        self._taking_turns = _catch_up_lock(store)
 
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
         raise NotImplementedError
@@ -65,6 +87,10 @@ class TrackedProjection:
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Apply what was recorded since the tracked position; returns how many notifications."""
+        with self._taking_turns:
+            return self._catch_up(progress)
+
+    def _catch_up(self, progress: Progress | None) -> int:
         applied = 0
         while True:
             with self.store.transaction() as tx:
@@ -91,7 +117,8 @@ class TrackedProjection:
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Forget everything and replay the whole notification log."""
-        with self.store.transaction() as tx:
-            self.clear(tx)
-            tx.execute("UPDATE {polku_tracking} SET position = 0 WHERE name = %s", (self.name,))
-        return self.catch_up(progress)
+        with self._taking_turns:
+            with self.store.transaction() as tx:
+                self.clear(tx)
+                tx.execute("UPDATE {polku_tracking} SET position = 0 WHERE name = %s", (self.name,))
+            return self._catch_up(progress)

@@ -1,4 +1,5 @@
-"""`polku serve --demo` (what `make run` runs): demo data, printed tokens, a working API."""
+"""`polku serve --demo` (what `make run` runs): demo data, a synthetic population for the
+planner dashboard, printed tokens, a working API and the web pages."""
 
 from __future__ import annotations
 
@@ -62,6 +63,14 @@ def test_serve_demo_prints_tokens_that_work(settings: Settings, tmp_path: Path) 
         assert elder.status_code == 404  # not on that team
         assert "admin" in tokens
         assert httpx.get(f"http://127.0.0.1:{port}/docs").status_code == 200
+        cells = httpx.get(
+            f"http://127.0.0.1:{port}/v1/analytics/transitions",
+            headers={"Authorization": f"Bearer {tokens['planner']}"},
+        ).json()
+        assert [c for c in cells if not c["suppressed"]]  # the dashboard has figures to show
+        page = httpx.get(f"http://127.0.0.1:{port}/")
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
     finally:
         server.terminate()
         server.wait(timeout=30)

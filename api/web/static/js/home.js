@@ -1,0 +1,57 @@
+// The start page: the journeys the caller is on, and a way to open any other they may read.
+
+import { get } from "./api.js";
+import { byId, fill, h } from "./dom.js";
+import { term } from "./format.js";
+import { explain, mayReadJourneys, mayWrite, ROLE_NAMES, startPage } from "./shell.js";
+
+function journeyLink(clientRef) {
+  return h("a", { href: `/journey?ref=${encodeURIComponent(clientRef)}` }, clientRef);
+}
+
+async function showCaseload() {
+  const target = byId("caseload");
+  try {
+    const caseload = await get("/v1/me/caseload");
+    if (!caseload.journeys.length) {
+      fill(target, h("p", {}, "You are not on any client's team."));
+      return;
+    }
+    fill(
+      target,
+      h(
+        "ul",
+        { class: "cards", id: "caseload-list" },
+        caseload.journeys.map((j) =>
+          h(
+            "li",
+            {},
+            h("span", { class: "title" }, journeyLink(j.client_ref)),
+            " — ",
+            term(j.role),
+            j.is_coordinator ? [" ", h("span", { class: "badge ok" }, "coordinator")] : null,
+            j.closed ? [" ", h("span", { class: "badge plain" }, "closed")] : null,
+          ),
+        ),
+      ),
+    );
+  } catch (error) {
+    fill(target, h("p", { class: "error-text" }, explain(error, "your caseload")));
+  }
+}
+
+const who = startPage();
+if (who) {
+  byId("who").textContent = `${who.party_id}, ${who.organisation} (${ROLE_NAMES[who.role] || who.role}).`;
+  if (mayWrite(who)) {
+    byId("caseload-panel").hidden = false;
+    showCaseload();
+  }
+  if (mayReadJourneys(who)) byId("open-panel").hidden = false;
+  if (who.role === "planner") location.replace("/planner");
+  if (who.role === "admin") {
+    byId("role-panel").hidden = false;
+    byId("role-note").textContent =
+      "Admins manage tokens and erasure from the command line; they read no client data here.";
+  }
+}

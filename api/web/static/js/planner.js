@@ -1,0 +1,223 @@
+// The planner dashboard: pseudonymous analytics across journeys. A suppressed figure is shown
+// as suppressed, never as zero; a figure this server does not offer yet is "not available".
+
+import { get } from "./api.js";
+import { byId, fill, h, s, table } from "./dom.js";
+import { localDay, term } from "./format.js";
+import { drawSankey } from "./sankey.js";
+import { explain, startPage } from "./shell.js";
+
+export const MIN_CLIENTS = 5; // pathways.analytics.MIN_CLIENTS (a test keeps the two equal)
+const SUPPRESSED = `suppressed (<${MIN_CLIENTS} clients)`;
+const TOP_VARIANTS = 10;
+
+function suppressed(text = SUPPRESSED) {
+  return h("span", { class: "suppressed" }, text);
+}
+
+/** A row's number, or "suppressed" when the row is (the first column says why). */
+function figure(row, field, format = String, first = false) {
+  if (row.suppressed || row[field] === null || row[field] === undefined) return suppressed(first ? SUPPRESSED : "suppressed");
+  return format(row[field]);
+}
+
+function percent(value) {
+  return `${Math.round(value * 1000) / 10}%`;
+}
+
+function bar(share) {
+  const width = Math.max(0, Math.min(1, share)) * 100;
+  return h(
+    "span",
+    { class: "bar", "aria-hidden": "true" },
+    s("svg", { viewBox: "0 0 100 10", preserveAspectRatio: "none" }, s("rect", { x: 0, y: 0, width, height: 10, fill: "#0a5bd3" })),
+  );
+}
+
+async function panel(id, path, render, params) {
+  const target = byId(id);
+  fill(target, h("p", { class: "meta" }, "Loading…"));
+  try {
+    const data = await get(path, params);
+    fill(target, ...[render(data)].flat());
+    target.dataset.state = "ready";
+  } catch (error) {
+    target.dataset.state = "unavailable";
+    if (error.status === 404) fill(target, h("p", { class: "na" }, "Not available on this server yet."));
+    else fill(target, h("p", { class: "error-text" }, explain(error, "these figures")));
+  }
+}
+
+function transitions(cells) {
+  const shown = cells.filter((c) => !c.suppressed);
+  const hidden = cells.filter((c) => c.suppressed);
+  const moves = shown.reduce((sum, c) => sum + c.transitions, 0);
+  byId("sankey-caption").textContent = `${shown.length} flows drawn (${moves} moves); ${hidden.length} ${hidden.length === 1 ? "cell" : "cells"} suppressed.`;
+  if (shown.length) drawSankey(byId("sankey"), shown);
+  else fill(byId("sankey"), h("p", {}, "Every transition in this period describes fewer than 5 clients: nothing can be drawn."));
+  fill(
+    byId("sankey-suppressed"),
+    hidden.length
+      ? [
+          h("h3", {}, "Suppressed transitions"),
+          h(
+            "ul",
+            { id: "suppressed-cells" },
+            hidden.map((c) => h("li", {}, `${term(c.from_sector)} → ${term(c.to_sector)}: `, suppressed())),
+          ),
+        ]
+      : h("p", { class: "meta" }, "No transition is suppressed."),
+  );
+  return table(
+    [
+      ["From", (c) => term(c.from_sector)],
+      ["To", (c) => term(c.to_sector)],
+      ["Clients", (c) => figure(c, "clients", String, true), "num"],
+      ["Moves", (c) => figure(c, "transitions"), "num"],
+    ],
+    cells,
+  );
+}
+
+function variants(rows) {
+  const open = rows.filter((r) => !r.suppressed).sort((a, b) => b.clients - a.clients).slice(0, TOP_VARIANTS);
+  const pooled = rows.filter((r) => r.suppressed);
+  return table(
+    [
+      ["Route", (r) => (r.route ? r.route.map(term).join(" → ") : "Rarer routes, pooled")],
+      ["Clients", (r) => figure(r, "clients", String, true), "num"],
+    ],
+    [...open, ...pooled],
+  );
+}
+
+function waiting(rows) {
+  if (!rows.length) return h("p", {}, "No referral was followed by a service.");
+  const longest = Math.max(1, ...rows.filter((r) => !r.suppressed).map((r) => r.p90_days));
+  return table(
+    [
+      ["Sector", (r) => term(r.sector)],
+      ["Clients", (r) => figure(r, "clients", String, true), "num"],
+      ["Median days", (r) => figure(r, "median_days", (v) => v.toFixed(1)), "num"],
+      ["90% within days", (r) => figure(r, "p90_days", (v) => v.toFixed(1)), "num"],
+      ["", (r) => (r.suppressed ? "" : bar(r.median_days / longest))],
+    ],
+    rows,
+  );
+}
+
+function pingPong(rows) {
+  if (!rows.length) return h("p", {}, "No client went back and forth between two sectors.");
+  return table(
+    [
+      ["Route", (r) => `${term(r.sector_a)} → ${term(r.sector_b)} → ${term(r.sector_a)}`],
+      ["Clients", (r) => figure(r, "clients", String, true), "num"],
+    ],
+    rows,
+  );
+}
+
+function gaps(data) {
+  const share =
+    data.suppressed || data.share_without === null
+      ? [h("p", { id: "gap-share" }, suppressed()), h("p", { class: "meta" }, "Too few clients to say.")]
+      : [
+          h("p", { class: "figure", id: "gap-share" }, percent(data.share_without)),
+          h(
+            "p",
+            {},
+            `of the journey-days of ${data.clients} clients were without a coordinator` +
+              (data.days_without !== null && data.journey_days !== null
+                ? ` (${Math.round(data.days_without)} of ${Math.round(data.journey_days)} days).`
+                : "."),
+          ),
+        ];
+  return [
+    ...share,
+    data.gaps.length
+      ? table(
+          [
+            ["Gap length", (g) => g.bucket],
+            ["Gaps", (g) => figure(g, "gaps", String, true), "num"],
+            ["Clients", (g) => figure(g, "clients"), "num"],
+          ],
+          data.gaps,
+        )
+      : null,
+  ];
+}
+
+function silent(rows) {
+  if (!rows.length) return h("p", {}, "No transition was recorded.");
+  const known = (r) => !r.suppressed && r.transitions && r.without_sharing !== null;
+  return table(
+    [
+      ["Transition", (r) => term(r.kind)],
+      ["Clients", (r) => figure(r, "clients", String, true), "num"],
+      ["Transitions", (r) => figure(r, "transitions"), "num"],
+      ["Nothing shared after", (r) => figure(r, "without_sharing"), "num"],
+      ["Share", (r) => (known(r) ? percent(r.without_sharing / r.transitions) : "")],
+    ],
+    rows,
+  );
+}
+
+function conformance(rows) {
+  return table(
+    [
+      ["Pathway", (r) => r.title || r.pathway],
+      ["Clients", (r) => figure(r, "clients", String, true), "num"],
+      ["Conforming", (r) => figure(r, "conforming"), "num"],
+      ["Rate", (r) => figure(r, "rate", percent), "num"],
+      ["", (r) => (r.suppressed || r.rate === null ? "" : bar(r.rate))],
+    ],
+    rows,
+  );
+}
+
+function period() {
+  const form = byId("period");
+  const from = form.elements.from.value;
+  const to = form.elements.to.value;
+  return {
+    from: from ? localDay(from).toISOString() : undefined,
+    to: to ? localDay(to, true).toISOString() : undefined,
+  };
+}
+
+let cells = null;
+
+function loadFlows() {
+  const chosen = period();
+  panel("sankey-table", "/v1/analytics/transitions", (data) => {
+    cells = data;
+    return transitions(data);
+  }, chosen).then(() => {
+    if (byId("sankey-table").dataset.state !== "ready") {
+      byId("sankey-caption").textContent = "";
+      fill(byId("sankey"), ...byId("sankey-table").childNodes);
+    }
+  });
+  panel("variants", "/v1/analytics/variants", variants, chosen);
+}
+
+const who = startPage();
+if (who) {
+  byId("period").addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadFlows();
+  });
+  loadFlows();
+  panel("waiting", "/v1/analytics/waiting-times", waiting);
+  panel("pingpong", "/v1/analytics/ping-pong", pingPong);
+  panel("gaps", "/v1/analytics/coordinator-gaps", gaps);
+  panel("silent", "/v1/analytics/silent-transitions", silent);
+  panel("conformance", "/v1/analytics/conformance", conformance);
+  let resized = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resized);
+    resized = setTimeout(() => {
+      if (cells && cells.some((c) => !c.suppressed)) drawSankey(byId("sankey"), cells.filter((c) => !c.suppressed));
+    }, 200);
+  });
+}

@@ -1,0 +1,142 @@
+"""A real ``polku serve --demo`` process and Debian's Chromium, for the browser tests and the
+screenshot script."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Browser, Page, Playwright
+
+from api.bootstrap import build_service
+from api.settings import Settings
+from pathways.population import generate
+
+__all__ = [
+    "BROWSER_ARGS",
+    "CHROMIUM",
+    "POPULATION_CLIENTS",
+    "POPULATION_SEED",
+    "Server",
+    "chromium_problem",
+    "launch",
+    "running_server",
+    "sign_in",
+]
+
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+POPULATION_CLIENTS = 60
+POPULATION_SEED = 7
+_TOKEN_LINE = re.compile(r"^\s+(admin|case worker|auditor|planner)\s+(polku_\S+)", re.MULTILINE)
+
+
+def chromium_problem() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (apt-get install chromium)"
+    return None
+
+
+def launch(playwright: Playwright) -> Browser:
+    """Debian's Chromium, headless; never a browser downloaded by Playwright."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    tokens: dict[str, str]
+    """The demo tokens by role: admin, caseworker, auditor, planner."""
+    settings: Settings
+
+    def api(self, path: str, role: str, **params: str) -> httpx.Response:
+        return httpx.get(
+            f"{self.url}{path}",
+            params=params,
+            headers={"Authorization": f"Bearer {self.tokens[role]}"},
+            timeout=30,
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def seed_population(settings: Settings, clients: int = POPULATION_CLIENTS) -> None:
+    """What ``polku generate --clients 60 --seed 7`` writes, into the store ``settings`` name."""
+    generate(lambda clock: build_service(settings, clock=clock), clients, POPULATION_SEED)
+
+
+@contextmanager
+def running_server(settings: Settings, workdir: Path) -> Iterator[Server]:
+    """``polku serve --demo`` on a free port, on the store ``settings`` name."""
+    port = _free_port()
+    env = dict(os.environ)
+    env.update(
+        POLKU_DATABASE_URL=settings.database_url,
+        POLKU_DATABASE_SCHEMA=settings.database_schema,
+        POLKU_LOG_LEVEL="warning",
+    )
+    polku = Path(sys.executable).with_name("polku")
+    with (workdir / "serve.out").open("w+") as out:
+        process = subprocess.Popen(  # noqa: S603 - our own entry point
+            [str(polku), "serve", "--demo", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=workdir,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 120
+            while True:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    out.seek(0)
+                    raise RuntimeError(f"polku serve did not start:\n{out.read()}")
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.2)
+            out.seek(0)
+            found = dict(_TOKEN_LINE.findall(out.read()))
+            tokens = {
+                "admin": found["admin"],
+                "caseworker": found["case worker"],
+                "auditor": found["auditor"],
+                "planner": found["planner"],
+            }
+            yield Server(url, tokens, settings)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def sign_in(page: Page, server: Server, role: str) -> None:
+    """Sign in through the sign-in page, as a person would."""
+    page.goto(f"{server.url}/signin")
+    page.get_by_label("API token").fill(server.tokens[role])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/signin" not in url)

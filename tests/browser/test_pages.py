@@ -1,0 +1,282 @@
+"""The web pages in a real browser (Debian's Chromium, headless), against a real server on
+SQLite and on PostgreSQL: one test body per behaviour."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect
+
+from tests.browser.support import Server, sign_in
+
+pytestmark = pytest.mark.browser
+
+CHILD = "demo-child-001"
+
+
+def open_journey(page: Page, server: Server, client_ref: str = CHILD) -> None:
+    page.goto(f"{server.url}/journey?ref={client_ref}")
+    expect(page.locator("#map-caption")).to_contain_text("on the team")
+
+
+def drawn_team(page: Page) -> set[str]:
+    parties: list[str] = page.locator("#map g.member").evaluate_all(
+        "nodes => nodes.map(n => n.dataset.party)"
+    )
+    return set(parties)
+
+
+def member(page: Page, party: str) -> Locator:
+    return page.locator(f'#map g.member[data-party="{party}"]')
+
+
+def test_signing_in_keeps_the_token_for_the_tab_and_signing_out_forgets_it(
+    page: Page, server: Server
+) -> None:
+    page.goto(f"{server.url}/signin")
+    page.get_by_label("API token").fill("polku_0000000000000000_not-a-real-token")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#token-error")).to_contain_text("not accepted")
+    expect(page.get_by_label("API token")).to_have_attribute("aria-invalid", "true")
+    assert page.evaluate("sessionStorage.getItem('polku.token')") is None
+
+    sign_in(page, server, "caseworker")
+    expect(page.locator("#caseload-list")).to_contain_text(CHILD)
+    assert page.evaluate("sessionStorage.getItem('polku.token')") == server.tokens["caseworker"]
+    expect(page.locator(".session")).to_contain_text("p-integration-01")
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator("#banner")).to_contain_text("You are signed out")
+    assert page.evaluate("sessionStorage.length") == 0
+    page.goto(f"{server.url}/journey?ref={CHILD}")
+    page.wait_for_url(re.compile(r"/signin\?next="))
+
+
+def test_moving_the_date_controls_redraws_the_team(page: Page, server: Server) -> None:
+    sign_in(page, server, "caseworker")
+    open_journey(page, server)
+
+    page.locator("#at-date").fill("2025-09-01")
+    expect(member(page, "p-daycare-01")).to_have_count(1)
+    assert drawn_team(page) == {"p-integration-01", "p-daycare-01", "p-interp-01"}
+    expect(page.locator("#map g.member.coordinator")).to_have_attribute(
+        "data-party", "p-integration-01"
+    )
+
+    page.locator("#at-date").fill("2026-09-01")  # day care behind, school begun
+    expect(member(page, "p-daycare-01")).to_have_count(0)
+    assert drawn_team(page) == {"p-integration-01", "p-interp-01", "p-school-01"}
+
+    # The same day as the record stood on 1 March 2026: the teacher was not entered yet, and
+    # the day-care teacher's leaving not at all.
+    page.locator("#known-date").fill("2026-03-01")
+    expect(member(page, "p-school-01")).to_have_count(0)
+    assert drawn_team(page) == {"p-integration-01", "p-daycare-01", "p-interp-01"}
+
+    # The slider works from the keyboard: Home is the journey's first day.
+    slider = page.get_by_label("On date, by day")
+    slider.focus()
+    page.keyboard.press("Home")
+    expect(page.locator("#at-date")).to_have_value("2025-08-04")
+    expect(member(page, "p-interp-01")).to_have_count(0)
+    assert drawn_team(page) == {"p-integration-01"}
+    expect(page.locator("#map g.member.coordinator")).to_have_count(0)  # assigned on 5 August
+
+
+def test_adding_a_team_member_through_the_form_puts_them_on_the_map(
+    page: Page, server: Server
+) -> None:
+    sign_in(page, server, "caseworker")
+    open_journey(page, server)
+    expect(member(page, "p-nurse-web")).to_have_count(0)
+
+    page.get_by_text("Add a team member").click()
+    form = page.locator("#add-member")
+    form.get_by_label("Party id").fill("p-nurse-web")
+    form.get_by_label("Name").fill("School nurse Aalto (browser test)")
+    form.get_by_label("Member type").select_option("professional")
+    form.get_by_label("Role").select_option("nurse")
+    form.get_by_label("Organisation").fill("school-harbour")
+    form.get_by_label("Sector").select_option("health_care")
+    form.get_by_role("button", name="Add to the team").click()
+
+    expect(page.locator("#banner")).to_contain_text("Recorded: team member added")
+    expect(member(page, "p-nurse-web")).to_have_count(1)
+    expect(member(page, "p-nurse-web")).to_contain_text("School nurse Aalto")
+    expect(member(page, "p-nurse-web")).to_have_attribute("data-sector", "health_care")
+
+
+def test_the_form_works_from_the_keyboard_and_client_data_stays_text(
+    page: Page, server: Server
+) -> None:
+    sign_in(page, server, "caseworker")
+    open_journey(page, server)
+    markup = '<img src="x" onerror="window.owned=1">Bo'
+    page.locator("#add-member-box summary").focus()
+    page.keyboard.press("Enter")  # opens the form
+    for label, keys in (
+        ("Party id", "p-keyboard"),
+        ("Name", markup),
+        ("Member type", "Informal"),
+        ("Role", "Family member"),
+        ("Sector", "Family"),
+        ("Organisation", "family"),
+    ):
+        page.locator("#add-member").get_by_label(label).focus()
+        page.keyboard.type(keys)
+    page.keyboard.press("Enter")  # submits from the text field
+    expect(member(page, "p-keyboard")).to_have_count(1)
+    expect(member(page, "p-keyboard")).to_have_attribute("data-type", "informal")
+    expect(member(page, "p-keyboard").locator("title")).to_contain_text(markup)
+    expect(page.locator("#main img")).to_have_count(0)
+    assert page.evaluate("window.owned") is None
+
+
+def test_a_rejected_command_shows_its_errors_next_to_the_fields(page: Page, server: Server) -> None:
+    sign_in(page, server, "caseworker")
+    open_journey(page, server)
+    version_before = server.api(f"/v1/journeys/{CHILD}", "auditor").json()["known_version"]
+    page.get_by_text("Add a team member").click()
+    form = page.locator("#add-member")
+    form.get_by_role("button", name="Add to the team").click()  # nothing filled in
+    expect(page.locator("#add-member-party_id-error")).to_have_text("Field required")
+    expect(page.locator("#add-member-role-error")).to_have_text("Field required")
+    expect(form.get_by_label("Party id")).to_have_attribute("aria-invalid", "true")
+
+    # A rule of the timeline: the class teacher is on the team already.
+    form.get_by_label("Party id").fill("p-school-01")
+    form.get_by_label("Member type").select_option("professional")
+    form.get_by_label("Role").select_option("teacher")
+    form.get_by_label("Organisation").fill("school-harbour")
+    form.get_by_label("Sector").select_option("education")
+    form.get_by_role("button", name="Add to the team").click()
+    expect(page.locator("#add-member-party_id-error")).to_contain_text("already on the team")
+    expect(page.locator("#add-member-role-error")).to_be_hidden()
+    version_after = server.api(f"/v1/journeys/{CHILD}", "auditor").json()["known_version"]
+    assert version_after == version_before  # nothing was written
+
+
+def test_the_auditor_finds_the_backdated_consent_and_follows_it_to_the_event(
+    page: Page, server: Server
+) -> None:
+    sign_in(page, server, "auditor")
+    assert page.url.endswith("/audit")
+    expect(page.locator("#ledger-summary")).to_contain_text("disclosures in the period")
+    page.get_by_label("Verdict").select_option("unsupported-then")
+    page.get_by_label("Client reference contains").fill("demo-child")
+
+    finding = page.locator('tr.ledger-row[data-disclosure="disc-child-portfolio"]')
+    expect(finding).to_have_count(1)
+    expect(finding.locator('td[data-label="Finding"]')).to_have_text("lawful now, unsupported then")
+    expect(finding.locator('td[data-label="Then"]')).to_have_text("unsupportedconsent-backdated")
+    expect(finding.locator('td[data-label="Now"]')).to_have_text("lawful")
+    event_id = finding.get_attribute("data-event")
+    rows = page.locator("tr.ledger-row")
+    assert set(rows.evaluate_all("rs => rs.map(r => r.dataset.finding)")) == {"unsupported-then"}
+
+    finding.get_by_role("link", name="open the event").click()
+    page.wait_for_url(re.compile(r"/journey\?ref=demo-child-001&event="))
+    event_row = page.locator(f"#event-{event_id}")
+    expect(event_row).to_have_class(re.compile(r"\bhighlight\b"))
+    expect(event_row).to_contain_text("Information shared")
+    expect(event_row).to_be_focused()
+
+
+def test_the_clients_log_report_is_shown_and_printable(page: Page, server: Server) -> None:
+    sign_in(page, server, "auditor")
+    page.get_by_label("Client reference", exact=True).fill(CHILD)
+    page.get_by_role("button", name="Show the report").click()
+    report = page.locator("#log-report")
+    expect(
+        report.get_by_role("heading", name="Who has processed and received your data")
+    ).to_be_visible()
+    expect(report).to_contain_text("p-audit-01")  # this very read is in the log
+    expect(report).to_contain_text("school-harbour")  # the portfolio went to the school
+    expect(report).to_contain_text("consent-backdated")
+
+    page.emulate_media(media="print")
+    expect(report).to_be_visible()
+    expect(page.locator("#ledger")).to_be_hidden()
+    expect(page.get_by_role("button", name="Print the report")).to_be_hidden()
+    assert page.pdf(format="A4").startswith(b"%PDF")
+
+
+def test_the_planner_dashboard_draws_one_flow_per_unsuppressed_cell(
+    page: Page, server: Server
+) -> None:
+    cells = server.api("/v1/analytics/transitions", "planner").json()
+    shown = {(c["from_sector"], c["to_sector"]) for c in cells if not c["suppressed"]}
+    hidden = [c for c in cells if c["suppressed"]]
+    assert len(shown) > 0
+
+    sign_in(page, server, "planner")
+    assert page.url.endswith("/planner")
+    flows = page.locator("#sankey path.flow")
+    expect(flows).to_have_count(len(shown))
+    drawn = flows.evaluate_all("ps => ps.map(p => [p.dataset.from, p.dataset.to])")
+    assert {(a, b) for a, b in drawn} == shown
+    listed = page.locator("#suppressed-cells li")
+    expect(listed).to_have_count(len(hidden))
+    for n in range(len(hidden)):
+        expect(listed.nth(n)).to_contain_text("suppressed (<5 clients)")
+
+    expect(page.locator("#variants tbody tr").first).to_be_visible()
+    for panel, path in (
+        ("waiting", "waiting-times"),
+        ("pingpong", "ping-pong"),
+        ("gaps", "coordinator-gaps"),
+        ("silent", "silent-transitions"),
+        ("conformance", "conformance"),
+    ):
+        status = server.api(f"/v1/analytics/{path}", "planner").status_code
+        expected = {200: "ready", 404: "unavailable"}[status]
+        expect(page.locator(f"#{panel}")).to_have_attribute("data-state", expected)
+
+
+PAGES = (
+    ("/signin", None),
+    ("/", "caseworker"),
+    (f"/journey?ref={CHILD}", "caseworker"),
+    ("/audit", "auditor"),
+    ("/planner", "planner"),
+)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_control_is_labelled_and_every_page_fits_the_width(
+    page: Page, server: Server, width: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    for path, role in PAGES:
+        if role is not None:
+            sign_in(page, server, role)
+        page.goto(f"{server.url}{path}")
+        page.wait_for_load_state("networkidle")
+        unlabelled = page.evaluate(
+            """() => [...document.querySelectorAll("input, select, textarea")]
+                .filter(e => e.type !== "hidden" && !(e.labels && e.labels.length)
+                        && !e.getAttribute("aria-label") && !e.getAttribute("aria-labelledby"))
+                .map(e => e.id || e.name || e.outerHTML.slice(0, 60))"""
+        )
+        assert unlabelled == [], path
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow} px wider than {width} px"
+
+
+def test_dates_are_shown_in_the_readers_locale_with_the_time_zone_stated(
+    browser: Browser, server: Server
+) -> None:
+    context = browser.new_context(locale="fi-FI", timezone_id="Asia/Tokyo")
+    try:
+        page = context.new_page()
+        sign_in(page, server, "caseworker")
+        open_journey(page, server)
+        expect(page.locator("#zone-note")).to_contain_text("Asia/Tokyo")
+        # Registered on 4 August 2025 at 10:00 UTC, which is 19:00 in Tokyo.
+        first = page.locator("#events tbody tr").first
+        expect(first.locator('td[data-label="Happened"]')).to_have_text(
+            re.compile(r"4\.8\.2025.*19\.00")
+        )
+    finally:
+        context.close()
