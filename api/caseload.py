@@ -41,7 +41,7 @@ class CaseloadIndex(TrackedProjection):
 
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
         for n in notifications:
-            event = self.service.mapper.to_domain_event(n)
+            event = self.service.decode_sealed(n)
             if isinstance(event, ClientRegistered):
                 tx.execute(
                     "INSERT INTO {polku_journeys} VALUES (%s, %s) ON CONFLICT DO NOTHING",

@@ -4,6 +4,13 @@ Each batch of notifications is applied in one transaction together with the new 
 notification is applied exactly once even if the process dies mid-way; a restart resumes from
 the stored position. The library's SQLite recorder cannot subscribe, so read models catch up
 when read (and ``polku projections rebuild`` replays them from scratch, in batches).
+
+A batch is worked out *before* its write transaction opens: ``apply`` runs against a
+:class:`_Deferred` transaction that only records the writes (reading journeys as it needs), and
+the writes are then replayed in a short transaction that first checks the position is still
+the one the batch started from — if another catch-up got there first, the batch is dropped and
+the loop goes on from the new position. So a long recomputation never holds SQLite's single
+writer, and commands and access-log writes are not kept waiting behind it.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from eventsourcing.persistence import Notification
 
@@ -40,6 +48,31 @@ def _catch_up_lock(store: SqlStore) -> threading.RLock:
         if lock is None:
             lock = _LOCKS[store] = threading.RLock()
         return lock
+
+
+class _Deferred:
+    """A stand-in transaction for ``apply``: writes are kept, to be replayed later."""
+
+    def __init__(self) -> None:
+        self.writes: list[tuple[str, tuple[Any, ...]]] = []
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.writes.append(("execute", (statement, params)))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.writes.append(("executemany", (statement, rows)))
+
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        self.writes.append(("insert_many", (table, columns, rows)))
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise TypeError("read models read journeys through the service, not inside apply")
+
+    def replay(self, tx: Tx) -> None:
+        for method, args in self.writes:
+            getattr(tx, method)(*args)
 
 
 _TRACKING = (
@@ -93,21 +126,21 @@ class TrackedProjection:
     def _catch_up(self, progress: Progress | None) -> int:
         applied = 0
         while True:
+            position = self.position()
+            # The high-water mark first: every notification up to it is committed.
+            last = self.service.recorder.max_notification_id() or 0
+            if last <= position:
+                return applied
+            stop = min(last, position + self.batch)
+            notifications = self.service.recorder.select_notifications(
+                start=position + 1, limit=self.batch, stop=stop, topics=self.topics
+            )
+            deferred = _Deferred()
+            self.apply(deferred, notifications)
             with self.store.transaction() as tx:
-                rows = tx.rows(
-                    self._select,
-                    (self.name,),
-                )
-                position = int(rows[0][0])
-                # The high-water mark first: every notification up to it is committed.
-                last = self.service.recorder.max_notification_id() or 0
-                if last <= position:
-                    return applied
-                stop = min(last, position + self.batch)
-                notifications = self.service.recorder.select_notifications(
-                    start=position + 1, limit=self.batch, stop=stop, topics=self.topics
-                )
-                self.apply(tx, notifications)
+                if int(tx.rows(self._select, (self.name,))[0][0]) != position:
+                    continue  # another catch-up applied this batch meanwhile
+                deferred.replay(tx)
                 tx.execute(
                     "UPDATE {polku_tracking} SET position = %s WHERE name = %s", (stop, self.name)
                 )
