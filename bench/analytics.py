@@ -44,7 +44,7 @@ T = TypeVar("T")
 
 
 def _facts(clients: int) -> list[Fact]:
-    path = CACHE / f"facts-v2-{clients}-{SEED}.pickle"
+    path = CACHE / f"facts-v3-{clients}-{SEED}.pickle"
     if path.exists():
         with path.open("rb") as cached:
             facts: list[Fact] = pickle.load(cached)  # noqa: S301 - our own cache file

@@ -91,7 +91,15 @@ class _Story:
             )
         )
 
-    def service(self, service: str, sector: str, org: str, days: tuple[float, float]) -> None:
+    def service(
+        self,
+        service: str,
+        sector: str,
+        org: str,
+        days: tuple[float, float],
+        during: Callable[[], None] | None = None,
+    ) -> None:
+        """An episode from start to end, with what ``during`` plans happening in between."""
         episode = self.ident("ep")
         self.add(
             c.StartService(
@@ -102,6 +110,8 @@ class _Story:
                 provider_org=org,
             )
         )
+        if during is not None:
+            during()
         self.add(
             c.EndService(occurred_at=self.later(*days), episode_id=episode),
             late_days=self.rng.choice([0, 0, 0, 0, 9]),
@@ -147,6 +157,37 @@ class _Story:
                 Planned(retraction, retraction.occurred_at + timedelta(hours=1), index)
             )
             self.features.add("retraction")
+
+    def meeting(
+        self,
+        participants: list[str],
+        categories: list[str],
+        purpose: str,
+        consent: str | None,
+        *,
+        client_present: bool,
+        days: tuple[float, float],
+    ) -> None:
+        self.add(
+            c.RecordMeeting(
+                occurred_at=self.later(*days),
+                meeting_id=self.ident("m"),
+                participants=participants,
+                client_present=client_present,
+                categories=categories,
+                purpose=purpose,
+                basis="consent" if consent else "none",
+                consent_id=consent,
+            )
+        )
+
+    def plan(self, responsible: str, days: tuple[float, float]) -> None:
+        goals = ["agreed goals (synthetic)"]
+        self.add(
+            c.AgreePlan(
+                occurred_at=self.later(*days), goals=goals, responsible_parties=[responsible]
+            )
+        )
 
     def coordinate(self, party: str) -> None:
         self.add(c.AssignCoordinator(occurred_at=self.later(0, 7), party_id=party))
@@ -206,6 +247,15 @@ def _child(s: _Story) -> None:
             late_days=s.rng.choice([0, 0, 30]),
         )
         s.share("school", ["education"], "transition_planning", consent)
+        if s.rng.random() < 0.8:  # a handover meeting in the weeks before school starts
+            s.meeting(
+                ["p-ece", "p-teacher"],
+                ["education"],
+                "transition_planning",
+                consent,
+                client_present=False,
+                days=(0, 5),
+            )
     else:
         s.features.add("missing-handover")
     s.add(
@@ -223,7 +273,13 @@ def _child(s: _Story) -> None:
 def _integration(s: _Story) -> None:
     s.member("p-koto", "integration_counsellor", "integration-office", "integration_services")
     s.coordinate("p-koto")
-    s.service("integration_training", "integration_services", "integration-office", (60, 200))
+    s.service(
+        "integration_training",
+        "integration_services",
+        "integration-office",
+        (60, 200),
+        during=(lambda: s.plan("p-koto", (5, 70))) if s.rng.random() < 0.75 else None,
+    )
     s.referral("health-centre", "health_care", "health_assessment")
     s.service("health_assessment", "health_care", "health-centre", (5, 30))
     s.member("p-sw", "social_worker", "social-office", "social_care")
@@ -239,7 +295,13 @@ def _employment(s: _Story) -> None:
     s.service("job_coaching", "employment_services", "employment-office", (30, 120))
     s.referral("rehab-centre", "rehabilitation", "vocational_rehabilitation")
     s.member("p-rehab", "rehabilitation_counsellor", "rehab-centre", "rehabilitation")
-    s.service("vocational_rehabilitation", "rehabilitation", "rehab-centre", (60, 180))
+    s.service(
+        "vocational_rehabilitation",
+        "rehabilitation",
+        "rehab-centre",
+        (60, 180),
+        during=(lambda: s.plan("p-rehab", (5, 40))) if s.rng.random() < 0.7 else None,
+    )
     if s.rng.random() < 0.35:  # sent back to employment services, then to rehabilitation again
         s.service("job_coaching", "employment_services", "employment-office", (20, 60))
         s.service("vocational_rehabilitation", "rehabilitation", "rehab-centre", (30, 90))
@@ -263,7 +325,24 @@ def _elder(s: _Story) -> None:
             form="oral",
         )
     )
-    s.service("home_care", "health_care", "home-care", (90, 400))
+    s.service(
+        "home_care",
+        "health_care",
+        "home-care",
+        (90, 400),
+        during=(
+            lambda: s.meeting(
+                ["p-nurse", "p-family"],
+                ["health"],
+                "care_coordination",
+                consent,
+                client_present=True,
+                days=(5, 110),
+            )
+        )
+        if s.rng.random() < 0.7
+        else None,
+    )
     if s.rng.random() < 0.3:
         s.service("assisted_living_trial", "social_care", "social-office", (10, 40))
         s.service("home_care", "health_care", "home-care", (30, 120))

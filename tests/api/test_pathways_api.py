@@ -6,7 +6,7 @@ import pytest
 
 from api.cli import main
 from api.settings import Settings
-from tests.api.conftest import Api
+from tests.api.conftest import Api, T
 
 J = "/v1/journeys/client-1"
 
@@ -19,14 +19,34 @@ def test_the_catalogue_is_open_to_every_role(api: Api) -> None:
     assert api.client.get("/v1/pathways").status_code == 401
 
 
+def _home_care_starts(api: Api) -> None:
+    started = api.client.post(
+        J + "/services",
+        json={
+            "occurred_at": T.format(5),
+            "episode_id": "ep-home",
+            "service": "home_care",
+            "sector": "health_care",
+            "provider_org": "home-care",
+        },
+        headers=api.headers("worker"),
+    )
+    assert started.status_code == 201, started.text
+
+
 def test_conformance_of_a_journey(api: Api, journey: str) -> None:
     h = api.headers("worker")
+    before = api.client.get(
+        J + "/conformance", params={"pathway": "my-team-older-person"}, headers=h
+    ).json()
+    assert before["applies"] is False  # anchored at the start of home care
+    _home_care_starts(api)
     response = api.client.get(
         J + "/conformance", params={"pathway": "my-team-older-person"}, headers=h
     )
     assert response.status_code == 200
     result = response.json()
-    assert result["applies"] is True  # anchored at the registration
+    assert result["applies"] is True
     statuses = {s["step_id"]: s["status"] for s in result["steps"]}
     assert statuses["family-member"] in {"missing", "overdue"}
     assert result["conforming"] is False
@@ -57,6 +77,7 @@ def test_the_pathway_commands(
     url = ["--database-url", settings.database_url]
     assert main([*url, "pathways", "list"]) == 0
     assert "youth-social-health" in capsys.readouterr().out
+    _home_care_starts(api)
     assert main([*url, "pathways", "check", "client-1", "my-team-older-person"]) == 0
     assert "not conforming" in capsys.readouterr().out
     assert main([*url, "pathways", "check", "client-1", "nope"]) == 1
