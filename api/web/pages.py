@@ -1,11 +1,15 @@
-"""Routes for the HTML shells (left out of the OpenAPI document) and the static files."""
+"""Routes for the HTML shells (left out of the OpenAPI document) and the static files.
+
+Each shell is the page's own markup (``shells/NAME.html``) inside the frame every page shares
+(``shells/_frame.html``: head, header, banner), put together once when the app is built.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 __all__ = ["PAGES", "STATIC_DIR", "is_page", "mount_pages"]
@@ -15,13 +19,13 @@ STATIC_DIR = _HERE / "static"
 _SHELLS = _HERE / "shells"
 
 PAGES = {
-    "/": "home.html",
-    "/signin": "signin.html",
-    "/journey": "journey.html",
-    "/audit": "audit.html",
-    "/planner": "planner.html",
+    "/": ("home", "My journeys"),
+    "/signin": ("signin", "Sign in"),
+    "/journey": ("journey", "Journey"),
+    "/audit": ("audit", "Audit"),
+    "/planner": ("planner", "Planner dashboard"),
 }
-"""Each page's path and its shell."""
+"""Each page's path, its shell and script (by name), and its title."""
 
 _STATIC_PREFIX = "/static/"
 
@@ -31,18 +35,31 @@ def is_page(path: str) -> bool:
     return path in PAGES or path.startswith(_STATIC_PREFIX)
 
 
-def _shell_route(router: APIRouter, path: str, shell: Path) -> None:
-    def page() -> FileResponse:
-        return FileResponse(shell, media_type="text/html; charset=utf-8")
+def shell_html(name: str, title: str) -> str:
+    """The whole page ``name``: its markup in the shared frame, with its title and script."""
+    frame = (_SHELLS / "_frame.html").read_text(encoding="utf-8")
+    content = (_SHELLS / f"{name}.html").read_text(encoding="utf-8").rstrip("\n")
+    return (
+        frame.replace("{{title}}", title)
+        .replace("{{script}}", name)
+        .replace("{{content}}", content)
+    )
 
-    page.__name__ = f"page_{shell.stem}"
+
+def _shell_route(router: APIRouter, path: str, name: str, title: str) -> None:
+    html = shell_html(name, title)
+
+    def page() -> HTMLResponse:
+        return HTMLResponse(html)
+
+    page.__name__ = f"page_{name}"
     router.add_api_route(path, page, methods=["GET"], include_in_schema=False)
 
 
 def mount_pages(app: FastAPI) -> None:
     """Add the pages and ``/static`` to ``app``."""
     router = APIRouter()
-    for path, shell in PAGES.items():
-        _shell_route(router, path, _SHELLS / shell)
+    for path, (name, title) in PAGES.items():
+        _shell_route(router, path, name, title)
     app.include_router(router)
     app.mount(_STATIC_PREFIX.rstrip("/"), StaticFiles(directory=STATIC_DIR), name="static")
