@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from api.settings import Settings
 from domain import commands as c
 from domain.application import CommandContext
 from domain.events import Actor
 
-__all__ = ["CTX", "T0", "StepClock", "ctx", "day", "member", "register"]
+__all__ = [
+    "CTX",
+    "POLKU",
+    "T0",
+    "StepClock",
+    "ctx",
+    "day",
+    "free_port",
+    "member",
+    "polku_env",
+    "register",
+]
 
 T0 = datetime(2025, 1, 1, 9, tzinfo=UTC)
 WORKER = Actor("p-tester", "org-test", "caseworker")
@@ -61,3 +77,25 @@ def member(
         sector=sector,
         display_name=name,
     )
+
+
+POLKU = Path(sys.executable).with_name("polku")
+"""The ``polku`` command of this environment, for tests that run it as a real process."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def polku_env(settings: Settings) -> dict[str, str]:
+    """The environment for a ``polku`` process on the store ``settings`` name."""
+    env = dict(os.environ)
+    env.update(
+        POLKU_DATABASE_URL=settings.database_url,
+        POLKU_DATABASE_SCHEMA=settings.database_schema,
+        POLKU_LOG_LEVEL="warning",
+    )
+    return env

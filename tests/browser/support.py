@@ -3,11 +3,8 @@ screenshot script."""
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +17,7 @@ from playwright.sync_api import Browser, Page, Playwright
 from api.bootstrap import build_service
 from api.settings import Settings
 from pathways.population import generate
+from tests.support import POLKU, free_port, polku_env
 
 __all__ = [
     "BROWSER_ARGS",
@@ -76,13 +74,6 @@ class Server:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def seed_population(settings: Settings, clients: int = POPULATION_CLIENTS) -> None:
     """What ``polku generate --clients 60 --seed 7`` writes, into the store ``settings`` name."""
     generate(lambda clock: build_service(settings, clock=clock), clients, POPULATION_SEED)
@@ -91,17 +82,11 @@ def seed_population(settings: Settings, clients: int = POPULATION_CLIENTS) -> No
 @contextmanager
 def running_server(settings: Settings, workdir: Path) -> Iterator[Server]:
     """``polku serve --demo`` on a free port, on the store ``settings`` name."""
-    port = _free_port()
-    env = dict(os.environ)
-    env.update(
-        POLKU_DATABASE_URL=settings.database_url,
-        POLKU_DATABASE_SCHEMA=settings.database_schema,
-        POLKU_LOG_LEVEL="warning",
-    )
-    polku = Path(sys.executable).with_name("polku")
+    port = free_port()
+    env = polku_env(settings)
     with (workdir / "serve.out").open("w+") as out:
         process = subprocess.Popen(  # noqa: S603 - our own entry point
-            [str(polku), "serve", "--demo", "--port", str(port)],
+            [str(POLKU), "serve", "--demo", "--port", str(port)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -3,37 +3,22 @@ planner dashboard, printed tokens, a working API and the web pages."""
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
 from api.settings import Settings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.support import POLKU, free_port, polku_env
 
 
 def test_serve_demo_prints_tokens_that_work(settings: Settings, tmp_path: Path) -> None:
     port = free_port()
-    env = dict(os.environ)
-    env.update(
-        POLKU_DATABASE_URL=settings.database_url,
-        POLKU_DATABASE_SCHEMA=settings.database_schema,
-        POLKU_LOG_LEVEL="warning",
-    )
-    polku = Path(sys.executable).with_name("polku")
+    env = polku_env(settings)
     out = (tmp_path / "out.txt").open("w+")
     server = subprocess.Popen(  # noqa: S603 - our own entry point
-        [str(polku), "serve", "--demo", "--port", str(port)], env=env, stdout=out, cwd=tmp_path
+        [str(POLKU), "serve", "--demo", "--port", str(port)], env=env, stdout=out, cwd=tmp_path
     )
     try:
         deadline = time.monotonic() + 60

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 
@@ -17,6 +13,7 @@ from api.settings import Settings
 from domain import commands as c
 from domain.application import CommandContext
 from domain.events import Actor
+from tests.support import POLKU, free_port, polku_env
 
 __all__ = ["disclosure", "free_port", "seed_journey", "serve"]
 
@@ -61,24 +58,11 @@ def disclosure(key: str) -> dict[str, object]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def serve(settings: Settings, port: int) -> subprocess.Popen[bytes]:
     """`polku serve` on ``port``, once it answers /readyz."""
-    env = dict(os.environ)
-    env.update(
-        POLKU_DATABASE_URL=settings.database_url,
-        POLKU_DATABASE_SCHEMA=settings.database_schema,
-        POLKU_LOG_LEVEL="warning",
-    )
-    polku = Path(sys.executable).with_name("polku")
+    env = polku_env(settings)
     server = subprocess.Popen(  # noqa: S603 - our own entry point
-        [str(polku), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
+        [str(POLKU), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
