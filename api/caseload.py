@@ -40,18 +40,19 @@ class CaseloadIndex(TrackedProjection):
     )
 
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
+        journeys, members = [], []
         for n in notifications:
             event = self.service.decode_sealed(n)
             if isinstance(event, ClientRegistered):
-                tx.execute(
-                    "INSERT INTO {polku_journeys} VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                    (str(event.originator_id), event.client_ref),
-                )
+                journeys.append((str(event.originator_id), event.client_ref))
             elif isinstance(event, TeamMemberAdded):
-                tx.execute(
-                    "INSERT INTO {polku_party_journeys} VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                    (event.party_id, str(event.originator_id)),
-                )
+                members.append((event.party_id, str(event.originator_id)))
+        tx.executemany(
+            "INSERT INTO {polku_journeys} VALUES (%s, %s) ON CONFLICT DO NOTHING", journeys
+        )
+        tx.executemany(
+            "INSERT INTO {polku_party_journeys} VALUES (%s, %s) ON CONFLICT DO NOTHING", members
+        )
 
     def clear(self, tx: Tx) -> None:
         tx.execute("DELETE FROM {polku_party_journeys}")

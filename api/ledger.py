@@ -75,12 +75,13 @@ class Ledger(TrackedProjection):
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
         # Each journey touched by the batch is judged afresh on its whole record as it stands:
         # replacing its rows makes a replay harmless, and "now" means now.
-        for journey in dict.fromkeys(n.originator_id for n in notifications):
-            record = self.service.get_record_by_id(UUID(str(journey)))
-            current = view(record)
-            tx.execute("DELETE FROM {polku_ledger} WHERE journey_id = %s", (str(journey),))
-            for d in current.disclosures:
-                tx.execute(_INSERT, _row(str(journey), record.client_ref, d))
+        journeys = [str(j) for j in dict.fromkeys(n.originator_id for n in notifications)]
+        rows = []
+        for journey in journeys:
+            record = self.service.get_record_by_id(UUID(journey))
+            rows += [_row(journey, record.client_ref, d) for d in view(record).disclosures]
+        tx.executemany("DELETE FROM {polku_ledger} WHERE journey_id = %s", [(j,) for j in journeys])
+        tx.executemany(_INSERT, rows)
 
     def clear(self, tx: Tx) -> None:
         tx.execute("DELETE FROM {polku_ledger}")

@@ -149,16 +149,18 @@ class PlannerConformance(TrackedProjection):
     )
 
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
-        pathways = catalogue()
-        for journey in dict.fromkeys(str(n.originator_id) for n in notifications):
+        pathways = catalogue().values()
+        journeys = list(dict.fromkeys(str(n.originator_id) for n in notifications))
+        rows = []
+        for journey in journeys:
             record = self.service.get_record_by_id(UUID(journey))
-            tx.execute("DELETE FROM {polku_planner_conformance} WHERE journey_id = %s", (journey,))
-            rows = []
-            for pathway in pathways.values():
-                result = check(record, pathway)
-                if result.applies:
-                    rows.append((journey, pathway.id, int(result.conforming)))
-            tx.executemany("INSERT INTO {polku_planner_conformance} VALUES (%s, %s, %s)", rows)
+            results = (check(record, pathway) for pathway in pathways)
+            rows += [(journey, r.pathway_id, int(r.conforming)) for r in results if r.applies]
+        tx.executemany(
+            "DELETE FROM {polku_planner_conformance} WHERE journey_id = %s",
+            [(j,) for j in journeys],
+        )
+        tx.executemany("INSERT INTO {polku_planner_conformance} VALUES (%s, %s, %s)", rows)
 
     def clear(self, tx: Tx) -> None:
         tx.execute("DELETE FROM {polku_planner_conformance}")
