@@ -1,48 +1,18 @@
-"""Dependencies shared by the routes: the wired components and the authenticated actor."""
+"""Dependencies shared by the routes: the wired components, the authenticated actor, and the
+reader (actor, route and purpose) through which every read of a client's data is logged."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.access_log import AccessLog
-from api.caseload import CaseloadIndex
-from api.ledger import Ledger
-from api.planner_model import PlannerConformance, PlannerLog
-from api.settings import Settings
-from api.sqlstore import SqlStore
-from api.tokens import TokenStore
-from api.tracking import TrackedProjection
-from domain.application import Clock, JourneyService
 from domain.events import Actor
+from runtime.reads import Reader, Reads
+from runtime.wiring import Components
 
-__all__ = ["Components", "ComponentsDep", "CurrentActor"]
-
-
-@dataclass
-class Components:
-    settings: Settings
-    service: JourneyService
-    store: SqlStore
-    tokens: TokenStore
-    access_log: AccessLog
-    caseload: CaseloadIndex
-    ledger: Ledger
-    planner: PlannerLog
-    conformance: PlannerConformance
-    clock: Clock
-
-    @property
-    def read_models(self) -> dict[str, TrackedProjection]:
-        """Every read model fed from the notification log, by name."""
-        return {m.name: m for m in (self.caseload, self.ledger, self.planner, self.conformance)}
-
-    def close(self) -> None:
-        self.service.close()
-        self.store.close()
+__all__ = ["ComponentsDep", "CurrentActor", "CurrentReader", "ReadsDep"]
 
 
 def _components(request: Request) -> Components:
@@ -69,3 +39,29 @@ def _actor(
 
 
 CurrentActor = Annotated[Actor, Depends(_actor)]
+
+
+def _reader(
+    request: Request,
+    actor: CurrentActor,
+    purpose: Annotated[
+        str | None,
+        Header(
+            alias="X-Purpose",
+            max_length=200,
+            description="why you read this (kept in the access log)",
+        ),
+    ] = None,
+) -> Reader:
+    route = request.scope.get("route")
+    return Reader(actor, f"{request.method} {getattr(route, 'path', request.url.path)}", purpose)
+
+
+CurrentReader = Annotated[Reader, Depends(_reader)]
+
+
+def _reads(components: ComponentsDep) -> Reads:
+    return Reads(components)
+
+
+ReadsDep = Annotated[Reads, Depends(_reads)]

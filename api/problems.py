@@ -16,10 +16,13 @@ from domain.errors import (
     AlreadyRegisteredError,
     ConcurrencyError,
     IdempotencyConflictError,
+    InvalidQueryError,
     InvariantViolationError,
     JourneyNotFoundError,
+    NotPermittedError,
     PolkuError,
 )
+from storage.sql import sqlstate
 
 __all__ = ["PROBLEM", "Problem", "install_problem_handlers", "problem"]
 
@@ -94,16 +97,6 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(500, "Internal error", "the request could not be completed")
 
 
-def sqlstate(exc: BaseException) -> str | None:
-    """The SQLSTATE of a database error or of the driver error behind it, if any."""
-    while exc is not None:
-        code = getattr(exc, "sqlstate", None)
-        if isinstance(code, str):
-            return code
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
-    return None
-
-
 def domain_problem(exc: PolkuError) -> JSONResponse:
     if isinstance(exc, InvariantViolationError):
         return problem(
@@ -134,6 +127,10 @@ def domain_problem(exc: PolkuError) -> JSONResponse:
         return problem(409, "Already registered", str(exc))
     if isinstance(exc, JourneyNotFoundError):
         return problem(404, "Not found", "no such journey")
+    if isinstance(exc, InvalidQueryError):
+        return problem(422, "Invalid request", str(exc))
+    if isinstance(exc, NotPermittedError):
+        return problem(403, "Forbidden", str(exc))
     return problem(422, "Rejected", str(exc))
 
 

@@ -33,10 +33,10 @@ from typing import Any, TypeVar
 import structlog
 
 from bench.common import parse_args
+from demo.population import generate
 from domain.application import JourneyService
 from pathways.analytics import Engine, routes_of, transition_matrix
 from pathways.eventlog import EventLog, Fact, fact_of
-from pathways.population import generate
 
 SEED = 1
 CACHE = Path(__file__).parent / ".cache"

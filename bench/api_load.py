@@ -25,11 +25,11 @@ from pathlib import Path
 
 import httpx
 
-from api.app import build_components
 from bench.common import Store, backends, parse_args, store
 from domain import commands as c
 from domain.application import CommandContext
 from domain.events import Actor
+from runtime.wiring import build_components
 
 JOURNEYS = 50
 CONCURRENCY = 8
@@ -62,7 +62,7 @@ def _seed(s: Store) -> str:
         components.service.register_client(
             c.RegisterClient(occurred_at=start, client_ref=ref, preferred_language="fi"), ctx
         )
-        components.service.add_team_member(
+        components.service.execute(
             ref,
             c.AddTeamMember(
                 occurred_at=start,

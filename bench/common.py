@@ -19,11 +19,11 @@ from pathlib import Path
 
 import psycopg
 
-from api.bootstrap import build_service
-from api.logging import configure_logging
-from api.settings import Settings
 from domain.application import Clock as ClockType
-from domain.application import JourneyService
+from domain.application import JourneyService, system_clock
+from runtime.logging import configure_logging
+from runtime.settings import Settings
+from runtime.wiring import build_service
 
 __all__ = ["Store", "backends", "median_seconds", "parse_args", "report", "store"]
 
@@ -40,7 +40,7 @@ class Store:
     sqlite_path: Path | None
     postgres_schema: str | None
 
-    def service(self, clock: ClockType | None = None, cache: int = 1000) -> JourneyService:
+    def service(self, clock: ClockType = system_clock, cache: int = 1000) -> JourneyService:
         settings = self.settings.model_copy(update={"aggregate_cache_size": cache})
         return build_service(settings, clock=clock)
 

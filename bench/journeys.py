@@ -51,7 +51,7 @@ def build_long_journey(
     count, cycle, last_late = 1, 0, None
     while count < events:
         i, org = cycle, ORGS[cycle % len(ORGS)]
-        service.add_team_member(
+        service.execute(
             ref,
             c.AddTeamMember(
                 occurred_at=at(),
@@ -64,7 +64,7 @@ def build_long_journey(
             ),
             CTX,
         )
-        service.grant_consent(
+        service.execute(
             ref,
             c.GrantConsent(
                 occurred_at=at(),
@@ -76,7 +76,7 @@ def build_long_journey(
             ),
             CTX,
         )
-        service.record_information_shared(
+        service.execute(
             ref,
             c.RecordInformationShared(
                 occurred_at=at(),
@@ -91,7 +91,7 @@ def build_long_journey(
             ),
             CTX,
         )
-        service.record_meeting(
+        service.execute(
             ref,
             c.RecordMeeting(
                 occurred_at=at(),
@@ -104,10 +104,10 @@ def build_long_journey(
             ),
             CTX,
         )
-        service.change_team_member_role(
+        service.execute(
             ref, c.ChangeTeamMemberRole(occurred_at=at(), party_id=f"p{i}", role="physician"), CTX
         )
-        service.start_service(
+        service.execute(
             ref,
             c.StartService(
                 occurred_at=at(),
@@ -118,8 +118,8 @@ def build_long_journey(
             ),
             CTX,
         )
-        service.end_service(ref, c.EndService(occurred_at=at(), episode_id=f"e{i}"), CTX)
-        late = service.record_information_shared(
+        service.execute(ref, c.EndService(occurred_at=at(), episode_id=f"e{i}"), CTX)
+        late = service.execute(
             ref,
             c.RecordInformationShared(
                 occurred_at=at() - timedelta(hours=20),
@@ -135,18 +135,12 @@ def build_long_journey(
         )
         count += 8
         if i % 2 == 0:
-            service.assign_coordinator(
-                ref, c.AssignCoordinator(occurred_at=at(), party_id=f"p{i}"), CTX
-            )
+            service.execute(ref, c.AssignCoordinator(occurred_at=at(), party_id=f"p{i}"), CTX)
         else:
-            service.release_coordinator(
-                ref, c.ReleaseCoordinator(occurred_at=at(), party_id=f"p{i - 1}"), CTX
-            )
+            service.execute(ref, c.ReleaseCoordinator(occurred_at=at(), party_id=f"p{i - 1}"), CTX)
         count += 1
         if i >= 2:
-            service.remove_team_member(
-                ref, c.RemoveTeamMember(occurred_at=at(), party_id=f"p{i - 2}"), CTX
-            )
+            service.execute(ref, c.RemoveTeamMember(occurred_at=at(), party_id=f"p{i - 2}"), CTX)
             count += 1
         if i % 10 == 9 and last_late is not None:
             service.retract_event(

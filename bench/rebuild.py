@@ -23,10 +23,9 @@ from typing import Any
 
 from psycopg.rows import tuple_row
 
-from api.app import build_components
-from api.deps import Components
 from bench.common import Store, backends, parse_args, report, store
-from pathways.population import generate
+from demo.population import generate
+from runtime.wiring import Components, build_components
 
 SEED = 7
 

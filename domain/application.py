@@ -7,6 +7,7 @@ process environment is not consulted, so nothing configures the store behind the
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -40,13 +41,14 @@ from domain.journey import Journey, JourneyRecord, journey_id
 from domain.personal import SEALED, PersonalVault
 from domain.rules import Rule
 
-__all__ = ["Clock", "CommandContext", "JourneyService", "Recorded"]
+__all__ = ["Clock", "CommandContext", "JourneyService", "Recorded", "system_clock"]
 
 Clock = Callable[[], datetime]
 log = structlog.get_logger(__name__)
 
 
-def _system_clock() -> datetime:
+def system_clock() -> datetime:
+    """The wall clock, timezone-aware (UTC): what "now" means unless a clock is injected."""
     return datetime.now(UTC)
 
 
@@ -91,23 +93,17 @@ class _SealingMapper(Mapper[UUID]):
         self._vault = vault
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
-        personal = getattr(domain_event, "personal", None)
-        if not personal or SEALED in personal:
-            return super().to_stored_event(domain_event)
-        sealed = object.__new__(type(domain_event))
-        sealed.__dict__.update(vars(domain_event))
-        event_id: UUID = getattr(domain_event, "event_id")  # noqa: B009 - journey events have it
-        object.__setattr__(
-            sealed, "personal", self._vault.seal(domain_event.originator_id, event_id, personal)
-        )
-        return super().to_stored_event(sealed)
+        event = domain_event
+        if isinstance(event, JourneyEvent) and event.personal and SEALED not in event.personal:
+            sealed = self._vault.seal(event.originator_id, event.event_id, event.personal)
+            domain_event = dataclasses.replace(event, personal=sealed)
+        return super().to_stored_event(domain_event)
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         event = super().to_domain_event(stored_event)
-        personal = getattr(event, "personal", None)
-        if isinstance(personal, dict) and SEALED in personal:
-            opened = self._vault.open(event.originator_id, getattr(event, "event_id"), personal)  # noqa: B009
-            object.__setattr__(event, "personal", opened)
+        if isinstance(event, JourneyEvent) and SEALED in event.personal:
+            opened = self._vault.open(event.originator_id, event.event_id, event.personal)
+            return dataclasses.replace(event, personal=opened)
         return event
 
 
@@ -122,15 +118,23 @@ class JourneyService(Application[UUID]):
         self,
         env: Mapping[str, str],
         *,
-        clock: Clock = _system_clock,
+        clock: Clock = system_clock,
         vault: PersonalVault | None = None,
     ) -> None:
         self._clock = clock
         self._vault = vault
+        self._sealed_mapper: Mapper[UUID] | None = None
         super().__init__(env=dict(env))
+
+    @property
+    def clock(self) -> Clock:
+        """The clock that says what "now" is for this service (injected, or the wall clock)."""
+        return self._clock
 
     def construct_mapper(self) -> Mapper[UUID]:
         mapper = super().construct_mapper()
+        # The library's own mapper decodes events with their personal part still sealed.
+        self._sealed_mapper = mapper
         if self._vault is None:
             return mapper
         return _SealingMapper(mapper, self._vault)
@@ -162,100 +166,6 @@ class JourneyService(Application[UUID]):
             assert existing is not None
             return self._replay_or(existing, ctx, command.drafts(), AlreadyRegisteredError)
         return self._recorded(journey, journey.events)
-
-    def make_referral(
-        self, client_ref: str, command: c.MakeReferral, ctx: CommandContext
-    ) -> Recorded:
-        return self._execute(client_ref, command, ctx)
-
-    def accept_referral(
-        self, client_ref: str, command: c.AcceptReferral, ctx: CommandContext
-    ) -> Recorded:
-        return self._execute(client_ref, command, ctx)
-
-    def decline_referral(
-        self, client_ref: str, command: c.DeclineReferral, ctx: CommandContext
-    ) -> Recorded:
-        return self._execute(client_ref, command, ctx)
-
-    def grant_consent(
-        self, client_ref: str, command: c.GrantConsent, ctx: CommandContext
-    ) -> Recorded:
-        return self._execute(client_ref, command, ctx)
-
-    def withdraw_consent(
-        self, client_ref: str, command: c.WithdrawConsent, ctx: CommandContext
-    ) -> Recorded:
-        return self._execute(client_ref, command, ctx)
-
-    def register_denial(
-        self, client_ref: str, command: c.RegisterDenial, ctx: CommandContext
-    ) -> Recorded:
-        return self._execute(client_ref, command, ctx)
-
-    def lift_denial(self, client_ref: str, command: c.LiftDenial, ctx: CommandContext) -> Recorded:
-        return self._execute(client_ref, command, ctx)
-
-    def add_team_member(
-        self, client_ref: str, command: c.AddTeamMember, ctx: CommandContext
-    ) -> Recorded:
-        return self._execute(client_ref, command, ctx)
-
-    def change_team_member_role(
-        self, client_ref: str, command: c.ChangeTeamMemberRole, ctx: CommandContext
-    ) -> Recorded:
-        return self._execute(client_ref, command, ctx)
-
-    def remove_team_member(
-        self, client_ref: str, command: c.RemoveTeamMember, ctx: CommandContext
-    ) -> Recorded:
-        return self._execute(client_ref, command, ctx)
-
-    def assign_coordinator(
-        self, client_ref: str, command: c.AssignCoordinator, ctx: CommandContext
-    ) -> Recorded:
-        return self._execute(client_ref, command, ctx)
-
-    def release_coordinator(
-        self, client_ref: str, command: c.ReleaseCoordinator, ctx: CommandContext
-    ) -> Recorded:
-        return self._execute(client_ref, command, ctx)
-
-    def start_service(
-        self, client_ref: str, command: c.StartService, ctx: CommandContext
-    ) -> Recorded:
-        return self._execute(client_ref, command, ctx)
-
-    def end_service(self, client_ref: str, command: c.EndService, ctx: CommandContext) -> Recorded:
-        return self._execute(client_ref, command, ctx)
-
-    def record_transition(
-        self, client_ref: str, command: c.RecordTransition, ctx: CommandContext
-    ) -> Recorded:
-        return self._execute(client_ref, command, ctx)
-
-    def record_information_shared(
-        self, client_ref: str, command: c.RecordInformationShared, ctx: CommandContext
-    ) -> Recorded:
-        return self._execute(client_ref, command, ctx)
-
-    def record_meeting(
-        self, client_ref: str, command: c.RecordMeeting, ctx: CommandContext
-    ) -> Recorded:
-        return self._execute(client_ref, command, ctx)
-
-    def agree_plan(self, client_ref: str, command: c.AgreePlan, ctx: CommandContext) -> Recorded:
-        return self._execute(client_ref, command, ctx)
-
-    def close_journey(
-        self, client_ref: str, command: c.CloseJourney, ctx: CommandContext
-    ) -> Recorded:
-        return self._execute(client_ref, command, ctx)
-
-    def reopen_journey(
-        self, client_ref: str, command: c.ReopenJourney, ctx: CommandContext
-    ) -> Recorded:
-        return self._execute(client_ref, command, ctx)
 
     def retract_event(
         self, client_ref: str, command: c.RetractEvent, ctx: CommandContext
@@ -323,7 +233,17 @@ class JourneyService(Application[UUID]):
     def decode_sealed(self, stored: StoredEvent) -> JourneyEvent:
         """A stored event (or notification) as a domain event, its personal part left sealed:
         for read models that keep nothing personal, without a key lookup per event."""
-        return cast("JourneyEvent", Mapper.to_domain_event(self.mapper, stored))
+        assert self._sealed_mapper is not None  # made with the application's mapper
+        return cast("JourneyEvent", self._sealed_mapper.to_domain_event(stored))
+
+    def get_sealed_record_by_id(self, journey: UUID) -> JourneyRecord:
+        """The journey's events in record order with their personal parts left sealed (no key is
+        read): for read models that store nothing personal."""
+        events = [self.decode_sealed(s) for s in self.recorder.select_events(journey)]
+        first = events[0] if events else None
+        if not isinstance(first, ClientRegistered):
+            raise JourneyNotFoundError(str(journey))
+        return JourneyRecord(first.client_ref, journey, tuple(events))
 
     def get_version(self, client_ref: str) -> int:
         """The journey's current version (0 if it does not exist)."""

@@ -11,8 +11,10 @@ __all__ = [
     "AlreadyRegisteredError",
     "ConcurrencyError",
     "IdempotencyConflictError",
+    "InvalidQueryError",
     "InvariantViolationError",
     "JourneyNotFoundError",
+    "NotPermittedError",
     "PolkuError",
     "UnknownEventError",
 ]
@@ -20,6 +22,15 @@ __all__ = [
 
 class PolkuError(Exception):
     """Base of the errors a caller can act on."""
+
+
+class InvalidQueryError(PolkuError):
+    """A question asked with parameters that cannot be answered (a period that ends before it
+    starts, an unknown vocabulary term)."""
+
+
+class NotPermittedError(PolkuError):
+    """The caller's role may never do this (whichever journey it concerns)."""
 
 
 class JourneyNotFoundError(PolkuError):

@@ -16,7 +16,12 @@ from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.domain import AggregateCreated, AggregateEvent
+from eventsourcing.domain import (
+    AggregateCreated,
+    AggregateEvent,
+    OriginatorIDError,
+    OriginatorVersionError,
+)
 
 __all__ = [
     "EVENT_TYPES",
@@ -101,10 +106,18 @@ class ClientRegistered(JourneyEvent, AggregateCreated):
 
     def mutate(self, aggregate: Any) -> Any:
         # The first registration creates the journey; a replacement (a correction of the
-        # registration) is an ordinary event on the existing journey.
+        # registration) is an ordinary event on the existing journey, checked and applied the
+        # way every other event is (same originator, next version).
         if aggregate is None:
-            return AggregateCreated.mutate(self, None)
-        return AggregateEvent.mutate(self, aggregate)
+            return super().mutate(None)
+        if self.originator_id != aggregate.id:
+            raise OriginatorIDError(self.originator_id, aggregate.id)
+        if self.originator_version != aggregate.version + 1:
+            raise OriginatorVersionError(self.originator_version, aggregate.version + 1)
+        self.apply(aggregate)
+        aggregate.version = self.originator_version
+        aggregate.modified_on = self.timestamp
+        return aggregate
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,15 @@ work on a copy (the repository hands out copies) and discard it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, Snapshot
 from eventsourcing.utils import get_topic
 
 from domain.commands import Draft
@@ -64,10 +65,10 @@ class Journey(Aggregate):
         self._state: TimelineState | None = TimelineState()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Journey:
-        # Events are immutable: a copy needs new containers, not new events.
-        clone = object.__new__(Journey)
-        clone.__dict__.update(self.__dict__)
-        clone._pending_events = []
+        # Events are immutable: a copy needs new containers, not new events. The library's own
+        # snapshot round trip gives a new journey with the same id, version and times and no
+        # pending events; only our containers are then copied.
+        clone = cast(Journey, Snapshot.take(self).mutate(None))
         clone._events = list(self._events)
         clone._by_id = dict(self._by_id)
         clone._by_command = {k: list(v) for k, v in self._by_command.items()}
@@ -260,10 +261,7 @@ class Journey(Aggregate):
 def _erased(event: JourneyEvent) -> JourneyEvent:
     if not event.personal:
         return event
-    clone = object.__new__(type(event))
-    clone.__dict__.update(vars(event))
-    object.__setattr__(clone, "personal", dict.fromkeys(event.personal, ERASED))
-    return clone
+    return dataclasses.replace(event, personal=dict.fromkeys(event.personal, ERASED))
 
 
 def _envelope(draft: Draft, actor: Actor, command_id: str | None) -> dict[str, Any]:

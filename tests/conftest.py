@@ -15,10 +15,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from api.bootstrap import build_service
-from api.logging import configure_logging
-from api.settings import Settings
 from domain.application import JourneyService
+from runtime.logging import configure_logging
+from runtime.settings import Settings
+from runtime.wiring import build_service
 from tests.support import StepClock
 
 POSTGRES_URL = os.environ.get(

@@ -8,10 +8,10 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from api.settings import Settings
 from domain import commands as c
 from domain.application import CommandContext
 from domain.events import Actor
+from runtime.settings import Settings
 
 __all__ = [
     "CTX",

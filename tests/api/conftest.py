@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import build_components, create_app
-from api.deps import Components
-from api.settings import Settings
+from api.app import create_app
+from runtime.settings import Settings
+from runtime.wiring import Components, build_components
 
 
 @dataclass

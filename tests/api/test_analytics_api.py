@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from api.bootstrap import build_service
-from api.cli import main
-from api.settings import Settings
-from pathways.population import generate
+from cli.main import main
+from demo.population import generate
+from runtime.settings import Settings
+from runtime.wiring import build_service
 from tests.api.conftest import Api
 
 ENDPOINTS = (

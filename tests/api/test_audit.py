@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from api.app import build_components
-from api.bootstrap import build_service
-from api.cli import main
-from api.settings import Settings
+from cli.main import main
 from domain import commands as c
 from domain.application import CommandContext, Recorded
 from domain.events import Actor
 from projections.audit import record_diff, who_knew
+from runtime.settings import Settings
+from runtime.wiring import build_components, build_service
 from tests.api.conftest import Api
 from tests.support import StepClock
 
@@ -77,7 +76,9 @@ class Recorder:
         command = args[-1]
         assert isinstance(command, c.Command)
         self.clock.set(late_until or max(self.clock.now, command.occurred_at + timedelta(hours=1)))
-        result: Recorded = getattr(self.service, method)(*args, CTX)
+        del method  # names the command for the reader; execute dispatches on its type
+        ref = command.client_ref if isinstance(command, c.RegisterClient) else str(args[0])
+        result: Recorded = self.service.execute(ref, command, CTX)
         return result
 
 

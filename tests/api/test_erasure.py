@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from api.cli import main
-from api.settings import Settings
+from cli.main import main
+from runtime.settings import Settings
 from tests.api.conftest import Api, T, team_member
 
 J = "/v1/journeys/client-1"
@@ -118,7 +118,7 @@ def test_erasure_shreds_personal_data_and_keeps_the_journey(api: Api, settings: 
 
 
 def test_a_fresh_process_reads_erased_fields(api: Api, settings: Settings) -> None:
-    from api.app import build_components
+    from runtime.wiring import build_components
 
     personal_journey(api)
     api.client.post(J + "/erasure", json={"reason": "client request"}, headers=api.headers("admin"))
@@ -150,7 +150,15 @@ def test_erase_and_retention_commands(
     years = datetime.now(UTC).year - 2025 + 1  # closed in March 2025: not yet that long ago
     assert (
         main(
-            [*url, "retention", "--years", str(years), "--dry-run", "--token", api.tokens["admin"]]
+            [
+                *url,
+                "retention",
+                "--years",
+                str(years),
+                "--dry-run",
+                "--token",
+                api.tokens["admin"],
+            ]
         )
         == 0
     )

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
-from api.logging import configure_logging
-from api.settings import Settings
+from cli.main import main
+from runtime.logging import configure_logging
+from runtime.settings import Settings
 from tests.api.conftest import Api, team_member
 
 J = "/v1/journeys/client-1"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from api.cli import main
-from api.settings import Settings
+from cli.main import main
+from runtime.settings import Settings
 from tests.api.conftest import Api, T
 
 J = "/v1/journeys/client-1"

@@ -12,10 +12,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from api.logging import configure_logging
-from api.settings import Settings
 from api.web import PAGES, STATIC_DIR
 from pathways.analytics import MIN_CLIENTS
+from runtime.logging import configure_logging
+from runtime.settings import Settings
 from tests.api.conftest import Api
 
 WEB = STATIC_DIR.parent

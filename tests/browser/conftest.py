@@ -19,7 +19,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from api.settings import Settings
+from runtime.settings import Settings
 from tests.browser.support import Server, chromium_problem, launch, running_server, seed_population
 from tests.conftest import IN_CI, _postgres_settings
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from api.settings import Settings
+from runtime.settings import Settings
 from tests.browser.support import Server, chromium_problem, launch, running_server, sign_in
 
 WIDE = 1280

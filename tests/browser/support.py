@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Browser, Page, Playwright
 
-from api.bootstrap import build_service
-from api.settings import Settings
-from pathways.population import generate
+from demo.population import generate
+from runtime.settings import Settings
+from runtime.wiring import build_service
 from tests.support import POLKU, free_port, polku_env
 
 __all__ = [

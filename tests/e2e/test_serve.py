@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from api.settings import Settings
+from runtime.settings import Settings
 from tests.support import POLKU, free_port, polku_env
 
 

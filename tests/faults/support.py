@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from api.app import build_components
-from api.settings import Settings
 from domain import commands as c
 from domain.application import CommandContext
 from domain.events import Actor
+from runtime.settings import Settings
+from runtime.wiring import build_components
 from tests.support import POLKU, free_port, polku_env
 
 __all__ = ["disclosure", "free_port", "seed_journey", "serve"]
@@ -37,7 +37,7 @@ def seed_journey(settings: Settings, client_ref: str) -> str:
             organisation=WORKER.organisation,
             sector="health_care",
         )
-        components.service.add_team_member(client_ref, member, ctx)
+        components.service.execute(client_ref, member, ctx)
         return components.tokens.create(
             party_id=WORKER.party_id, organisation=WORKER.organisation, role="caseworker"
         )

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.settings import Settings
+from runtime.settings import Settings
 from tests.faults.support import disclosure, free_port, seed_journey, serve
 
 

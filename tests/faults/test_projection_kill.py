@@ -9,18 +9,18 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from api.app import build_components
-from api.settings import Settings
 from domain import commands as c
 from domain.application import CommandContext
 from domain.events import Actor
+from runtime.settings import Settings
+from runtime.wiring import build_components
 
 CTX = CommandContext(actor=Actor("p-w", "org", "caseworker"))
 WORKER = """
 import sys, time
-from api.app import build_components
-from api.logging import configure_logging
-from api.settings import Settings
+from runtime.wiring import build_components
+from runtime.logging import configure_logging
+from runtime.settings import Settings
 configure_logging(Settings(log_level="warning", _env_file=None))
 components = build_components(Settings())
 def progress(position, last):
@@ -49,7 +49,7 @@ def populate(settings: Settings, journeys: int) -> None:
                     purpose="care_coordination",
                     basis="none",
                 )
-                components.service.record_information_shared(ref, share, CTX)
+                components.service.execute(ref, share, CTX)
     finally:
         components.close()
 

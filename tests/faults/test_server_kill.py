@@ -11,7 +11,7 @@ from collections import Counter
 
 import httpx
 
-from api.settings import Settings
+from runtime.settings import Settings
 from tests.faults.support import disclosure, free_port, seed_journey, serve
 
 

@@ -8,9 +8,9 @@ import secrets
 
 from pydantic import SecretStr
 
-from api.bootstrap import build_service
-from api.settings import Settings
 from projections import view
+from runtime.settings import Settings
+from runtime.wiring import build_service
 from tests.support import CTX, day, member, register
 
 
@@ -19,9 +19,7 @@ def test_events_are_encrypted_at_rest(settings: Settings) -> None:
     service = build_service(settings.model_copy(update={"cipher_key": SecretStr(key)}))
     try:
         service.register_client(register("visible-ref-4242"), CTX)
-        service.add_team_member(
-            "visible-ref-4242", member("p-1", day(1), org="visible-org-987"), CTX
-        )
+        service.execute("visible-ref-4242", member("p-1", day(1), org="visible-org-987"), CTX)
         rows = service.recorder.select_events(service.get_record("visible-ref-4242").journey_id)
         assert len(rows) == 2
         for row in rows:

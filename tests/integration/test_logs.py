@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from api.cli import main
-from api.demo_data import demo_steps
+from cli.main import main
+from demo.journeys import demo_steps
 
 
 def personal_strings() -> set[str]:

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from api.bootstrap import build_service
-from api.cli import main
-from api.settings import Settings
+from cli.main import main
+from demo.population import generate, plan_client
 from domain.events import EventRetracted
-from pathways.population import generate, plan_client
 from projections import history, view
+from runtime.settings import Settings
+from runtime.wiring import build_service
 
 START = datetime(2021, 1, 1, tzinfo=UTC)
 

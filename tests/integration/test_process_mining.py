@@ -17,15 +17,13 @@ from uuid import UUID
 
 import pytest
 
-from api.app import build_components
-from api.bootstrap import build_service
-from api.deps import Components
-from api.settings import Settings
+from demo.population import generate
 from domain.timeline import effective_events, valid_order
 from pathways.analytics import Engine
 from pathways.eventlog import EventLog
 from pathways.exports import write_ocel_json, write_ocel_sqlite, write_xes
-from pathways.population import generate
+from runtime.settings import Settings
+from runtime.wiring import Components, build_components, build_service
 
 CLIENTS = 40
 # pm4py warns about optional speed-ups and its licence; nothing for us to act on.

@@ -8,9 +8,9 @@ from collections.abc import Callable, Sequence
 
 from eventsourcing.persistence import Notification
 
-from api.app import build_components
-from api.settings import Settings
-from api.sqlstore import Tx
+from runtime.settings import Settings
+from runtime.wiring import build_components
+from storage.sql import Tx
 from tests.support import CTX, day, member, register
 
 THREADS = 8

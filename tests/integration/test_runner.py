@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from api.app import build_components
-from api.runner import ProjectionRunner
-from api.settings import Settings
-from api.tracking import TrackedProjection
 from domain import commands as c
 from domain.application import CommandContext
 from domain.events import Actor
+from readmodels.runner import ReadModelRunner
+from readmodels.tracking import TrackedProjection
+from runtime.settings import Settings
+from runtime.wiring import build_components
 
 CTX = CommandContext(actor=Actor("p-1", "org", "caseworker"))
 
@@ -28,7 +28,7 @@ def _position_reaches(model: TrackedProjection, wanted: int, seconds: float = 15
 def test_the_runner_applies_new_events_as_they_are_recorded(postgres_settings: Settings) -> None:
     components = build_components(postgres_settings)
     writer = build_components(postgres_settings)  # another process, as it were
-    runner = ProjectionRunner(components.service, list(components.read_models.values()))
+    runner = ReadModelRunner(components.service, list(components.read_models.values()))
     runner.start()
     try:
         assert runner.caught_up.wait(15)

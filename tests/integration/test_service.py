@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from api.demo import ManualClock, load_demo
-from api.demo_data import CHILD, ELDER, WORKER, demo_steps
-from api.demo_data import day as demo_day
+from demo.journeys import CHILD, ELDER, WORKER, demo_steps
+from demo.journeys import day as demo_day
+from demo.loader import ManualClock, load_demo
 from domain import commands as c
 from domain.application import JourneyService
 from domain.errors import ConcurrencyError, IdempotencyConflictError, InvariantViolationError
@@ -29,10 +29,8 @@ def test_a_journey_reads_back_the_same_after_a_restart(
 ) -> None:
     first = make_service()
     first.register_client(register(name="Matti Meikäläinen"), CTX)
-    first.add_team_member("client-1", member("p1", day(1), name="Sari"), CTX)
-    first.assign_coordinator(
-        "client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX
-    )
+    first.execute("client-1", member("p1", day(1), name="Sari"), CTX)
+    first.execute("client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX)
     before = first.get_record("client-1")
     first.close()
 
@@ -50,11 +48,11 @@ def test_a_retried_command_is_stored_once_and_answers_the_same(
 ) -> None:
     service, other_process = make_service(), make_service()
     service.register_client(register(), ctx("reg-1"))
-    first = service.add_team_member("client-1", member("p1", day(1)), ctx("cmd-1"))
+    first = service.execute("client-1", member("p1", day(1)), ctx("cmd-1"))
     rows = stored_rows(service)
 
-    again = service.add_team_member("client-1", member("p1", day(1)), ctx("cmd-1"))
-    elsewhere = other_process.add_team_member("client-1", member("p1", day(1)), ctx("cmd-1"))
+    again = service.execute("client-1", member("p1", day(1)), ctx("cmd-1"))
+    elsewhere = other_process.execute("client-1", member("p1", day(1)), ctx("cmd-1"))
     registration = other_process.register_client(register(), ctx("reg-1"))
 
     assert (again.event_ids, again.version) == (first.event_ids, first.version)
@@ -67,21 +65,19 @@ def test_a_retried_command_is_stored_once_and_answers_the_same(
 
 def test_a_command_id_reused_for_another_command_is_refused(service: JourneyService) -> None:
     service.register_client(register(), CTX)
-    service.add_team_member("client-1", member("p1", day(1)), ctx("cmd-1"))
+    service.execute("client-1", member("p1", day(1)), ctx("cmd-1"))
     rows = stored_rows(service)
     with pytest.raises(IdempotencyConflictError):
-        service.add_team_member("client-1", member("p2", day(1)), ctx("cmd-1"))
+        service.execute("client-1", member("p2", day(1)), ctx("cmd-1"))
     assert stored_rows(service) == rows
 
 
 def test_a_stale_expected_version_is_refused(service: JourneyService) -> None:
     registered = service.register_client(register(), CTX)
-    service.add_team_member(
-        "client-1", member("p1", day(1)), ctx(expected_version=registered.version)
-    )
+    service.execute("client-1", member("p1", day(1)), ctx(expected_version=registered.version))
     rows = stored_rows(service)
     with pytest.raises(ConcurrencyError) as caught:
-        service.add_team_member("client-1", member("p2", day(1)), ctx(expected_version=1))
+        service.execute("client-1", member("p2", day(1)), ctx(expected_version=1))
     assert (caught.value.expected_version, caught.value.actual_version) == (1, 2)
     assert stored_rows(service) == rows
 
@@ -97,7 +93,7 @@ def test_of_writers_racing_on_one_version_exactly_one_wins(make_service: MakeSer
         command = member(f"p{n}", day(1))
         barrier.wait()
         try:
-            services[n].add_team_member("client-1", command, ctx(expected_version=version))
+            services[n].execute("client-1", command, ctx(expected_version=version))
             outcomes.append("ok")
         except ConcurrencyError:
             outcomes.append("conflict")
@@ -120,7 +116,7 @@ def test_writers_without_an_expected_version_all_land(make_service: MakeService)
     def write(n: int) -> None:
         barrier.wait()
         try:
-            services[n].add_team_member("client-1", member(f"p{n}", day(1)), CTX)
+            services[n].execute("client-1", member(f"p{n}", day(1)), CTX)
         except Exception as error:
             errors.append(error)
 
@@ -135,21 +131,15 @@ def test_writers_without_an_expected_version_all_land(make_service: MakeService)
 
 def test_a_rejected_command_writes_nothing(service: JourneyService) -> None:
     service.register_client(register(), CTX)
-    service.add_team_member("client-1", member("p1", day(5)), CTX)
+    service.execute("client-1", member("p1", day(5)), CTX)
     rows = stored_rows(service)
     with pytest.raises(InvariantViolationError):
-        service.remove_team_member(
-            "client-1", c.RemoveTeamMember(occurred_at=day(2), party_id="p1"), CTX
-        )
+        service.execute("client-1", c.RemoveTeamMember(occurred_at=day(2), party_id="p1"), CTX)
     with pytest.raises(InvariantViolationError):
-        service.assign_coordinator(
-            "client-1", c.AssignCoordinator(occurred_at=day(1), party_id="p1"), CTX
-        )
+        service.execute("client-1", c.AssignCoordinator(occurred_at=day(1), party_id="p1"), CTX)
     assert stored_rows(service) == rows
     # The journey still takes valid commands afterwards (no half-applied state was kept).
-    service.assign_coordinator(
-        "client-1", c.AssignCoordinator(occurred_at=day(6), party_id="p1"), CTX
-    )
+    service.execute("client-1", c.AssignCoordinator(occurred_at=day(6), party_id="p1"), CTX)
     assert stored_rows(service) == rows + 1
 
 
@@ -157,7 +147,7 @@ def test_a_correction_is_stored_whole_or_not_at_all(
     service: JourneyService, clock: StepClock
 ) -> None:
     service.register_client(register(), CTX)
-    added = service.add_team_member("client-1", member("p1", day(1), role="nurse"), CTX)
+    added = service.execute("client-1", member("p1", day(1), role="nurse"), CTX)
     rows = stored_rows(service)
     bad = c.RetractEvent(
         occurred_at=day(3),
@@ -210,14 +200,14 @@ def test_a_process_with_a_stale_cache_decides_on_the_latest_record(
     here, there = make_service(), make_service()
     here.register_client(register(), CTX)
     here.get_journey("client-1")  # cached here at version 1
-    added = there.add_team_member("client-1", member("p1", day(1)), CTX)
+    added = there.execute("client-1", member("p1", day(1)), CTX)
 
     # Valid only with the other process's event: the stale rejection is rechecked, not raised.
     assign = c.AssignCoordinator(occurred_at=day(2), party_id="p1")
-    result = here.assign_coordinator("client-1", assign, ctx(expected_version=added.version))
+    result = here.execute("client-1", assign, ctx(expected_version=added.version))
     assert result.version == 3
     # And a write on top of a stale cache lands after the other writer's event, not over it.
-    there.add_team_member("client-1", member("p2", day(3)), CTX)
-    final = here.add_team_member("client-1", member("p3", day(4)), CTX)
+    there.execute("client-1", member("p2", day(3)), CTX)
+    final = here.execute("client-1", member("p3", day(4)), CTX)
     assert final.version == 5
     assert [m.party_id for m in view(here.get_record("client-1")).team] == ["p1", "p2", "p3"]

@@ -11,11 +11,11 @@ import pytest
 from fhir.resources import get_fhir_model_class
 from fhir.resources.bundle import Bundle
 
-from api.tokens import Role
 from domain import commands as c
 from domain.application import JourneyService
 from domain.events import EVENT_TYPES
 from domain.journey import JourneyRecord
+from domain.roles import Role
 from domain.vocabulary import vocabulary
 from projections.fhir import AccessRead, fhir_bundle
 from projections.lawfulness import Reason
@@ -193,15 +193,13 @@ def record(memory_service: JourneyService, clock: StepClock) -> JourneyRecord:
     recorded_on(0)
     s.register_client(register(name=CLIENT, contact=CLIENT_CONTACT, note=REGISTRATION_NOTE), CTX)
     recorded_on(1)
-    s.add_team_member(
-        "client-1", member("p-sw", day(1), org="city-social", name=SOCIAL_WORKER), CTX
-    )
-    s.add_team_member(
+    s.execute("client-1", member("p-sw", day(1), org="city-social", name=SOCIAL_WORKER), CTX)
+    s.execute(
         "client-1",
         member("p-school", day(1), org="school", sector="education", role="teacher", name=TEACHER),
         CTX,
     )
-    s.add_team_member(
+    s.execute(
         "client-1",
         c.AddTeamMember(
             occurred_at=day(1),
@@ -215,9 +213,9 @@ def record(memory_service: JourneyService, clock: StepClock) -> JourneyRecord:
         ),
         CTX,
     )
-    s.assign_coordinator("client-1", c.AssignCoordinator(occurred_at=day(1), party_id="p-sw"), CTX)
+    s.execute("client-1", c.AssignCoordinator(occurred_at=day(1), party_id="p-sw"), CTX)
     recorded_on(2)
-    s.grant_consent(
+    s.execute(
         "client-1",
         c.GrantConsent(
             occurred_at=day(2),
@@ -232,7 +230,7 @@ def record(memory_service: JourneyService, clock: StepClock) -> JourneyRecord:
         ),
         CTX,
     )
-    s.register_denial(
+    s.execute(
         "client-1",
         c.RegisterDenial(
             occurred_at=day(2), denial_id="n1", categories=["health"], recipient_orgs=["school"]
@@ -240,7 +238,7 @@ def record(memory_service: JourneyService, clock: StepClock) -> JourneyRecord:
         CTX,
     )
     recorded_on(5)
-    s.record_information_shared(
+    s.execute(
         "client-1",
         c.RecordInformationShared(
             occurred_at=day(5),
@@ -257,7 +255,7 @@ def record(memory_service: JourneyService, clock: StepClock) -> JourneyRecord:
         CTX,
     )
     recorded_on(6)
-    s.record_meeting(
+    s.execute(
         "client-1",
         c.RecordMeeting(
             occurred_at=day(6),
@@ -272,9 +270,9 @@ def record(memory_service: JourneyService, clock: StepClock) -> JourneyRecord:
         CTX,
     )
     recorded_on(7)
-    s.agree_plan("client-1", c.AgreePlan(occurred_at=day(7), goals=[GOAL]), CTX)
+    s.execute("client-1", c.AgreePlan(occurred_at=day(7), goals=[GOAL]), CTX)
     recorded_on(20)  # signed on day 3, entered on day 20
-    s.grant_consent(
+    s.execute(
         "client-1",
         c.GrantConsent(
             occurred_at=day(3),

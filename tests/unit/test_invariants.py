@@ -44,7 +44,7 @@ def test_commands_on_an_unregistered_client_find_no_journey(
     memory_service: JourneyService,
 ) -> None:
     with pytest.raises(JourneyNotFoundError):
-        memory_service.add_team_member("nobody", member("p1", day(1)), CTX)
+        memory_service.execute("nobody", member("p1", day(1)), CTX)
 
 
 def test_a_client_is_registered_once(journey: JourneyService) -> None:
@@ -55,36 +55,34 @@ def test_a_client_is_registered_once(journey: JourneyService) -> None:
 
 
 def test_a_member_can_be_removed_only_while_on_the_team(journey: JourneyService) -> None:
-    journey.add_team_member("client-1", member("p1", day(10)), CTX)
+    journey.execute("client-1", member("p1", day(10)), CTX)
     rejected(journey, c.RemoveTeamMember(occurred_at=day(5), party_id="p1"), Rule.MEMBER_ON_TEAM)
-    journey.remove_team_member(
-        "client-1", c.RemoveTeamMember(occurred_at=day(20), party_id="p1"), CTX
-    )
+    journey.execute("client-1", c.RemoveTeamMember(occurred_at=day(20), party_id="p1"), CTX)
     rejected(journey, c.RemoveTeamMember(occurred_at=day(25), party_id="p1"), Rule.MEMBER_ON_TEAM)
 
 
 def test_a_member_can_change_role_only_while_on_the_team(journey: JourneyService) -> None:
-    journey.add_team_member("client-1", member("p1", day(10)), CTX)
+    journey.execute("client-1", member("p1", day(10)), CTX)
     change = c.ChangeTeamMemberRole(occurred_at=day(3), party_id="p1", role="nurse")
     rejected(journey, change, Rule.MEMBER_ON_TEAM)
 
 
 def test_a_party_on_the_team_cannot_be_added_again(journey: JourneyService) -> None:
-    first = journey.add_team_member("client-1", member("p1", day(1)), CTX)
+    first = journey.execute("client-1", member("p1", day(1)), CTX)
     error = rejected(journey, member("p1", day(2)), Rule.MEMBER_NOT_ON_TEAM)
     assert error.conflicting_event_id == first.event_ids[0]
 
 
 def test_a_coordinator_must_be_on_the_team_when_assigned(journey: JourneyService) -> None:
-    journey.add_team_member("client-1", member("p1", day(10)), CTX)
+    journey.execute("client-1", member("p1", day(10)), CTX)
     rejected(
         journey, c.AssignCoordinator(occurred_at=day(9), party_id="p1"), Rule.COORDINATOR_ON_TEAM
     )
 
 
 def test_a_late_removal_may_not_strand_a_later_coordinator(journey: JourneyService) -> None:
-    journey.add_team_member("client-1", member("p1", day(1)), CTX)
-    assigned = journey.assign_coordinator(
+    journey.execute("client-1", member("p1", day(1)), CTX)
+    assigned = journey.execute(
         "client-1", c.AssignCoordinator(occurred_at=day(10), party_id="p1"), CTX
     )
     error = rejected(
@@ -94,10 +92,8 @@ def test_a_late_removal_may_not_strand_a_later_coordinator(journey: JourneyServi
 
 
 def test_the_coordinator_is_released_before_leaving_the_team(journey: JourneyService) -> None:
-    journey.add_team_member("client-1", member("p1", day(1)), CTX)
-    journey.assign_coordinator(
-        "client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX
-    )
+    journey.execute("client-1", member("p1", day(1)), CTX)
+    journey.execute("client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX)
     rejected(
         journey,
         c.RemoveTeamMember(occurred_at=day(3), party_id="p1"),
@@ -106,7 +102,7 @@ def test_the_coordinator_is_released_before_leaving_the_team(journey: JourneySer
 
 
 def test_only_the_current_coordinator_is_released(journey: JourneyService) -> None:
-    journey.add_team_member("client-1", member("p1", day(1)), CTX)
+    journey.execute("client-1", member("p1", day(1)), CTX)
     rejected(
         journey,
         c.ReleaseCoordinator(occurred_at=day(2), party_id="p1"),
@@ -115,10 +111,8 @@ def test_only_the_current_coordinator_is_released(journey: JourneyService) -> No
 
 
 def test_the_coordinator_cannot_be_assigned_twice(journey: JourneyService) -> None:
-    journey.add_team_member("client-1", member("p1", day(1)), CTX)
-    journey.assign_coordinator(
-        "client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX
-    )
+    journey.execute("client-1", member("p1", day(1)), CTX)
+    journey.execute("client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX)
     rejected(
         journey,
         c.AssignCoordinator(occurred_at=day(3), party_id="p1"),
@@ -138,7 +132,7 @@ def consent(at: int, consent_id: str = "k1") -> c.GrantConsent:
 
 
 def test_a_consent_is_withdrawn_only_after_it_was_granted(journey: JourneyService) -> None:
-    journey.grant_consent("client-1", consent(10), CTX)
+    journey.execute("client-1", consent(10), CTX)
     rejected(
         journey,
         c.WithdrawConsent(occurred_at=day(5), consent_id="k1"),
@@ -147,20 +141,16 @@ def test_a_consent_is_withdrawn_only_after_it_was_granted(journey: JourneyServic
 
 
 def test_a_consent_is_withdrawn_once(journey: JourneyService) -> None:
-    journey.grant_consent("client-1", consent(1), CTX)
-    journey.withdraw_consent(
-        "client-1", c.WithdrawConsent(occurred_at=day(5), consent_id="k1"), CTX
-    )
+    journey.execute("client-1", consent(1), CTX)
+    journey.execute("client-1", c.WithdrawConsent(occurred_at=day(5), consent_id="k1"), CTX)
     rejected(
         journey, c.WithdrawConsent(occurred_at=day(6), consent_id="k1"), Rule.CONSENT_WITHDRAWN_ONCE
     )
 
 
 def test_a_late_grant_after_the_withdrawal_is_rejected(journey: JourneyService) -> None:
-    journey.grant_consent("client-1", consent(1), CTX)
-    journey.withdraw_consent(
-        "client-1", c.WithdrawConsent(occurred_at=day(5), consent_id="k1"), CTX
-    )
+    journey.execute("client-1", consent(1), CTX)
+    journey.execute("client-1", c.WithdrawConsent(occurred_at=day(5), consent_id="k1"), CTX)
     rejected(journey, consent(0), Rule.CONSENT_UNIQUE)
 
 
@@ -168,11 +158,11 @@ def test_a_service_ends_only_after_it_started(journey: JourneyService) -> None:
     start = c.StartService(
         occurred_at=day(10), episode_id="e1", service="s", sector="health_care", provider_org="o"
     )
-    journey.start_service("client-1", start, CTX)
+    journey.execute("client-1", start, CTX)
     rejected(
         journey, c.EndService(occurred_at=day(9), episode_id="e1"), Rule.SERVICE_ENDED_AFTER_START
     )
-    journey.end_service("client-1", c.EndService(occurred_at=day(11), episode_id="e1"), CTX)
+    journey.execute("client-1", c.EndService(occurred_at=day(11), episode_id="e1"), CTX)
     rejected(
         journey, c.EndService(occurred_at=day(12), episode_id="e1"), Rule.SERVICE_ENDED_AFTER_START
     )
@@ -187,9 +177,9 @@ def test_a_referral_is_answered_once_after_it_was_made(journey: JourneyService) 
         to_sector="rehabilitation",
         service="s",
     )
-    journey.make_referral("client-1", referral, CTX)
+    journey.execute("client-1", referral, CTX)
     rejected(journey, c.AcceptReferral(occurred_at=day(4), referral_id="r1"), Rule.REFERRAL_OPEN)
-    journey.accept_referral("client-1", c.AcceptReferral(occurred_at=day(6), referral_id="r1"), CTX)
+    journey.execute("client-1", c.AcceptReferral(occurred_at=day(6), referral_id="r1"), CTX)
     decline = c.DeclineReferral(occurred_at=day(7), referral_id="r1", decline_reason="no_capacity")
     rejected(journey, decline, Rule.REFERRAL_OPEN)
 
@@ -203,13 +193,13 @@ def test_a_denial_is_lifted_once_after_it_was_registered(journey: JourneyService
 
 
 def test_a_closed_journey_takes_nothing_but_a_reopening(journey: JourneyService) -> None:
-    closed = journey.close_journey("client-1", c.CloseJourney(occurred_at=day(10)), CTX)
+    closed = journey.execute("client-1", c.CloseJourney(occurred_at=day(10)), CTX)
     error = rejected(journey, member("p1", day(11)), Rule.CLOSED_JOURNEY)
     assert error.conflicting_event_id == closed.event_ids[0]
     rejected(journey, c.CloseJourney(occurred_at=day(12)), Rule.CLOSED_JOURNEY)
-    journey.add_team_member("client-1", member("p0", day(9)), CTX)  # before the closure: fine
-    journey.reopen_journey("client-1", c.ReopenJourney(occurred_at=day(13)), CTX)
-    journey.add_team_member("client-1", member("p1", day(14)), CTX)
+    journey.execute("client-1", member("p0", day(9)), CTX)  # before the closure: fine
+    journey.execute("client-1", c.ReopenJourney(occurred_at=day(13)), CTX)
+    journey.execute("client-1", member("p1", day(14)), CTX)
 
 
 def test_only_a_closed_journey_is_reopened(journey: JourneyService) -> None:
@@ -222,7 +212,7 @@ def test_occurred_at_may_not_be_in_the_future(journey: JourneyService, clock: St
 
 
 def test_identifiers_are_used_once(journey: JourneyService) -> None:
-    journey.grant_consent("client-1", consent(1), CTX)
+    journey.execute("client-1", consent(1), CTX)
     rejected(journey, consent(2), Rule.CONSENT_UNIQUE)
     share = c.RecordInformationShared(
         occurred_at=day(3),
@@ -233,15 +223,13 @@ def test_identifiers_are_used_once(journey: JourneyService) -> None:
         purpose="care_coordination",
         basis="none",
     )
-    journey.record_information_shared("client-1", share, CTX)
+    journey.execute("client-1", share, CTX)
     rejected(journey, share.model_copy(update={"occurred_at": day(4)}), Rule.DISCLOSURE_UNIQUE)
 
 
 def test_retracting_an_add_that_a_later_fact_needs_is_rejected(journey: JourneyService) -> None:
-    added = journey.add_team_member("client-1", member("p1", day(1)), CTX)
-    journey.assign_coordinator(
-        "client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX
-    )
+    added = journey.execute("client-1", member("p1", day(1)), CTX)
+    journey.execute("client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX)
     retract = c.RetractEvent(
         occurred_at=day(3), target_event_id=added.event_ids[0], reason="entered_in_error"
     )
@@ -249,7 +237,7 @@ def test_retracting_an_add_that_a_later_fact_needs_is_rejected(journey: JourneyS
 
 
 def test_an_event_is_retracted_once(journey: JourneyService) -> None:
-    added = journey.add_team_member("client-1", member("p1", day(1)), CTX)
+    added = journey.execute("client-1", member("p1", day(1)), CTX)
     retract = c.RetractEvent(
         occurred_at=day(3), target_event_id=added.event_ids[0], reason="entered_in_error"
     )

@@ -18,7 +18,7 @@ def journey(memory_service: JourneyService, clock: StepClock) -> JourneyService:
     clock.set(day(0) + timedelta(hours=1))
     memory_service.register_client(register(), CTX)
     clock.set(day(1) + timedelta(hours=1))
-    memory_service.add_team_member("client-1", member("p-school", day(1), org="school"), CTX)
+    memory_service.execute("client-1", member("p-school", day(1), org="school"), CTX)
     return memory_service
 
 
@@ -60,9 +60,9 @@ def test_a_backdated_consent_is_lawful_now_but_unsupported_then(
     journey: JourneyService, clock: StepClock
 ) -> None:
     clock.set(day(5) + timedelta(hours=1))
-    journey.record_information_shared("client-1", share(5), CTX)
+    journey.execute("client-1", share(5), CTX)
     clock.set(day(9))
-    journey.grant_consent("client-1", grant(2), CTX)  # signed day 2, entered day 9
+    journey.execute("client-1", grant(2), CTX)  # signed day 2, entered day 9
 
     d = only_disclosure(journey)
     assert d.now.lawful
@@ -79,12 +79,10 @@ def test_a_disclosure_after_the_withdrawal_is_unlawful(
     journey: JourneyService, clock: StepClock
 ) -> None:
     clock.set(day(9))
-    journey.grant_consent("client-1", grant(2), CTX)
-    journey.withdraw_consent(
-        "client-1", c.WithdrawConsent(occurred_at=day(4), consent_id="k1"), CTX
-    )
-    journey.record_information_shared("client-1", share(3), CTX)
-    journey.record_information_shared("client-1", share(5), CTX)
+    journey.execute("client-1", grant(2), CTX)
+    journey.execute("client-1", c.WithdrawConsent(occurred_at=day(4), consent_id="k1"), CTX)
+    journey.execute("client-1", share(3), CTX)
+    journey.execute("client-1", share(5), CTX)
     before, after = view(journey.get_record("client-1")).disclosures
     assert before.now.lawful  # the past stays lawful
     assert after.now.reasons == (Reason.CONSENT_WITHDRAWN,)
@@ -92,12 +90,12 @@ def test_a_disclosure_after_the_withdrawal_is_unlawful(
 
 def test_a_denial_beats_a_consent(journey: JourneyService, clock: StepClock) -> None:
     clock.set(day(9))
-    journey.grant_consent("client-1", grant(2), CTX)
+    journey.execute("client-1", grant(2), CTX)
     denial = c.RegisterDenial(
         occurred_at=day(3), denial_id="n1", categories=["education"], recipient_orgs=["school"]
     )
-    journey.register_denial("client-1", denial, CTX)
-    journey.record_information_shared("client-1", share(4), CTX)
+    journey.execute("client-1", denial, CTX)
+    journey.execute("client-1", share(4), CTX)
     d = only_disclosure(journey)
     assert d.now.reasons == (Reason.DENIAL_IN_FORCE,)
     record = journey.get_record("client-1")
@@ -106,7 +104,7 @@ def test_a_denial_beats_a_consent(journey: JourneyService, clock: StepClock) -> 
     )
     assert not answer.allowed
     assert "n1" in answer.reason
-    journey.lift_denial("client-1", c.LiftDenial(occurred_at=day(6), denial_id="n1"), CTX)
+    journey.execute("client-1", c.LiftDenial(occurred_at=day(6), denial_id="n1"), CTX)
     answer = may_share(
         journey.get_record("client-1"),
         party="p-school",
@@ -122,8 +120,8 @@ def test_a_consent_that_does_not_cover_the_disclosure_lists_every_gap(
     journey: JourneyService, clock: StepClock
 ) -> None:
     clock.set(day(9))
-    journey.grant_consent("client-1", grant(2, valid_until=day(3)), CTX)
-    journey.record_information_shared(
+    journey.execute("client-1", grant(2, valid_until=day(3)), CTX)
+    journey.execute(
         "client-1",
         share(
             4, to_party="p-other", to_org="clinic", categories=["health"], purpose="safeguarding"
@@ -157,7 +155,7 @@ def test_bases_other_than_consent(
     reasons: tuple[Reason, ...],
 ) -> None:
     clock.set(day(9))
-    journey.record_information_shared("client-1", share(4, basis=basis, **extra), CTX)
+    journey.execute("client-1", share(4, basis=basis, **extra), CTX)
     d = only_disclosure(journey)
     assert (d.now.lawful, d.now.reasons) == (lawful, reasons)
 
@@ -166,9 +164,9 @@ def test_knowledge_says_who_received_what_first_when(
     journey: JourneyService, clock: StepClock
 ) -> None:
     clock.set(day(9))
-    journey.grant_consent("client-1", grant(2), CTX)
-    journey.record_information_shared("client-1", share(4), CTX)
-    journey.record_information_shared("client-1", share(6), CTX)
+    journey.execute("client-1", grant(2), CTX)
+    journey.execute("client-1", share(4), CTX)
+    journey.execute("client-1", share(6), CTX)
     knowledge = {
         (k.recipient_kind, k.recipient_id): k
         for k in view(journey.get_record("client-1")).knowledge
@@ -186,8 +184,8 @@ def test_a_meeting_discloses_to_every_participant(
     journey: JourneyService, clock: StepClock
 ) -> None:
     clock.set(day(9))
-    journey.add_team_member("client-1", member("p-nurse", day(2), org="clinic"), CTX)
-    journey.grant_consent("client-1", grant(2), CTX)
+    journey.execute("client-1", member("p-nurse", day(2), org="clinic"), CTX)
+    journey.execute("client-1", grant(2), CTX)
     meeting = c.RecordMeeting(
         occurred_at=day(3),
         meeting_id="m1",
@@ -198,7 +196,7 @@ def test_a_meeting_discloses_to_every_participant(
         basis="consent",
         consent_id="k1",
     )
-    journey.record_meeting("client-1", meeting, CTX)
+    journey.execute("client-1", meeting, CTX)
     verdicts = {d.to_party: d.now for d in view(journey.get_record("client-1")).disclosures}
     assert verdicts["p-school"].lawful
     assert verdicts["p-nurse"].reasons == (Reason.RECIPIENT_NOT_NAMED,)
@@ -208,7 +206,7 @@ def test_may_share_relies_on_a_statutory_right_when_no_consent_covers(
     journey: JourneyService, clock: StepClock
 ) -> None:
     clock.set(day(9))
-    journey.add_team_member(
+    journey.execute(
         "client-1",
         member("p-koto", day(2), org="integration-office", sector="integration_services"),
         CTX,

@@ -89,7 +89,7 @@ def test_a_toml_syntax_error_names_its_line(tmp_path: Path) -> None:
 def journey(memory_service: JourneyService, clock: StepClock) -> JourneyService:
     clock.set(day(200))
     memory_service.register_client(register(), CTX)
-    memory_service.add_team_member("client-1", member("p-t", day(1), role="teacher"), CTX)
+    memory_service.execute("client-1", member("p-t", day(1), role="teacher"), CTX)
     return memory_service
 
 
@@ -129,7 +129,7 @@ def statuses(journey: JourneyService, **when: object) -> dict[str, str]:
 
 
 def test_without_its_anchor_a_pathway_does_not_apply_yet(journey: JourneyService) -> None:
-    journey.grant_consent("client-1", consent(10), CTX)
+    journey.execute("client-1", consent(10), CTX)
     pathway = load_pathway("good.toml", GOOD)
     result = check(journey.get_record("client-1"), pathway)
     assert not result.applies
@@ -138,9 +138,9 @@ def test_without_its_anchor_a_pathway_does_not_apply_yet(journey: JourneyService
 
 
 def test_steps_done_in_their_windows_conform(journey: JourneyService) -> None:
-    journey.grant_consent("client-1", consent(10), CTX)
-    journey.record_meeting("client-1", meeting(80), CTX)
-    journey.record_transition("client-1", transition(100), CTX)
+    journey.execute("client-1", consent(10), CTX)
+    journey.execute("client-1", meeting(80), CTX)
+    journey.execute("client-1", transition(100), CTX)
     assert statuses(journey) == {"consent": "done", "meeting": "done"}
     result = check(journey.get_record("client-1"), load_pathway("good.toml", GOOD))
     assert result.conforming
@@ -150,9 +150,9 @@ def test_steps_done_in_their_windows_conform(journey: JourneyService) -> None:
 def test_a_step_outside_its_window_is_overdue_with_the_late_event_as_evidence(
     journey: JourneyService,
 ) -> None:
-    journey.grant_consent("client-1", consent(10), CTX)
-    journey.record_meeting("client-1", meeting(20), CTX)  # 80 days early
-    journey.record_transition("client-1", transition(100), CTX)
+    journey.execute("client-1", consent(10), CTX)
+    journey.execute("client-1", meeting(20), CTX)  # 80 days early
+    journey.execute("client-1", transition(100), CTX)
     result = check(journey.get_record("client-1"), load_pathway("good.toml", GOOD))
     meeting_step = result.steps[1]
     assert meeting_step.status == "overdue"
@@ -161,8 +161,8 @@ def test_a_step_outside_its_window_is_overdue_with_the_late_event_as_evidence(
 
 
 def test_a_step_not_yet_due_is_missing(journey: JourneyService) -> None:
-    journey.grant_consent("client-1", consent(10), CTX)
-    journey.record_transition("client-1", transition(100), CTX)
+    journey.execute("client-1", consent(10), CTX)
+    journey.execute("client-1", transition(100), CTX)
     assert statuses(journey, at=day(100) - timedelta(hours=1)) == {
         "consent": "missing",
         "meeting": "missing",
@@ -171,9 +171,9 @@ def test_a_step_not_yet_due_is_missing(journey: JourneyService) -> None:
 
 
 def test_steps_done_in_the_wrong_order_are_flagged(journey: JourneyService) -> None:
-    journey.record_meeting("client-1", meeting(75), CTX)
-    journey.grant_consent("client-1", consent(90), CTX)
-    journey.record_transition("client-1", transition(100), CTX)
+    journey.execute("client-1", meeting(75), CTX)
+    journey.execute("client-1", consent(90), CTX)
+    journey.execute("client-1", transition(100), CTX)
     pathway = load_pathway("x.toml", GOOD.replace('id = "consent"', 'id = "a-meeting-first"'))
     del pathway
     swapped = GOOD.split("[[steps]]")
@@ -185,8 +185,8 @@ def test_steps_done_in_the_wrong_order_are_flagged(journey: JourneyService) -> N
 
 
 def test_conformance_follows_the_record_time(journey: JourneyService, clock: StepClock) -> None:
-    journey.record_transition("client-1", transition(100), CTX)
+    journey.execute("client-1", transition(100), CTX)
     clock.set(day(300))
-    journey.grant_consent("client-1", consent(10), CTX)  # entered late
+    journey.execute("client-1", consent(10), CTX)  # entered late
     assert statuses(journey, known_at=day(250))["consent"] == "overdue"
     assert statuses(journey)["consent"] == "done"

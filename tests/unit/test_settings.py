@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from api.settings import Settings, persistence_env
+from runtime.settings import Settings, persistence_env
 
 
 def test_the_default_store_is_an_sqlite_file() -> None:

@@ -25,11 +25,9 @@ def journey(memory_service: JourneyService, clock: StepClock) -> JourneyService:
 
 def test_the_team_on_a_day_follows_valid_time(journey: JourneyService, clock: StepClock) -> None:
     clock.set(day(1) + timedelta(hours=1))
-    journey.add_team_member("client-1", member("p1", day(1)), CTX)
+    journey.execute("client-1", member("p1", day(1)), CTX)
     clock.set(day(5) + timedelta(hours=1))
-    journey.remove_team_member(
-        "client-1", c.RemoveTeamMember(occurred_at=day(5), party_id="p1"), CTX
-    )
+    journey.execute("client-1", c.RemoveTeamMember(occurred_at=day(5), party_id="p1"), CTX)
     record = journey.get_record("client-1")
     assert [m.party_id for m in view(record, at=day(3)).team] == ["p1"]
     assert view(record, at=day(6)).team == ()
@@ -40,7 +38,7 @@ def test_a_late_entry_changes_the_past_only_as_known_after_it(
     journey: JourneyService, clock: StepClock
 ) -> None:
     clock.set(day(10))
-    journey.add_team_member("client-1", member("p1", day(1)), CTX)  # recorded nine days late
+    journey.execute("client-1", member("p1", day(1)), CTX)  # recorded nine days late
     record = journey.get_record("client-1")
     as_known_then = view(record, at=day(3), known_at=day(3))
     as_known_now = view(record, at=day(3))
@@ -53,7 +51,7 @@ def test_a_retraction_hides_the_event_only_from_its_record_time_on(
     journey: JourneyService, clock: StepClock
 ) -> None:
     clock.set(day(1) + timedelta(hours=1))
-    added = journey.add_team_member("client-1", member("p1", day(1)), CTX)
+    added = journey.execute("client-1", member("p1", day(1)), CTX)
     clock.set(day(4))
     journey.retract_event(
         "client-1",
@@ -77,7 +75,7 @@ def test_a_correction_is_seen_whole_or_not_at_all(
     journey: JourneyService, clock: StepClock
 ) -> None:
     clock.set(day(1) + timedelta(hours=1))
-    added = journey.add_team_member("client-1", member("p1", day(1), role="nurse"), CTX)
+    added = journey.execute("client-1", member("p1", day(1), role="nurse"), CTX)
     clock.set(day(4))
     correction = c.RetractEvent(
         occurred_at=day(4),
@@ -95,8 +93,8 @@ def test_a_correction_is_seen_whole_or_not_at_all(
 
 def test_ties_in_valid_time_follow_record_order(journey: JourneyService, clock: StepClock) -> None:
     clock.set(day(2))
-    journey.add_team_member("client-1", member("p1", day(1)), CTX)
-    journey.change_team_member_role(
+    journey.execute("client-1", member("p1", day(1)), CTX)
+    journey.execute(
         "client-1", c.ChangeTeamMemberRole(occurred_at=day(1), party_id="p1", role="nurse"), CTX
     )
     assert [m.role for m in view(journey.get_record("client-1"), at=day(1)).team] == ["nurse"]
@@ -104,13 +102,9 @@ def test_ties_in_valid_time_follow_record_order(journey: JourneyService, clock: 
 
 def test_the_coordinator_and_since_when(journey: JourneyService, clock: StepClock) -> None:
     clock.set(day(9))
-    journey.add_team_member("client-1", member("p1", day(1)), CTX)
-    journey.assign_coordinator(
-        "client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX
-    )
-    journey.release_coordinator(
-        "client-1", c.ReleaseCoordinator(occurred_at=day(6), party_id="p1"), CTX
-    )
+    journey.execute("client-1", member("p1", day(1)), CTX)
+    journey.execute("client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX)
+    journey.execute("client-1", c.ReleaseCoordinator(occurred_at=day(6), party_id="p1"), CTX)
     record = journey.get_record("client-1")
     assert view(record, at=day(3)).coordinator.party_id == "p1"
     assert view(record, at=day(3)).coordinator.since == day(2)
@@ -121,8 +115,8 @@ def test_the_coordinator_and_since_when(journey: JourneyService, clock: StepCloc
 
 def test_history_marks_late_entries(journey: JourneyService, clock: StepClock) -> None:
     clock.set(day(9))
-    journey.add_team_member("client-1", member("p1", day(8)), CTX)
-    journey.add_team_member("client-1", member("p2", day(3)), CTX)
+    journey.execute("client-1", member("p1", day(8)), CTX)
+    journey.execute("client-1", member("p2", day(3)), CTX)
     entries = history(journey.get_record("client-1"))
     assert [e.late for e in entries] == [False, False, True]
     assert entries[2].occurred_at == day(3)
@@ -137,7 +131,7 @@ def test_views_need_time_zones(journey: JourneyService) -> None:
 
 def test_the_version_known_at_a_time(journey: JourneyService, clock: StepClock) -> None:
     clock.set(day(3))
-    journey.add_team_member("client-1", member("p1", day(2)), CTX)
+    journey.execute("client-1", member("p1", day(2)), CTX)
     record = journey.get_record("client-1")
     assert view(record, known_at=day(1)).known_version == 1
     assert view(record, known_at=datetime.now(UTC)).known_version == 2

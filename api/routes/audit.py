@@ -1,0 +1,170 @@
+"""Auditor endpoints (JSON, or a printable page with ``format=html``), the client's log report and
+the FHIR export.
+
+The work is done by :class:`runtime.audit.AuditReports` (shared with ``polku audit``), which reads
+every journey through the access-logged reader. Auditor endpoints answer only the ``auditor``
+role (403 otherwise); the log report and the FHIR export follow the ordinary read rules.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from api.deps import ComponentsDep, CurrentReader
+from api.routes.reads import ClientRef, KnownAt, When
+from domain.commands import Moment
+from projections.audit import JourneyAudit, RecordDiff
+from reports.audit import (
+    AuditReport,
+    ClientLogReport,
+    LedgerReport,
+    WhoKnewReport,
+    as_html,
+    as_json,
+)
+from runtime.audit import AuditReports
+
+__all__ = ["router"]
+
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no valid bearer token"},
+    403: {"description": "for auditors only"},
+    404: {"description": "no such journey (or not one you are on)"},
+    422: {"description": "invalid parameters"},
+}
+_HTML: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "the report"}
+}
+router = APIRouter(prefix="/v1", tags=["audit"], responses=_PROBLEMS)
+Format = Annotated[
+    Literal["json", "html"], Query(description="json (default) or a printable html page")
+]
+Start = Annotated[Moment | None, Query(alias="from")]
+End = Annotated[Moment | None, Query(alias="to")]
+
+
+def _reports(components: ComponentsDep) -> AuditReports:
+    return AuditReports(components)
+
+
+Reports = Annotated[AuditReports, Depends(_reports)]
+
+
+def _out(report: AuditReport, format: str) -> Response:
+    if format == "html":
+        return Response(as_html(report), media_type="text/html; charset=utf-8")
+    return Response(as_json(report), media_type="application/json")
+
+
+@router.get(
+    "/audit/journeys/{client_ref}",
+    response_model=JourneyAudit,
+    responses=_HTML,
+    summary="A journey replayed at (at, known_at), with its findings",
+)
+def get_journey_audit(
+    client_ref: ClientRef,
+    reports: Reports,
+    reader: CurrentReader,
+    at: When = None,
+    known_at: KnownAt = None,
+    format: Format = "json",
+) -> Response:
+    return _out(reports.journey(reader, client_ref, at, known_at), format)
+
+
+@router.get(
+    "/audit/journeys/{client_ref}/diff",
+    response_model=RecordDiff,
+    responses=_HTML,
+    summary="What the record showed differently at record time t2 than at t1",
+)
+def get_record_diff(
+    client_ref: ClientRef,
+    reports: Reports,
+    reader: CurrentReader,
+    t1: Annotated[Moment, Query()],
+    t2: Annotated[Moment, Query()],
+    format: Format = "json",
+) -> Response:
+    return _out(reports.diff(reader, client_ref, t1, t2), format)
+
+
+@router.get(
+    "/audit/journeys/{client_ref}/who-knew",
+    response_model=WhoKnewReport,
+    responses=_HTML,
+    summary="Who had received a category by `at`, as recorded at `known_at`, and how",
+)
+def get_who_knew(
+    client_ref: ClientRef,
+    reports: Reports,
+    reader: CurrentReader,
+    category: Annotated[str, Query(min_length=1, max_length=128)],
+    at: When = None,
+    known_at: KnownAt = None,
+    format: Format = "json",
+) -> Response:
+    return _out(reports.who_knew(reader, client_ref, category, at, known_at), format)
+
+
+@router.get(
+    "/audit/disclosures",
+    response_model=LedgerReport,
+    responses=_HTML,
+    summary="The disclosure ledger across all journeys, with verdicts then and now",
+)
+def get_ledger(
+    reports: Reports,
+    reader: CurrentReader,
+    start: Start = None,
+    end: End = None,
+    unlawful: bool = False,
+    format: Format = "json",
+) -> Response:
+    return _out(reports.ledger(reader, start, end, unlawful=unlawful), format)
+
+
+@router.get(
+    "/journeys/{client_ref}/log-report",
+    response_model=ClientLogReport,
+    responses=_HTML,
+    summary="The client's log report: who read and who received their data, and why",
+)
+def get_log_report(
+    client_ref: ClientRef,
+    reports: Reports,
+    reader: CurrentReader,
+    start: Start = None,
+    end: End = None,
+    format: Format = "json",
+) -> Response:
+    return _out(reports.log_report(reader, client_ref, start, end), format)
+
+
+_FHIR: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/fhir+json": {"schema": {"type": "object"}}},
+        "description": "a FHIR R5 Bundle (collection)",
+    }
+}
+
+
+@router.get(
+    "/journeys/{client_ref}/fhir",
+    responses=_FHIR,
+    response_class=Response,
+    summary="The journey at (at, known_at) as a FHIR R5 Bundle",
+)
+def get_fhir_bundle(
+    client_ref: ClientRef,
+    reports: Reports,
+    reader: CurrentReader,
+    at: When = None,
+    known_at: KnownAt = None,
+) -> Response:
+    bundle = reports.fhir(reader, client_ref, at, known_at)
+    return Response(json.dumps(bundle), media_type="application/fhir+json")

@@ -1,0 +1,160 @@
+"""Read endpoints: the journey view, its history, may-share, the caller's caseload and the
+client's access log. Each reads the journey through :class:`runtime.reads.Reads`, which
+authorises the read and writes it to the access log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, Response
+from pydantic import TypeAdapter
+
+from api.deps import ComponentsDep, CurrentActor, CurrentReader, ReadsDep
+from api.responses import json_response
+from domain.commands import Moment
+from domain.vocabulary import check_term
+from projections import history, may_share, view
+from projections.fhir import AccessRead
+from projections.history import HistoryEntry
+from projections.journey_view import DisclosureView, JourneyView
+from projections.sharing import SharingAnswer
+from readmodels.caseload import CaseloadEntry
+
+__all__ = ["CLIENT_REF", "ClientRef", "KnownAt", "When", "router"]
+
+_READ_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no valid bearer token"},
+    403: {"description": "your role may not read person-level data"},
+    404: {"description": "no such journey (or not one you are on)"},
+    422: {"description": "invalid parameters"},
+}
+router = APIRouter(prefix="/v1", tags=["reads"], responses=_READ_PROBLEMS)
+
+CLIENT_REF = r"^[^\x00-\x1f\x7f/]{1,128}$"
+ClientRef = Annotated[
+    str, Path(pattern=CLIENT_REF, max_length=128, description="pseudonymous client id")
+]
+When = Annotated[Moment | None, Query(description="valid time (default now)")]
+KnownAt = Annotated[Moment | None, Query(description="record time (default now)")]
+
+
+@dataclass(frozen=True)
+class CaseloadOut:
+    party_id: str
+    journeys: tuple[CaseloadEntry, ...]
+
+
+@dataclass(frozen=True)
+class AccessLogOut:
+    client_ref: str
+    start: datetime | None
+    end: datetime | None
+    reads: tuple[AccessRead, ...]
+    """Who read the client's data, when, through which endpoint and for what purpose."""
+    disclosures: tuple[DisclosureView, ...]
+    """Who received the client's data, when, why and on which basis (judged then and now)."""
+
+
+_VIEW = TypeAdapter(JourneyView)
+_HISTORY = TypeAdapter(list[HistoryEntry])
+_SHARING = TypeAdapter(SharingAnswer)
+_CASELOAD = TypeAdapter(CaseloadOut)
+_ACCESS = TypeAdapter(AccessLogOut)
+
+
+@router.get(
+    "/journeys/{client_ref}", response_model=JourneyView, summary="The journey at (at, known_at)"
+)
+def get_journey_view(
+    client_ref: ClientRef,
+    reads: ReadsDep,
+    reader: CurrentReader,
+    at: When = None,
+    known_at: KnownAt = None,
+) -> Response:
+    journey = reads.journey(reader, client_ref)
+    return json_response(_VIEW, view(journey.record(), at=at, known_at=known_at))
+
+
+@router.get(
+    "/journeys/{client_ref}/history",
+    response_model=list[HistoryEntry],
+    summary="Every event with both times, as recorded at known_at",
+)
+def get_history(
+    client_ref: ClientRef,
+    reads: ReadsDep,
+    reader: CurrentReader,
+    known_at: KnownAt = None,
+) -> Response:
+    journey = reads.journey(reader, client_ref)
+    return json_response(_HISTORY, history(journey.record(), known_at=known_at))
+
+
+@router.get(
+    "/journeys/{client_ref}/may-share",
+    response_model=SharingAnswer,
+    summary="May the recipient receive this category for this purpose?",
+)
+def get_may_share(
+    client_ref: ClientRef,
+    reads: ReadsDep,
+    reader: CurrentReader,
+    recipient: Annotated[str, Query(min_length=1, max_length=128)],
+    category: Annotated[str, Query(min_length=1, max_length=128)],
+    purpose_of_sharing: Annotated[str, Query(alias="purpose", min_length=1, max_length=128)],
+    recipient_kind: Literal["party", "organisation"] | None = None,
+    at: When = None,
+) -> Response:
+    try:
+        check_term("information_categories", category)
+        check_term("purposes", purpose_of_sharing)
+    except ValueError as error:
+        raise HTTPException(422, str(error)) from None
+    journey = reads.journey(reader, client_ref)
+    kind = recipient_kind or (
+        "party" if recipient in journey.end_state().members else "organisation"
+    )
+    answer = may_share(
+        journey.record(),
+        party=recipient if kind == "party" else None,
+        organisation=recipient if kind == "organisation" else None,
+        category=category,
+        purpose=purpose_of_sharing,
+        at=at,
+    )
+    return json_response(_SHARING, answer)
+
+
+@router.get("/me/caseload", response_model=CaseloadOut, summary="The journeys you are on now")
+def get_caseload(components: ComponentsDep, actor: CurrentActor) -> Response:
+    entries = components.caseload.caseload(actor.party_id) if actor.role != "planner" else []
+    return json_response(_CASELOAD, CaseloadOut(actor.party_id, tuple(entries)))
+
+
+@router.get(
+    "/journeys/{client_ref}/access-log",
+    response_model=AccessLogOut,
+    summary="The client's log: who read their data and who received it",
+)
+def get_access_log(
+    client_ref: ClientRef,
+    components: ComponentsDep,
+    reads: ReadsDep,
+    reader: CurrentReader,
+    start: Annotated[Moment | None, Query(alias="from")] = None,
+    end: Annotated[Moment | None, Query(alias="to")] = None,
+) -> Response:
+    if start is not None and end is not None and end < start:
+        raise HTTPException(422, "'to' is before 'from'")
+    journey = reads.journey(reader, client_ref)
+    entries = components.access_log.entries(journey.id, start, end)
+    now = components.clock()
+    disclosures = tuple(
+        d
+        for d in view(journey.record(), at=now, known_at=now).disclosures
+        if (start is None or d.occurred_at >= start) and (end is None or d.occurred_at <= end)
+    )
+    return json_response(_ACCESS, AccessLogOut(client_ref, start, end, tuple(entries), disclosures))

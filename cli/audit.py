@@ -1,0 +1,85 @@
+"""``polku audit …``: the auditor's reports (JSON, or a printable page with ``--format html``).
+
+The reports are worked out by :class:`runtime.audit.AuditReports`, the same use cases the HTTP
+routes call, and each journey shown is written to its access log as read by ``cli:<user>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from cli.common import Command, cli_reader, moment, settings_of, write_output
+
+if TYPE_CHECKING:
+    from reports.audit import AuditReport
+    from runtime.audit import AuditReports
+    from runtime.reads import Reader
+
+__all__ = ["register"]
+
+Maker = Callable[["AuditReports", "Reader", argparse.Namespace], "AuditReport"]
+
+
+def register(commands: Command) -> None:
+    audit = commands.add_parser("audit", help="auditor reports (JSON, or --format html)")
+    sub = audit.add_subparsers(dest="audit_command", required=True)
+    journey = sub.add_parser(
+        "journey", help="a journey replayed at (--at, --known-at), with findings"
+    )
+    journey.add_argument("client_ref", help="the client's ref")
+    _times(journey)
+    ledger = sub.add_parser("disclosures", help="the disclosure ledger in a period")
+    _period(ledger)
+    ledger.add_argument("--unlawful", action="store_true", help="only those unlawful then or now")
+    diff = sub.add_parser("diff", help="what the record showed differently at --t2 than at --t1")
+    diff.add_argument("client_ref", help="the client's ref")
+    diff.add_argument("--t1", type=moment, required=True, help="the earlier record time")
+    diff.add_argument("--t2", type=moment, required=True, help="the later record time")
+    knew = sub.add_parser("who-knew", help="who had received a category, and the chains")
+    knew.add_argument("client_ref", help="the client's ref")
+    knew.add_argument("--category", required=True, help="an information category")
+    _times(knew)
+    log_report = sub.add_parser("log-report", help="the client's log report for a period")
+    log_report.add_argument("client_ref", help="the client's ref")
+    _period(log_report)
+    makers: list[tuple[argparse.ArgumentParser, Maker]] = [
+        (journey, lambda r, who, a: r.journey(who, a.client_ref, a.at, a.known_at)),
+        (ledger, lambda r, who, a: r.ledger(who, a.start, a.end, unlawful=a.unlawful)),
+        (diff, lambda r, who, a: r.diff(who, a.client_ref, a.t1, a.t2)),
+        (knew, lambda r, who, a: r.who_knew(who, a.client_ref, a.category, a.at, a.known_at)),
+        (log_report, lambda r, who, a: r.log_report(who, a.client_ref, a.start, a.end)),
+    ]
+    for command, make in makers:
+        command.add_argument(
+            "--format", choices=["json", "html"], default="json", help="default: json"
+        )
+        command.add_argument("--output", help="write to this file instead of standard output")
+        command.set_defaults(handler=_report, make=make)
+
+
+def _times(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--at", type=moment, help="valid time (default now)")
+    command.add_argument("--known-at", type=moment, help="record time (default now)")
+
+
+def _period(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--from", dest="start", type=moment, help="from this time")
+    command.add_argument("--to", dest="end", type=moment, help="up to this time")
+
+
+def _report(args: argparse.Namespace) -> int:
+    from reports.audit import as_html, as_json
+    from runtime.audit import AuditReports
+    from runtime.wiring import build_components
+
+    components = build_components(settings_of(args))
+    try:
+        reader = cli_reader(f"cli audit {args.audit_command}")
+        report = args.make(AuditReports(components), reader, args)
+    finally:
+        components.close()
+    text = as_html(report) if args.format == "html" else as_json(report, indent=2).decode()
+    write_output(text, args.output)
+    return 0

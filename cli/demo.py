@@ -1,0 +1,166 @@
+"""``polku demo``: load the three demo journeys (once) and print what the projections make of
+them: teams on chosen dates, the information flow judged then and now."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import structlog
+
+from cli.common import Command, cli_reader, settings_of
+from cli.tables import fmt_time, render_table
+
+if TYPE_CHECKING:
+    from projections.journey_view import JourneyView
+    from runtime.reads import Reader, Reads
+
+__all__ = ["register"]
+
+log = structlog.get_logger(__name__)
+
+
+def register(commands: Command) -> None:
+    commands.add_parser(
+        "demo",
+        help="load the three demo journeys (once) and print their teams and information flow",
+        description="Load the demo journeys into the store (steps already stored are skipped)"
+        " and print their teams, coordinators and information flow.",
+    ).set_defaults(handler=_demo)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from demo.loader import ManualClock, load_demo
+    from runtime.reads import Reads
+    from runtime.wiring import build_components
+
+    clock = ManualClock(now=datetime.now(UTC))
+    components = build_components(settings_of(args), clock=clock)
+    try:
+        started = time.perf_counter()
+        stored = load_demo(components.service, clock)
+        log.info("demo.loaded", new_events=stored, seconds=round(time.perf_counter() - started, 3))
+        clock.now = datetime.now(UTC)
+        print_demo(Reads(components), cli_reader("cli demo"))
+    finally:
+        components.close()
+    return 0
+
+
+def _team(v: JourneyView) -> str:
+    rows = [
+        (
+            ("* " if m.is_coordinator else "  ") + (m.display_name or m.party_id),
+            m.member_type,
+            m.role,
+            m.organisation,
+            m.sector,
+            fmt_time(m.since),
+        )
+        for m in v.team
+    ]
+    return render_table(
+        ["member (* coordinator)", "type", "role", "organisation", "sector", "since"], rows
+    )
+
+
+def _flow(v: JourneyView) -> str:
+    def verdict(lawful: bool, reasons: tuple[object, ...]) -> str:
+        return (
+            "lawful" if lawful else "NOT: " + ", ".join(getattr(r, "code", str(r)) for r in reasons)
+        )
+
+    rows = [
+        (
+            fmt_time(d.occurred_at),
+            fmt_time(d.recorded_at),
+            d.from_org or "(meeting)",
+            d.to_party or d.to_org,
+            ",".join(d.categories),
+            d.basis + (f":{d.consent_id}" if d.consent_id else ""),
+            verdict(d.then.lawful, d.then.reasons),
+            verdict(d.now.lawful, d.now.reasons),
+        )
+        for d in v.disclosures
+    ]
+    return render_table(
+        ["occurred", "recorded", "from", "to", "categories", "basis", "lawful then", "lawful now"],
+        rows,
+    )
+
+
+def _section(title: str, body: str) -> str:
+    return f"\n{title}\n{body}\n"
+
+
+def print_demo(reads: Reads, reader: Reader, out: Callable[[str], None] = print) -> None:
+    """Print the demo tables: teams and coordinators on chosen dates, the information flow,
+    and where the record as known then differs from the record as known now."""
+    from demo.journeys import CHILD, ELDER, WORKER, day
+    from projections import view
+
+    child = reads.journey(reader, CHILD).record()
+    worker = reads.journey(reader, WORKER).record()
+    elder = reads.journey(reader, ELDER).record()
+
+    out("=" * 100)
+    out("1. A refugee child moving from day care to school (client demo-child-001)")
+    out("=" * 100)
+    for when in (day(2025, 9, 1), day(2026, 9, 1)):
+        v = view(child, at=when)
+        coord = v.coordinator.party_id or "none"
+        out(_section(f"Team on {fmt_time(when)} (coordinator: {coord})", _team(v)))
+    out(_section("Information flow, each disclosure judged then and now", _flow(view(child))))
+    then = view(child, at=day(2026, 4, 5), known_at=day(2026, 4, 5))
+    now = view(child, at=day(2026, 4, 5))
+    out("As known then vs as known now: the school's consent was signed on 2026-02-10")
+    out("but entered on 2026-04-20, after the day-care portfolio had been sent on 2026-04-01.")
+    out(
+        render_table(
+            ["question about 2026-04-05", "as known on 2026-04-05", "as known now"],
+            [
+                (
+                    "consents in force",
+                    ", ".join(c.consent_id for c in then.consents) or "none",
+                    ", ".join(c.consent_id for c in now.consents) or "none",
+                ),
+                (
+                    "portfolio to school lawful?",
+                    _lawful(then, "disc-child-portfolio"),
+                    _lawful(now, "disc-child-portfolio"),
+                ),
+            ],
+        )
+    )
+
+    out("\n" + "=" * 100)
+    out("2. A working-age client in a municipal employment experiment (client demo-adult-002)")
+    out("=" * 100)
+    for when in (day(2025, 6, 1), day(2025, 9, 3), day(2025, 10, 1)):
+        v = view(worker, at=when)
+        coord = v.coordinator.party_id or f"none since {fmt_time(v.coordinator.since)}"
+        out(_section(f"Team on {fmt_time(when)} (coordinator: {coord})", _team(v)))
+    out(_section("Information flow", _flow(view(worker))))
+
+    out("=" * 100)
+    out('3. An older person with a "my team" (client demo-elder-003)')
+    out("=" * 100)
+    v = view(elder, at=day(2026, 2, 1))
+    out(_section(f"Team on {fmt_time(v.at)} (coordinator: {v.coordinator.party_id})", _team(v)))
+    out(_section("Information flow: a denial beats the family consent", _flow(view(elder))))
+
+
+def _lawful(v: JourneyView, disclosure_id: str) -> str:
+    found = [d for d in v.disclosures if d.disclosure_id == disclosure_id]
+    if not found:
+        return "not on record"
+    d = found[0]
+    if d.now.lawful and d.then.lawful:
+        return "yes"
+    if d.now.lawful:
+        return "yes, but unsupported then (" + ", ".join(r.code for r in d.then.reasons) + ")"
+    return "no (" + ", ".join(r.code for r in d.now.reasons) + ")"

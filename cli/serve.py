@@ -1,0 +1,133 @@
+"""``polku serve``: the HTTP API and the web pages; with ``--demo``, the demo journeys, a synthetic
+population for the planner dashboard and fresh demo tokens first."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import structlog
+
+from cli.common import Command, settings_of
+
+if TYPE_CHECKING:
+    from runtime.settings import Settings
+    from runtime.wiring import Components
+
+__all__ = ["register"]
+
+log = structlog.get_logger(__name__)
+
+DEMO_LABEL = "demo"
+DEMO_POPULATION = 300
+"""Synthetic clients ``polku serve --demo`` writes for the planner dashboard (if none yet)."""
+DEMO_POPULATION_SEED = 7
+
+
+def register(commands: Command) -> None:
+    serve = commands.add_parser("serve", help="serve the HTTP API (docs at /docs)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="load the demo journeys unless they are stored, add a synthetic population for the"
+        " planner dashboard unless there is one, and print fresh demo tokens",
+    )
+    serve.add_argument(
+        "--population",
+        type=int,
+        default=DEMO_POPULATION,
+        metavar="N",
+        help=f"with --demo: how many synthetic clients (seed {DEMO_POPULATION_SEED}) to write"
+        f" when the store holds none yet (default {DEMO_POPULATION}; 0: none)",
+    )
+    serve.set_defaults(handler=_serve)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from runtime.wiring import build_components
+
+    settings = settings_of(args)
+    components = build_components(settings)
+    if args.demo:
+        _prepare_demo(settings, components, args.population)
+        _print_demo_tokens(components, args.host, args.port)
+    app = create_app(settings, components=components)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+    finally:
+        components.close()
+    return 0
+
+
+def _prepare_demo(settings: Settings, components: Components, population: int) -> None:
+    from datetime import UTC, datetime
+
+    from demo.journeys import CHILD
+    from demo.loader import ManualClock, load_demo
+    from runtime.wiring import build_service
+
+    if not components.service.get_version(CHILD):
+        clock = ManualClock(now=datetime.now(UTC))
+        demo_service = build_service(settings, clock=clock)
+        try:
+            stored = load_demo(demo_service, clock)
+        finally:
+            demo_service.close()
+        log.info("demo.loaded", new_events=stored)
+    if population > 0:
+        _demo_population(settings, components, population)
+
+
+def _print_demo_tokens(components: Components, host: str, port: int) -> None:
+    components.tokens.revoke_labelled(DEMO_LABEL)
+
+    def token(party_id: str, organisation: str, role: str) -> str:
+        return components.tokens.create(
+            party_id=party_id, organisation=organisation, role=role, label=DEMO_LABEL
+        )
+
+    admin = token("p-admin", "polku-ops", "admin")
+    worker = token("p-integration-01", "city-integration-services", "caseworker")
+    auditor = token("p-audit-01", "regional-audit", "auditor")
+    planner = token("p-planner-01", "regional-planning", "planner")
+    print("Demo tokens (new each start; the previous demo tokens are revoked):")
+    print(f"  admin       {admin}")
+    print(f"  case worker {worker}   (on the team of demo-child-001)")
+    print(f"  auditor     {auditor}")
+    print(f"  planner     {planner}")
+    print(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    print(f"Web pages: http://{host}:{port}/  (sign in with one of the tokens above)")
+    print(
+        f'Try: curl -H "Authorization: Bearer {worker}" http://{host}:{port}/v1/journeys/demo-child-001'
+    )
+
+
+def _demo_population(settings: Settings, components: Components, clients: int) -> None:
+    """Write a synthetic population (seed ``DEMO_POPULATION_SEED``) unless the store holds its
+    first client already, and bring the read models up to date, so the planner dashboard has
+    figures to show from the first request."""
+    from demo.population import generate
+    from runtime.wiring import build_service
+
+    if components.service.get_version(f"gen-{DEMO_POPULATION_SEED}-{0:06d}"):
+        return
+    started = time.perf_counter()
+    print(
+        f"Writing a synthetic population of {clients} clients for the planner dashboard…",
+        file=sys.stderr,
+    )
+    result = generate(
+        lambda clock: build_service(settings, clock=clock), clients, DEMO_POPULATION_SEED
+    )
+    for model in components.read_models.values():
+        model.catch_up()
+    seconds = time.perf_counter() - started
+    print(f"  {result.clients} clients, {result.events} events in {seconds:.1f} s", file=sys.stderr)
+    log.info("demo.population", clients=result.clients, events=result.events, seconds=seconds)

@@ -1,0 +1,73 @@
+"""``polku generate`` and ``polku projections rebuild``: filling a store with a synthetic
+population, and rebuilding the read models from the event log, with progress shown."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from cli.common import Command, progress_bar, settings_of
+
+__all__ = ["READ_MODELS", "register"]
+
+READ_MODELS = ("caseload", "ledger", "planner", "conformance")
+
+
+def register(commands: Command) -> None:
+    generate = commands.add_parser(
+        "generate", help="write a synthetic population (for demos, benchmarks)"
+    )
+    generate.add_argument("--clients", type=int, required=True, help="how many clients")
+    generate.add_argument("--seed", type=int, default=1, help="the random seed (default 1)")
+    generate.set_defaults(handler=_generate)
+    projections = commands.add_parser("projections", help="read models fed from the event log")
+    sub = projections.add_subparsers(dest="projections_command", required=True)
+    rebuild = sub.add_parser("rebuild", help="rebuild read models from scratch, with progress")
+    rebuild.add_argument("name", nargs="?", choices=READ_MODELS, help="one model (default: all)")
+    rebuild.set_defaults(handler=_rebuild)
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from demo.population import generate
+    from runtime.wiring import build_service
+
+    if args.clients < 1:
+        print("polku: --clients must be at least 1", file=sys.stderr)
+        return 2
+    settings = settings_of(args)
+    started = time.perf_counter()
+    result = generate(
+        lambda clock: build_service(settings, clock=clock),
+        args.clients,
+        args.seed,
+        progress=progress_bar("generate"),
+    )
+    seconds = time.perf_counter() - started
+    print(
+        f"\n{result.clients} clients, {result.events} events in {seconds:.1f} s;"
+        f" features: {', '.join(f'{k} {v}' for k, v in sorted(result.features.items()))}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    from runtime.wiring import build_components
+
+    components = build_components(settings_of(args))
+    try:
+        for model_name, model in components.read_models.items():
+            if args.name not in (None, model_name):
+                continue
+            started = time.perf_counter()
+            count = model.rebuild(progress=progress_bar(model_name))
+            seconds = time.perf_counter() - started
+            print(
+                f"\n{model_name}: {count} notifications in {seconds:.2f} s"
+                f" ({count / seconds if seconds else 0:,.0f}/s)",
+                file=sys.stderr,
+            )
+    finally:
+        components.close()
+    return 0

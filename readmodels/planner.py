@@ -1,0 +1,177 @@
+"""The planners' read models, kept from the notification log (see :mod:`readmodels.tracking`).
+
+- :class:`PlannerLog` (``planner``): one pseudonymous fact per recorded event
+  (:mod:`pathways.eventlog`), appended in batches straight from the notifications — nothing is
+  read back per journey, so a rebuild runs at the speed of decoding. Retractions are facts too;
+  the effective log is worked out when read, so late entries and retractions count as the
+  record shows them now.
+- :class:`PlannerConformance` (``conformance``): each journey checked against every pathway of
+  the catalogue, recomputed when any of the journey's events arrives.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+
+from domain.application import JourneyService
+from pathways.conformance import check
+from pathways.definitions import Pathway, catalogue
+from pathways.eventlog import EventLog, Fact, LogBuilder, fact_of
+from readmodels.tracking import TrackedProjection
+from storage.sql import SqlStore, Tx, utc_text
+
+__all__ = ["PlannerConformance", "PlannerLog"]
+
+_COLUMNS = (
+    "position",
+    "journey_id",
+    "event_id",
+    "kind",
+    "occurred_at",
+    "sector",
+    "ref",
+    "link",
+    "detail",
+    "links",
+)
+_LINKS = json.JSONEncoder(separators=(",", ":")).encode
+
+
+class PlannerLog(TrackedProjection):
+    name = "planner"
+    tables = (
+        "CREATE TABLE IF NOT EXISTS {polku_planner_log} ("
+        " position BIGINT PRIMARY KEY, journey_id TEXT NOT NULL, event_id TEXT NOT NULL,"
+        " kind TEXT NOT NULL, occurred_at TEXT NOT NULL, sector TEXT, ref TEXT, link TEXT,"
+        " detail TEXT, links TEXT NOT NULL)",
+    )
+
+    def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
+        rows = []
+        for notification in notifications:
+            fact = fact_of(self.service.decode_sealed(notification), notification.id)
+            if fact is not None:
+                rows.append(
+                    (
+                        fact.position,
+                        fact.journey,
+                        fact.event_id,
+                        fact.kind,
+                        utc_text(fact.occurred_at),
+                        fact.sector,
+                        fact.ref,
+                        fact.link,
+                        fact.detail,
+                        _LINKS(fact.links),
+                    )
+                )
+        tx.insert_many("polku_planner_log", _COLUMNS, rows)
+
+    def clear(self, tx: Tx) -> None:
+        tx.execute("DELETE FROM {polku_planner_log}")
+
+    def __init__(self, store: SqlStore, service: JourneyService, batch: int | None = None) -> None:
+        super().__init__(store, service, batch)
+        self._guard = threading.Lock()
+        self._builder = LogBuilder()
+        self._loaded = 0
+        self._count = 0
+
+    def facts(self, after: int = 0) -> list[Fact]:
+        """The facts recorded after position ``after``, in record order (after catching up)."""
+        self.catch_up()
+        with self.store.transaction(write=False) as tx:
+            rows = tx.rows(
+                "SELECT position, journey_id, event_id, kind, occurred_at, sector, ref, link,"
+                " detail, links FROM {polku_planner_log} WHERE position > %s ORDER BY position",
+                (after,),
+            )
+        return [
+            Fact(
+                int(position),
+                str(journey),
+                str(event_id),
+                str(kind),
+                datetime.fromisoformat(str(occurred_at)),
+                sector,
+                ref,
+                link,
+                detail,
+                tuple(tuple(link_) for link_ in json.loads(links)),
+            )
+            for (
+                position,
+                journey,
+                event_id,
+                kind,
+                occurred_at,
+                sector,
+                ref,
+                link,
+                detail,
+                links,
+            ) in rows
+        ]
+
+    def log(self) -> EventLog:
+        """The effective, pseudonymous event log of every journey.
+
+        Kept in memory between calls: only facts recorded since the last call are read and
+        only their journeys worked out again; if the table was rebuilt meanwhile (its row count
+        is not what this process expects), everything is read afresh."""
+        with self._guard:
+            new = self.facts(self._loaded)
+            with self.store.transaction(write=False) as tx:
+                count = int(tx.rows("SELECT COUNT(*) FROM {polku_planner_log}")[0][0])
+            if count != self._count + len(new):
+                self._builder, self._loaded, self._count = LogBuilder(), 0, 0
+                new = self.facts()
+            self._builder.add(new)
+            self._count += len(new)
+            if new:
+                self._loaded = new[-1].position
+            return self._builder.log()
+
+
+class PlannerConformance(TrackedProjection):
+    name = "conformance"
+    tables = (
+        "CREATE TABLE IF NOT EXISTS {polku_planner_conformance} ("
+        " journey_id TEXT NOT NULL, pathway TEXT NOT NULL, conforming INTEGER NOT NULL,"
+        " PRIMARY KEY (journey_id, pathway))",
+    )
+
+    def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
+        pathways = catalogue().values()
+        journeys = list(dict.fromkeys(str(n.originator_id) for n in notifications))
+        rows = []
+        for journey in journeys:
+            record = self.service.get_record_by_id(UUID(journey))
+            results = (check(record, pathway) for pathway in pathways)
+            rows += [(journey, r.pathway_id, int(r.conforming)) for r in results if r.applies]
+        tx.executemany(
+            "DELETE FROM {polku_planner_conformance} WHERE journey_id = %s",
+            [(j,) for j in journeys],
+        )
+        tx.executemany("INSERT INTO {polku_planner_conformance} VALUES (%s, %s, %s)", rows)
+
+    def clear(self, tx: Tx) -> None:
+        tx.execute("DELETE FROM {polku_planner_conformance}")
+
+    def outcomes(self) -> dict[str, tuple[str, list[bool]]]:
+        """Per pathway of the catalogue: (title, whether each journey it applies to conforms)."""
+        self.catch_up()
+        with self.store.transaction(write=False) as tx:
+            rows = tx.rows("SELECT pathway, conforming FROM {polku_planner_conformance}")
+        found: dict[str, list[bool]] = defaultdict(list)
+        for pathway, conforming in rows:
+            found[str(pathway)].append(bool(conforming))
+        known: dict[str, Pathway] = catalogue()
+        return {pid: (p.title, found.get(pid, [])) for pid, p in known.items()}

@@ -1,0 +1,393 @@
+"""The auditor's reports and the client's log report, as data (JSON) and as printable pages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from projections.audit import JourneyAudit, Knower, Link, RecordDiff
+from projections.fhir import AccessRead
+from projections.journey_view import DisclosureView
+from readmodels.ledger import LedgerEntry
+from reports.html import Section, render_page
+
+__all__ = [
+    "AuditReport",
+    "ClientLogReport",
+    "LedgerReport",
+    "WhoKnewReport",
+    "as_html",
+    "as_json",
+    "client_log_html",
+    "client_log_report",
+    "diff_html",
+    "journey_audit_html",
+    "ledger_html",
+    "who_knew_html",
+]
+
+ZONE_NOTE = "All times are ISO 8601 with their UTC offset."
+
+
+def _period(start: datetime | None, end: datetime | None) -> str:
+    since = start.isoformat(timespec="minutes") if start else "the beginning"
+    until = end.isoformat(timespec="minutes") if end else "now"
+    return f"{since} to {until}"
+
+
+def _verdict(lawful: bool, reasons: Sequence[object]) -> str:
+    if lawful:
+        return "lawful"
+    return "NOT: " + ", ".join(getattr(r, "code", str(r)) for r in reasons)
+
+
+def _disclosure_rows(disclosures: Sequence[DisclosureView]) -> list[list[object]]:
+    return [
+        [
+            d.occurred_at,
+            d.recorded_at,
+            d.from_org or d.from_party or "(meeting)",
+            d.to_party or d.to_org,
+            d.categories,
+            d.purpose,
+            d.basis
+            + (f": {d.consent_id}" if d.consent_id else "")
+            + (f": {d.statute}" if d.statute else ""),
+            _verdict(d.then.lawful, d.then.reasons),
+            _verdict(d.now.lawful, d.now.reasons),
+            d.event_id,
+        ]
+        for d in disclosures
+    ]
+
+
+_DISCLOSURE_HEADERS = [
+    "occurred",
+    "recorded",
+    "from",
+    "to",
+    "categories",
+    "purpose",
+    "basis",
+    "lawful then",
+    "lawful now",
+    "event",
+]
+
+
+def journey_audit_html(audit: JourneyAudit) -> str:
+    v = audit.view
+    sections = [
+        Section(
+            "Findings",
+            ["finding", "event", "kind", "occurred", "recorded", "detail"],
+            [
+                [f.kind, f.event_id, f.event_kind, f.occurred_at, f.recorded_at, f.detail]
+                for f in audit.findings
+            ],
+        ),
+        Section(
+            "Team",
+            ["party", "type", "role", "organisation", "sector", "since", "coordinator"],
+            [
+                [
+                    m.party_id,
+                    m.member_type,
+                    m.role,
+                    m.organisation,
+                    m.sector,
+                    m.since,
+                    m.is_coordinator,
+                ]
+                for m in v.team
+            ],
+        ),
+        Section(
+            "Consents in force",
+            [
+                "consent",
+                "recipients",
+                "categories",
+                "purposes",
+                "valid from",
+                "valid until",
+                "form",
+            ],
+            [
+                [
+                    c.consent_id,
+                    (*c.recipient_orgs, *c.recipient_parties),
+                    c.categories,
+                    c.purposes,
+                    c.valid_from,
+                    c.valid_until,
+                    c.form,
+                ]
+                for c in v.consents
+            ],
+        ),
+        Section(
+            "Disclosures, judged with the record then and now",
+            _DISCLOSURE_HEADERS,
+            _disclosure_rows(v.disclosures),
+            "Then: the facts recorded by the moment the disclosure occurred."
+            " Now: the record at the report's record time.",
+        ),
+        Section(
+            "History as recorded",
+            ["version", "event", "kind", "occurred", "recorded", "by", "late", "retracted by"],
+            [
+                [
+                    h.version,
+                    h.event_id,
+                    h.kind,
+                    h.occurred_at,
+                    h.recorded_at,
+                    f"{h.recorded_by.party_id} ({h.recorded_by.organisation})",
+                    h.late,
+                    h.retracted_by,
+                ]
+                for h in audit.history
+            ],
+        ),
+    ]
+    meta = [
+        f"Client {v.client_ref} — journey {v.journey_id}",
+        f"As things were on {v.at.isoformat(timespec='minutes')}, as recorded on "
+        f"{v.known_at.isoformat(timespec='minutes')} ({v.known_version} events on record then).",
+        ZONE_NOTE,
+    ]
+    return render_page(f"Audit of journey {v.client_ref}", meta, sections)
+
+
+@dataclass(frozen=True)
+class LedgerReport:
+    start: datetime | None
+    end: datetime | None
+    unlawful_only: bool
+    entries: tuple[LedgerEntry, ...]
+
+
+@dataclass(frozen=True)
+class WhoKnewReport:
+    client_ref: str
+    category: str
+    at: datetime
+    known_at: datetime
+    knowers: tuple[Knower, ...]
+
+
+def ledger_html(report: LedgerReport) -> str:
+    entries, start, end = report.entries, report.start, report.end
+    rows = [
+        [
+            e.client_ref,
+            e.occurred_at,
+            e.recorded_at,
+            e.from_org or e.from_party or "(meeting)",
+            e.to_party or e.to_org,
+            e.categories,
+            e.purpose,
+            e.basis,
+            _verdict(e.lawful_then, e.reasons_then),
+            _verdict(e.lawful_now, e.reasons_now),
+            e.event_id,
+        ]
+        for e in entries
+    ]
+    period = _period(start, end)
+    return render_page(
+        "Disclosure ledger",
+        [f"Disclosures that occurred from {period}.", ZONE_NOTE],
+        [
+            Section(
+                "Disclosures",
+                [
+                    "client",
+                    "occurred",
+                    "recorded",
+                    "from",
+                    "to",
+                    "categories",
+                    "purpose",
+                    "basis",
+                    "lawful then",
+                    "lawful now",
+                    "event",
+                ],
+                rows,
+            )
+        ],
+    )
+
+
+def diff_html(diff: RecordDiff) -> str:
+    return render_page(
+        f"Record of {diff.client_ref}: what changed",
+        [
+            f"Between record times {diff.t1.isoformat(timespec='minutes')} and "
+            f"{diff.t2.isoformat(timespec='minutes')}.",
+            ZONE_NOTE,
+        ],
+        [
+            Section(
+                "Entries",
+                ["change", "event", "kind", "occurred", "recorded", "takes out"],
+                [
+                    [e.change, e.event_id, e.kind, e.occurred_at, e.recorded_at, e.target_event_id]
+                    for e in diff.entries
+                ],
+            ),
+            Section(
+                "Changed verdicts (lawful as recorded)",
+                ["disclosure", "recipient", "occurred", "recorded", "at t1", "at t2", "event"],
+                [
+                    [
+                        c.disclosure_id,
+                        c.recipient,
+                        c.occurred_at,
+                        c.recorded_at,
+                        _verdict(c.lawful_at_t1, c.reasons_at_t1),
+                        _verdict(c.lawful_at_t2, c.reasons_at_t2),
+                        c.event_id,
+                    ]
+                    for c in diff.verdict_changes
+                ],
+            ),
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class ClientLogReport:
+    """The client's right of access to log data: who read their data, and who received it."""
+
+    client_ref: str
+    start: datetime | None
+    end: datetime | None
+    produced_at: datetime
+    reads: tuple[AccessRead, ...]
+    disclosures: tuple[DisclosureView, ...]
+
+
+def client_log_report(
+    client_ref: str,
+    start: datetime | None,
+    end: datetime | None,
+    reads: Sequence[AccessRead],
+    disclosures: Sequence[DisclosureView],
+    produced_at: datetime,
+) -> ClientLogReport:
+    return ClientLogReport(
+        client_ref,
+        start,
+        end,
+        produced_at,
+        tuple(reads),
+        tuple(
+            d
+            for d in disclosures
+            if (start is None or d.occurred_at >= start) and (end is None or d.occurred_at <= end)
+        ),
+    )
+
+
+def client_log_html(report: ClientLogReport) -> str:
+    period = _period(report.start, report.end)
+    return render_page(
+        "Who has processed and received your data",
+        [
+            f"Client {report.client_ref}. Period: {period}.",
+            f"Produced {report.produced_at.isoformat(timespec='minutes')}. {ZONE_NOTE}",
+        ],
+        [
+            Section(
+                "Who read your data",
+                ["when", "who", "organisation", "role", "what", "why"],
+                [
+                    [r.read_at, r.party_id, r.organisation, r.role, r.endpoint, r.purpose]
+                    for r in report.reads
+                ],
+            ),
+            Section(
+                "Who received your data",
+                _DISCLOSURE_HEADERS,
+                _disclosure_rows(report.disclosures),
+                "Each disclosure with its purpose and legal basis, and whether it was lawful.",
+            ),
+        ],
+    )
+
+
+def _verdicts(link: Link) -> str:
+    then = "lawful" if link.lawful_then else "NOT"
+    now = "lawful" if link.lawful_now else "NOT"
+    return f"then {then} / now {now}"
+
+
+def _step(link: Link) -> str:
+    sender = link.from_party or link.from_org or "(meeting)"
+    when = link.occurred_at.isoformat(timespec="minutes")
+    receiver = link.to_party or link.to_org
+    return f"{sender} → {receiver} [{link.disclosure_id}, {when}, {_verdicts(link)}]"
+
+
+def who_knew_html(report: WhoKnewReport) -> str:
+    client_ref, category, at, known_at = (
+        report.client_ref,
+        report.category,
+        report.at,
+        report.known_at,
+    )
+    rows = [
+        [
+            k.recipient_kind,
+            k.recipient_id,
+            k.first_at,
+            len(chain),
+            "; ".join(map(_step, chain)),
+            tuple(link.event_id for link in chain),
+        ]
+        for k in report.knowers
+        for chain in k.chains
+    ]
+    moment = f"By {at.isoformat(timespec='minutes')},"
+    recorded = f"as recorded on {known_at.isoformat(timespec='minutes')}."
+    return render_page(
+        f"Who knew {category} about {client_ref}",
+        [f"{moment} {recorded}", ZONE_NOTE],
+        [
+            Section(
+                "Recipients and the chains behind them",
+                ["kind", "recipient", "first received", "links", "chain", "events"],
+                rows,
+                "A chain runs from the original disclosure to the one that reached the recipient.",
+            )
+        ],
+    )
+
+
+AuditReport = JourneyAudit | RecordDiff | WhoKnewReport | LedgerReport | ClientLogReport
+"""Every report an auditor (or the client's log) can be given, as JSON or as a printable page."""
+
+_RENDERERS: dict[type[Any], tuple[TypeAdapter[Any], Any]] = {
+    JourneyAudit: (TypeAdapter(JourneyAudit), journey_audit_html),
+    RecordDiff: (TypeAdapter(RecordDiff), diff_html),
+    WhoKnewReport: (TypeAdapter(WhoKnewReport), who_knew_html),
+    LedgerReport: (TypeAdapter(LedgerReport), ledger_html),
+    ClientLogReport: (TypeAdapter(ClientLogReport), client_log_html),
+}
+
+
+def as_json(report: AuditReport, *, indent: int | None = None) -> bytes:
+    adapter: TypeAdapter[Any] = _RENDERERS[type(report)][0]
+    return adapter.dump_json(report, indent=indent)
+
+
+def as_html(report: AuditReport) -> str:
+    html: str = _RENDERERS[type(report)][1](report)
+    return html

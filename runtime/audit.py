@@ -1,0 +1,103 @@
+"""The auditor's reports, the client's log report and the FHIR export, as use cases.
+
+The HTTP routes and the ``polku audit`` / ``polku export fhir`` commands both call these, so a
+report is worked out one way only, and every one of them reads the journey through
+:class:`runtime.reads.Reads` (authorised and written to the access log).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from domain.errors import InvalidQueryError
+from domain.journey import journey_id
+from domain.vocabulary import check_term
+from projections.audit import JourneyAudit, RecordDiff, audit_journey, record_diff, who_knew
+from projections.fhir import fhir_bundle
+from projections.journey_view import view
+from reports.audit import ClientLogReport, LedgerReport, WhoKnewReport, client_log_report
+from runtime.reads import Reader, Reads
+from runtime.wiring import Components
+
+__all__ = ["AuditReports", "check_period"]
+
+
+def check_period(start: datetime | None, end: datetime | None) -> None:
+    if start is not None and end is not None and end < start:
+        raise InvalidQueryError("'to' is before 'from'")
+
+
+class AuditReports:
+    def __init__(self, components: Components) -> None:
+        self._components = components
+        self._reads = Reads(components)
+
+    def journey(
+        self, reader: Reader, client_ref: str, at: datetime | None, known_at: datetime | None
+    ) -> JourneyAudit:
+        """The journey replayed at (at, known_at), with its findings (auditors only)."""
+        journey = self._reads.journey(reader, client_ref, auditors_only=True)
+        return audit_journey(journey.record(), at=at, known_at=known_at)
+
+    def diff(self, reader: Reader, client_ref: str, t1: datetime, t2: datetime) -> RecordDiff:
+        """What the record showed differently at record time ``t2`` than at ``t1``."""
+        if t2 <= t1:
+            raise InvalidQueryError("t2 must be after t1")
+        journey = self._reads.journey(reader, client_ref, auditors_only=True)
+        return record_diff(journey.record(), t1, t2)
+
+    def who_knew(
+        self,
+        reader: Reader,
+        client_ref: str,
+        category: str,
+        at: datetime | None,
+        known_at: datetime | None,
+    ) -> WhoKnewReport:
+        """Who had received ``category`` by ``at``, as recorded at ``known_at``, and how."""
+        try:
+            check_term("information_categories", category)
+        except ValueError as error:
+            raise InvalidQueryError(str(error)) from None
+        journey = self._reads.journey(reader, client_ref, auditors_only=True)
+        now = self._components.clock()
+        at, known_at = at or now, known_at or now
+        knowers = who_knew(journey.record(), category, at=at, known_at=known_at)
+        return WhoKnewReport(client_ref, category, at, known_at, tuple(knowers))
+
+    def ledger(
+        self, reader: Reader, start: datetime | None, end: datetime | None, *, unlawful: bool
+    ) -> LedgerReport:
+        """The disclosure ledger across journeys; a read of each client listed is logged."""
+        check_period(start, end)
+        Reads.authorise(reader.actor, auditors_only=True)
+        entries = self._components.ledger.entries(start, end, unlawful_only=unlawful)
+        self._reads.many(reader, [journey_id(e.client_ref) for e in entries], auditors_only=True)
+        return LedgerReport(start, end, unlawful, tuple(entries))
+
+    def log_report(
+        self, reader: Reader, client_ref: str, start: datetime | None, end: datetime | None
+    ) -> ClientLogReport:
+        """The client's log report: who read their data and who received it, and why."""
+        check_period(start, end)
+        journey = self._reads.journey(reader, client_ref)
+        return client_log_report(
+            client_ref,
+            start,
+            end,
+            self._components.access_log.entries(journey.id, start, end),
+            view(journey.record()).disclosures,
+            self._components.clock(),
+        )
+
+    def fhir(
+        self, reader: Reader, client_ref: str, at: datetime | None, known_at: datetime | None
+    ) -> dict[str, Any]:
+        """The journey at (at, known_at) as a FHIR R5 Bundle, its access log included."""
+        journey = self._reads.journey(reader, client_ref)
+        reads = self._components.access_log.entries(journey.id, None, known_at)
+        try:
+            return fhir_bundle(journey.record(), at=at, known_at=known_at, reads=reads)
+        except ValueError as error:
+            raise InvalidQueryError(str(error)) from None

@@ -1,0 +1,63 @@
+"""Erasing a client's personal data (admin only), and the retention rule that does it for
+journeys closed long ago."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain.application import CommandContext
+from domain.events import Actor
+from domain.journey import journey_id
+from runtime.wiring import Components
+
+__all__ = ["ErasureResult", "RetentionCandidate", "erase_client", "retention_candidates"]
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    client_ref: str
+    event_id: str
+    version: int
+    already_erased: bool
+    access_log_purposes_cleared: int
+
+
+def erase_client(
+    components: Components, client_ref: str, reason: str, actor: Actor
+) -> ErasureResult:
+    """Delete the client's key (their personal fields then read "erased"), record who, when and
+    why, and clear the free-text purposes of the reads of their data. Admin only."""
+    if actor.role != "admin":
+        raise PermissionError("only an admin may erase personal data")
+    recorded = components.service.erase_personal_data(
+        client_ref, reason, CommandContext(actor=actor)
+    )
+    cleared = components.access_log.clear_purposes(journey_id(client_ref))
+    return ErasureResult(
+        client_ref=client_ref,
+        event_id=str(recorded.event_ids[0]),
+        version=recorded.version,
+        already_erased=recorded.replayed,
+        access_log_purposes_cleared=cleared,
+    )
+
+
+@dataclass(frozen=True)
+class RetentionCandidate:
+    client_ref: str
+    closed_at: datetime
+
+
+def retention_candidates(
+    components: Components, years: int, now: datetime
+) -> list[RetentionCandidate]:
+    """Journeys closed (in valid time) more than ``years`` years before ``now``, not yet erased."""
+    cutoff = now - timedelta(days=365.25 * years)
+    found = []
+    for client_ref in components.caseload.client_refs():
+        journey = components.service.get_journey(client_ref)
+        closed = journey.end_state().closed
+        if closed is not None and closed.occurred_at < cutoff and not journey.erased:
+            found.append(RetentionCandidate(client_ref, closed.occurred_at))
+    return sorted(found, key=lambda c: c.closed_at)

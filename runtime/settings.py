@@ -1,0 +1,119 @@
+"""Settings, read from ``POLKU_*`` environment variables (and an optional ``.env`` file)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "persistence_env"]
+
+
+class Settings(BaseSettings):
+    """Polku's settings. ``POLKU_DATABASE_URL`` chooses the store:
+
+    - ``sqlite:///./polku.db`` (the default): an SQLite file, nothing to install;
+    - ``postgresql://user:password@host:5432/dbname``: PostgreSQL through psycopg 3.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="POLKU_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./polku.db"
+    environment: Literal["development", "production"] = "development"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["auto", "console", "json"] = "auto"
+    """``auto``: console output in development, JSON lines in production."""
+    aggregate_cache_size: int = Field(default=1000, ge=0)
+    """Journeys kept in memory between commands (0 turns the cache off)."""
+    postgres_pool_size: int = Field(default=5, ge=1)
+    cipher_key: SecretStr | None = None
+    """Base64 AES key (16, 24 or 32 bytes) encrypting every stored event at rest, on top of the
+    per-client keys. Required in production; ``polku keygen`` makes one. Set it when the store is
+    created: events written without it cannot be read with it, and the other way round."""
+    projection_batch_size: int = Field(default=500, ge=1, le=100_000)
+    """Notifications applied per transaction by the read models (catch-up and rebuild)."""
+    projection_runner: bool = True
+    """On PostgreSQL, `polku serve` keeps the read models current in a background thread woken
+    by LISTEN/NOTIFY (reads catch up in any case)."""
+    retention_closed_years: int = Field(default=10, ge=1, le=100)
+    """`polku retention` erases the personal data of journeys closed longer ago than this."""
+    database_schema: str = Field(default="public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    """PostgreSQL schema holding Polku's tables (it must exist)."""
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme
+        if scheme not in {"sqlite", "postgresql", "postgres"}:
+            raise ValueError("POLKU_DATABASE_URL must start with sqlite:/// or postgresql://")
+        if scheme == "sqlite" and not value.startswith("sqlite:///"):
+            raise ValueError("an SQLite URL is sqlite:///relative/path or sqlite:////absolute/path")
+        return value
+
+    @field_validator("cipher_key")
+    @classmethod
+    def _key_is_aes(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        try:
+            size = len(base64.b64decode(value.get_secret_value(), validate=True))
+        except (binascii.Error, ValueError):
+            raise ValueError("POLKU_CIPHER_KEY must be base64") from None
+        if size not in (16, 24, 32):
+            raise ValueError("POLKU_CIPHER_KEY must decode to 16, 24 or 32 bytes")
+        return value
+
+    @model_validator(mode="after")
+    def _production_is_explicit(self) -> Settings:
+        if self.environment == "production" and "database_url" not in self.model_fields_set:
+            raise ValueError(
+                "in production POLKU_DATABASE_URL must be set explicitly"
+                " (the default is a development SQLite file in the working directory)"
+            )
+        if self.environment == "production" and self.cipher_key is None:
+            raise ValueError("in production POLKU_CIPHER_KEY must be set (polku keygen makes one)")
+        return self
+
+    @property
+    def json_logs(self) -> bool:
+        if self.log_format == "auto":
+            return self.environment == "production"
+        return self.log_format == "json"
+
+
+def persistence_env(settings: Settings) -> dict[str, str]:
+    """The eventsourcing library's persistence environment for ``settings.database_url``."""
+    url = urlsplit(settings.database_url)
+    env = {"CREATE_TABLE": "y"}
+    if settings.cipher_key is not None:
+        env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
+        env["CIPHER_KEY"] = settings.cipher_key.get_secret_value()
+    if settings.aggregate_cache_size:
+        # Commands decide on the cached journey without reading the store first; a stale
+        # cache is caught by the store's (journey, version) key and the command decided again.
+        env["AGGREGATE_CACHE_MAXSIZE"] = str(settings.aggregate_cache_size)
+        env["AGGREGATE_CACHE_FASTFORWARD"] = "n"
+    if url.scheme == "sqlite":
+        path = settings.database_url.removeprefix("sqlite:///")
+        if path != ":memory:":
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        env |= {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+        return env
+    env |= {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": url.path.lstrip("/") or "postgres",
+        "POSTGRES_HOST": url.hostname or "127.0.0.1",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": unquote(url.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(url.password or ""),
+        "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_SCHEMA": settings.database_schema,
+        "APPLICATION_RECORDER_TOPIC": "storage.pg_recorder:OneTripPostgresApplicationRecorder",
+    }
+    return env

@@ -1,0 +1,77 @@
+"""The composition root: the one place that builds Polku's parts from its settings.
+
+The HTTP app, the ``polku`` command, the benchmarks and the tests all build through here, so a
+part is made one way only. Nothing is built at import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.application import Clock, JourneyService, system_clock
+from readmodels.caseload import CaseloadIndex
+from readmodels.ledger import Ledger
+from readmodels.planner import PlannerConformance, PlannerLog
+from readmodels.tracking import TrackedProjection
+from runtime.settings import Settings, persistence_env
+from storage.access_log import AccessLog
+from storage.sql import SqlStore
+from storage.tokens import TokenStore
+from storage.vault import KeyVault
+
+__all__ = ["Components", "build_components", "build_service"]
+
+
+def build_service(settings: Settings, *, clock: Clock = system_clock) -> JourneyService:
+    """A journey service on the store that ``settings.database_url`` names, with personal data
+    sealed by per-client keys kept in the same database."""
+    vault = KeyVault()
+    service = JourneyService(persistence_env(settings), clock=clock, vault=vault)
+    vault.bind(SqlStore(service))
+    return service
+
+
+@dataclass
+class Components:
+    """Everything the API and the CLI work with, on one store."""
+
+    settings: Settings
+    service: JourneyService
+    store: SqlStore
+    tokens: TokenStore
+    access_log: AccessLog
+    caseload: CaseloadIndex
+    ledger: Ledger
+    planner: PlannerLog
+    conformance: PlannerConformance
+
+    @property
+    def clock(self) -> Clock:
+        """What "now" is, everywhere: the service's clock."""
+        return self.service.clock
+
+    @property
+    def read_models(self) -> dict[str, TrackedProjection]:
+        """Every read model fed from the notification log, by name."""
+        return {m.name: m for m in (self.caseload, self.ledger, self.planner, self.conformance)}
+
+    def close(self) -> None:
+        self.service.close()
+
+
+def build_components(settings: Settings, *, clock: Clock = system_clock) -> Components:
+    """The service, Polku's own tables and the read models, on the store ``settings`` name."""
+    service = build_service(settings, clock=clock)
+    store = SqlStore(service)
+    batch = settings.projection_batch_size
+    return Components(
+        settings=settings,
+        service=service,
+        store=store,
+        tokens=TokenStore(store),
+        access_log=AccessLog(store),
+        caseload=CaseloadIndex(store, service, batch),
+        ledger=Ledger(store, service, batch),
+        planner=PlannerLog(store, service, batch),
+        conformance=PlannerConformance(store, service, batch),
+    )

@@ -1,0 +1,90 @@
+"""The access log: every successful read of a client's data, kept durably in Polku's database.
+
+It backs the client's own log report (who read their data, when, why). Entries hold the journey
+id (a hash of the client ref), the reader's party, organisation and role, the route, and the
+purpose the reader gave in the ``X-Purpose`` header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from domain.events import Actor
+from projections.fhir import AccessRead
+from storage.sql import SqlStore, utc_text
+
+__all__ = ["AccessLog"]
+
+_TABLE = """
+CREATE TABLE IF NOT EXISTS {polku_access_log} (
+    journey_id TEXT NOT NULL,
+    read_at TEXT NOT NULL,
+    party_id TEXT NOT NULL,
+    organisation TEXT NOT NULL,
+    role TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    purpose TEXT
+)"""
+_INDEX = (
+    "CREATE INDEX IF NOT EXISTS polku_access_log_by_journey"
+    " ON {polku_access_log} (journey_id, read_at)"
+)
+
+
+class AccessLog:
+    def __init__(self, store: SqlStore) -> None:
+        self._store = store
+        store.ensure(_TABLE, _INDEX)
+
+    def record(
+        self,
+        journeys: Sequence[UUID],
+        actor: Actor,
+        endpoint: str,
+        purpose: str | None,
+        at: datetime,
+    ) -> None:
+        """One row per journey read, in one transaction."""
+        if not journeys:
+            return
+        row = (utc_text(at), actor.party_id, actor.organisation, actor.role, endpoint, purpose)
+        with self._store.transaction() as tx:
+            tx.executemany(
+                "INSERT INTO {polku_access_log} VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [(str(journey), *row) for journey in journeys],
+            )
+
+    def clear_purposes(self, journey_id: UUID) -> int:
+        """Forget the free-text purposes given for reads of one journey (on erasure)."""
+        with self._store.transaction() as tx:
+            rows = tx.rows(
+                "SELECT COUNT(*) FROM {polku_access_log}"
+                " WHERE journey_id = %s AND purpose IS NOT NULL",
+                (str(journey_id),),
+            )
+            tx.execute(
+                "UPDATE {polku_access_log} SET purpose = NULL WHERE journey_id = %s",
+                (str(journey_id),),
+            )
+        return int(rows[0][0])
+
+    def entries(
+        self, journey_id: UUID, start: datetime | None = None, end: datetime | None = None
+    ) -> list[AccessRead]:
+        """Reads of one journey, oldest first, with ``start <= read_at <= end``."""
+        statement = (
+            "SELECT read_at, party_id, organisation, role, endpoint, purpose"
+            " FROM {polku_access_log} WHERE journey_id = %s"
+        )
+        params: list[str] = [str(journey_id)]
+        if start is not None:
+            statement += " AND read_at >= %s"
+            params.append(utc_text(start))
+        if end is not None:
+            statement += " AND read_at <= %s"
+            params.append(utc_text(end))
+        with self._store.transaction(write=False) as tx:
+            rows = tx.rows(statement + " ORDER BY read_at", params)
+        return [AccessRead(datetime.fromisoformat(row[0]), *row[1:]) for row in rows]

@@ -1,0 +1,176 @@
+"""Small SQL tables beside the event store (API tokens, the access log, read-model indexes),
+in the same database, through the event store's own connections.
+
+Sharing the event store's connections matters on SQLite: every write in the process then goes
+through the library's one writer lock, so writers queue in order instead of colliding on the
+file lock and backing off. On PostgreSQL the tables live in the configured schema.
+Statements use ``%s`` placeholders (turned into ``?`` on SQLite) and ``{name}`` for tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
+from psycopg import sql
+
+from domain.application import JourneyService
+
+__all__ = ["SqlStore", "Tx", "datastore_of", "sqlstate", "utc_text"]
+
+
+def datastore_of(service: JourneyService) -> SQLiteDatastore | PostgresDatastore:
+    """The database behind the service's event store: the one way Polku reaches it."""
+    recorder = service.recorder
+    if isinstance(recorder, SQLiteApplicationRecorder | PostgresApplicationRecorder):
+        return recorder.datastore
+    raise TypeError(f"Polku keeps its tables beside SQLite or PostgreSQL, not {type(recorder)}")
+
+
+def sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error or of the driver error behind it, if any."""
+    while exc is not None:
+        code = getattr(exc, "sqlstate", None)
+        if isinstance(code, str):
+            return code
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return None
+
+
+_ZERO = timedelta(0)
+
+
+def utc_text(at: datetime) -> str:
+    """A time as fixed-width UTC ISO text, so that text order is time order in any database."""
+    if at.microsecond and at.utcoffset() == _ZERO:  # the common case, without strftime
+        return at.isoformat()
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+class Tx(Protocol):
+    """One transaction: run statements, read rows."""
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None: ...
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for many parameter rows (batched by the driver)."""
+
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert many rows into ``{table}`` at once (``COPY`` on PostgreSQL)."""
+
+
+class _SqliteTx:
+    def __init__(self, cursor: Any, names: dict[str, str]) -> None:
+        self._cursor = cursor
+        self._names = names
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self._cursor.execute(statement.format(**self._names).replace("%s", "?"), tuple(params))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cursor.executemany(statement.format(**self._names).replace("%s", "?"), rows)
+
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        # Table and column names are this code's own constants (an unknown table is a KeyError).
+        names, marks = ", ".join(columns), ", ".join("?" * len(columns))
+        statement = f"INSERT INTO {self._names[table]} ({names}) VALUES ({marks})"  # noqa: S608
+        self._cursor.executemany(statement, rows)
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self.execute(statement, params)
+        return [tuple(row) for row in self._cursor.fetchall()]
+
+
+class _PostgresTx:
+    def __init__(self, conn: Any, names: dict[str, str]) -> None:
+        self._conn = conn
+        self._names = names
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self._conn.execute(statement.format(**self._names), tuple(params))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._conn.cursor().executemany(statement.format(**self._names), rows)
+
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        if not rows:
+            return
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.SQL(self._names[table]), sql.SQL(", ").join(map(sql.Identifier, columns))
+        )
+        with self._conn.cursor().copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cursor = self._conn.execute(statement.format(**self._names), tuple(params))
+        return [tuple(row.values()) if isinstance(row, dict) else tuple(row) for row in cursor]
+
+
+class SqlStore:
+    """Transactions on Polku's own tables, on the event store's database and connections."""
+
+    TABLES = (
+        "polku_api_tokens",
+        "polku_access_log",
+        "polku_tracking",
+        "polku_journeys",
+        "polku_party_journeys",
+        "polku_ledger",
+        "polku_client_keys",
+        "polku_planner_log",
+        "polku_planner_conformance",
+    )
+
+    def __init__(self, service: JourneyService) -> None:
+        self._datastore = datastore_of(service)
+        self.backend = "sqlite" if isinstance(self._datastore, SQLiteDatastore) else "postgres"
+        if isinstance(self._datastore, SQLiteDatastore):
+            self._names = {name: name for name in self.TABLES}
+        else:
+            schema = self._datastore.schema
+            self._names = {
+                name: sql.Identifier(schema, name).as_string(None) for name in self.TABLES
+            }
+
+    def close(self) -> None:
+        """Nothing of its own to close: the event store owns the connections."""
+
+    @contextmanager
+    def transaction(self, *, write: bool = True) -> Iterator[Tx]:
+        """A transaction, committed when the block ends (if ``write``), rolled back on error."""
+        if isinstance(self._datastore, SQLiteDatastore):
+            with self._datastore.transaction(commit=write) as cursor:
+                yield _SqliteTx(cursor, self._names)
+            return
+        with self._datastore.get_connection() as conn, conn.transaction():
+            yield _PostgresTx(conn, self._names)
+
+    def compact_after_delete(self, table: str) -> None:
+        """Make deleted rows' bytes go away: checkpoint SQLite's WAL into the database file (so no
+        older page images remain), or rewrite the table on PostgreSQL (``VACUUM FULL``)."""
+        if isinstance(self._datastore, SQLiteDatastore):
+            with self._datastore.get_connection(commit=True) as conn:
+                conn.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return
+        with self._datastore.get_connection() as conn:
+            conn.execute(f"VACUUM FULL {self._names[table]}")
+
+    def ensure(self, *statements: str) -> None:
+        """Run ``CREATE … IF NOT EXISTS`` statements."""
+        with self.transaction() as tx:
+            for statement in statements:
+                tx.execute(statement)
