@@ -9,9 +9,10 @@ disclosure occurred. Every ``InformationShared`` is an entry per recipient, and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
@@ -46,28 +47,48 @@ class LedgerEntry:
     reasons_now: tuple[str, ...]
 
 
-_COLUMNS = (
-    "journey_id, client_ref, event_id, disclosure_id, kind, occurred_at, recorded_at, from_party,"
-    " from_org, to_party, to_org, categories, purpose, basis, consent_id, statute, lawful_then,"
-    " reasons_then, lawful_now, reasons_now"
+@dataclass(frozen=True)
+class _Column:
+    """How one field of :class:`LedgerEntry` is stored: its SQL type and the two conversions."""
+
+    sql_type: str
+    to_db: Callable[[Any], object]
+    from_db: Callable[[Any], Any]
+
+
+def _codes(value: object) -> tuple[str, ...]:
+    return tuple(c for c in str(value).split(",") if c)
+
+
+_BY_TYPE: dict[str, _Column] = {
+    "str": _Column("TEXT NOT NULL", str, str),
+    "str | None": _Column("TEXT", lambda v: v, lambda v: None if v is None else str(v)),
+    "UUID": _Column("TEXT NOT NULL", str, lambda v: UUID(str(v))),
+    "datetime": _Column("TEXT NOT NULL", utc_text, lambda v: datetime.fromisoformat(str(v))),
+    "tuple[str, ...]": _Column("TEXT NOT NULL", ",".join, _codes),
+    "bool": _Column("INTEGER NOT NULL", int, bool),
+}
+_FIELDS = tuple((f.name, _BY_TYPE[str(f.type)]) for f in fields(LedgerEntry))
+"""The ledger's columns after ``journey_id``, one per field of :class:`LedgerEntry`, in order:
+the one definition the table, the insert, the select and the conversions are derived from."""
+
+_COLUMNS = ", ".join(["journey_id", *(name for name, _ in _FIELDS)])
+_TABLE = (
+    "CREATE TABLE IF NOT EXISTS {polku_ledger} (journey_id TEXT NOT NULL, "
+    + ", ".join(f"{name} {column.sql_type}" for name, column in _FIELDS)
+    + ")"
 )
-
-
 # Built from constants only (no input reaches them).
-_INSERT = f"INSERT INTO {{polku_ledger}} ({_COLUMNS}) VALUES ({', '.join(['%s'] * 20)})"  # noqa: S608
+_INSERT = (
+    f"INSERT INTO {{polku_ledger}} ({_COLUMNS}) VALUES ({', '.join(['%s'] * (len(_FIELDS) + 1))})"  # noqa: S608
+)
 _SELECT = f"SELECT {_COLUMNS} FROM {{polku_ledger}} WHERE 1 = 1"  # noqa: S608
 
 
 class Ledger(TrackedProjection):
     name = "ledger"
     tables = (
-        "CREATE TABLE IF NOT EXISTS {polku_ledger} ("
-        " journey_id TEXT NOT NULL, client_ref TEXT NOT NULL, event_id TEXT NOT NULL,"
-        " disclosure_id TEXT NOT NULL, kind TEXT NOT NULL, occurred_at TEXT NOT NULL,"
-        " recorded_at TEXT NOT NULL, from_party TEXT, from_org TEXT, to_party TEXT, to_org TEXT,"
-        " categories TEXT NOT NULL, purpose TEXT NOT NULL, basis TEXT NOT NULL, consent_id TEXT,"
-        " statute TEXT, lawful_then INTEGER NOT NULL, reasons_then TEXT NOT NULL,"
-        " lawful_now INTEGER NOT NULL, reasons_now TEXT NOT NULL)",
+        _TABLE,
         "CREATE INDEX IF NOT EXISTS polku_ledger_by_time ON {polku_ledger} (occurred_at)",
         "CREATE INDEX IF NOT EXISTS polku_ledger_by_journey ON {polku_ledger} (journey_id)",
     )
@@ -78,8 +99,10 @@ class Ledger(TrackedProjection):
         journeys = [str(j) for j in dict.fromkeys(n.originator_id for n in notifications)]
         rows = []
         for journey in journeys:
-            record = self.service.get_record_by_id(UUID(journey))
-            rows += [_row(journey, record.client_ref, d) for d in view(record).disclosures]
+            record = self.service.get_sealed_record_by_id(UUID(journey))
+            rows += [
+                _row(journey, _entry_of(record.client_ref, d)) for d in view(record).disclosures
+            ]
         tx.executemany("DELETE FROM {polku_ledger} WHERE journey_id = %s", [(j,) for j in journeys])
         tx.executemany(_INSERT, rows)
 
@@ -115,79 +138,39 @@ class Ledger(TrackedProjection):
         return [_entry(row) for row in rows]
 
 
-def _row(journey: str, client_ref: str, d: DisclosureView) -> tuple[object, ...]:
-    return (
-        journey,
-        client_ref,
-        str(d.event_id),
-        d.disclosure_id,
-        d.kind,
-        utc_text(d.occurred_at),
-        utc_text(d.recorded_at),
-        d.from_party,
-        d.from_org,
-        d.to_party,
-        d.to_org,
-        ",".join(d.categories),
-        d.purpose,
-        d.basis,
-        d.consent_id,
-        d.statute,
-        int(d.then.lawful),
-        ",".join(r.code for r in d.then.reasons),
-        int(d.now.lawful),
-        ",".join(r.code for r in d.now.reasons),
+def _entry_of(client_ref: str, d: DisclosureView) -> LedgerEntry:
+    return LedgerEntry(
+        client_ref=client_ref,
+        event_id=d.event_id,
+        disclosure_id=d.disclosure_id,
+        kind=d.kind,
+        occurred_at=d.occurred_at,
+        recorded_at=d.recorded_at,
+        from_party=d.from_party,
+        from_org=d.from_org,
+        to_party=d.to_party,
+        to_org=d.to_org,
+        categories=d.categories,
+        purpose=d.purpose,
+        basis=d.basis,
+        consent_id=d.consent_id,
+        statute=d.statute,
+        lawful_then=d.then.lawful,
+        reasons_then=tuple(r.code for r in d.then.reasons),
+        lawful_now=d.now.lawful,
+        reasons_now=tuple(r.code for r in d.now.reasons),
     )
 
 
+def _row(journey: str, entry: LedgerEntry) -> tuple[object, ...]:
+    return (journey, *(column.to_db(getattr(entry, name)) for name, column in _FIELDS))
+
+
 def _entry(row: tuple[object, ...]) -> LedgerEntry:
-    (
-        _journey,
-        client_ref,
-        event_id,
-        disclosure_id,
-        kind,
-        occurred_at,
-        recorded_at,
-        from_party,
-        from_org,
-        to_party,
-        to_org,
-        categories,
-        purpose,
-        basis,
-        consent_id,
-        statute,
-        lawful_then,
-        reasons_then,
-        lawful_now,
-        reasons_now,
-    ) = row
-
-    def codes(value: object) -> tuple[str, ...]:
-        return tuple(c for c in str(value).split(",") if c)
-
-    def text(value: object) -> str | None:
-        return None if value is None else str(value)
-
+    values = row[1:]  # after journey_id
     return LedgerEntry(
-        client_ref=str(client_ref),
-        event_id=UUID(str(event_id)),
-        disclosure_id=str(disclosure_id),
-        kind=str(kind),
-        occurred_at=datetime.fromisoformat(str(occurred_at)),
-        recorded_at=datetime.fromisoformat(str(recorded_at)),
-        from_party=text(from_party),
-        from_org=text(from_org),
-        to_party=text(to_party),
-        to_org=text(to_org),
-        categories=codes(categories),
-        purpose=str(purpose),
-        basis=str(basis),
-        consent_id=text(consent_id),
-        statute=text(statute),
-        lawful_then=bool(lawful_then),
-        reasons_then=codes(reasons_then),
-        lawful_now=bool(lawful_now),
-        reasons_now=codes(reasons_now),
+        **{
+            name: column.from_db(value)
+            for (name, column), value in zip(_FIELDS, values, strict=True)
+        }
     )

@@ -153,7 +153,7 @@ class PlannerConformance(TrackedProjection):
         journeys = list(dict.fromkeys(str(n.originator_id) for n in notifications))
         rows = []
         for journey in journeys:
-            record = self.service.get_record_by_id(UUID(journey))
+            record = self.service.get_sealed_record_by_id(UUID(journey))
             results = (check(record, pathway) for pathway in pathways)
             rows += [(journey, r.pathway_id, int(r.conforming)) for r in results if r.applies]
         tx.executemany(

@@ -88,9 +88,6 @@ class KeyVault:
         store.compact_after_delete("polku_client_keys")
         return bool(found)
 
-    def has_key(self, journey: UUID) -> bool:
-        return self._key(journey, create=False) is not None
-
     def _bound(self) -> SqlStore:
         if self._store is None:
             raise RuntimeError("the key vault is not bound to a database")
