@@ -4,7 +4,7 @@ The server is ``polku serve`` in its own process (one uvicorn worker), on a fres
 driver is a small asyncio + httpx client on the same 2-core machine. Reads are journey views
 (each also writes its access-log row); writes are disclosures recorded on the journeys. The
 anchor is the same driver against ``/healthz`` (no auth, no store), measured in the same run.
-Target (DESIGN.md): at least 200 requests/s with p99 under 100 ms and no errors.
+Target: at least 200 requests/s with p99 under 100 ms and no errors.
 Run: ``python -m bench.api_load [--backend sqlite|postgres|both]``.
 """
 
@@ -12,24 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import socket
 import statistics
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import httpx
 
 from bench.common import Store, backends, parse_args, store
 from domain import commands as c
 from domain.application import CommandContext
 from domain.events import Actor
 from runtime.wiring import build_components
+from tests.support import start_polku_serve
 
 JOURNEYS = 50
 CONCURRENCY = 8
@@ -89,26 +85,7 @@ def _free_port() -> int:
 
 
 def _serve(s: Store, port: int) -> subprocess.Popen[bytes]:
-    env = dict(os.environ)
-    env["POLKU_DATABASE_URL"] = s.settings.database_url
-    env["POLKU_DATABASE_SCHEMA"] = s.settings.database_schema
-    env["POLKU_LOG_LEVEL"] = "info"
-    polku = Path(sys.executable).with_name("polku")
-    server = subprocess.Popen(  # noqa: S603 - our own entry point, fixed arguments
-        [str(polku), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("the server did not become ready in 30 s")
+    return start_polku_serve(s.settings, port, log_level="info", timeout=30)
 
 
 class _Connection:

@@ -1,6 +1,6 @@
 """Commands per second on one client's journey, against a raw single-row committed insert.
 
-Target (DESIGN.md): at least 50% of the raw insert rate on the same backend. Our side is the
+Target: at least 50% of the raw insert rate on the same backend. Our side is the
 whole command: validation, loading the journey (from the cache, fast-forwarded), the invariant
 checks and the committed save. The anchor inserts one row of the same size per transaction into
 a plain table on the same database, with the same journal settings.

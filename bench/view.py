@@ -1,6 +1,6 @@
 """View at random (t, T) of a 1,000-event journey, against reading and decoding its rows raw.
 
-Target (DESIGN.md): the view takes at most 3x the time to just read and decode the rows.
+Target: the view takes at most 3x the time to just read and decode the rows.
 Run: ``make bench`` or ``python -m bench.view [--backend sqlite|postgres|both]``.
 """
 

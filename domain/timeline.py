@@ -56,6 +56,7 @@ __all__ = [
     "TimelineState",
     "effective_events",
     "fold",
+    "timeline_at",
     "valid_order",
 ]
 
@@ -548,3 +549,10 @@ def fold(
             ) from None
         state.apply(e)
     return state
+
+
+def timeline_at(
+    events: Sequence[JourneyEvent], at: datetime, known_at: datetime
+) -> list[JourneyEvent]:
+    """The effective events known at ``known_at`` that occurred by ``at``, in valid-time order."""
+    return [e for e in valid_order(effective_events(events, known_at)) if e.occurred_at <= at]

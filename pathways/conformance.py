@@ -15,8 +15,8 @@ from uuid import UUID
 
 from domain.events import JourneyEvent
 from domain.journey import JourneyRecord
+from domain.timeline import timeline_at
 from pathways.definitions import Condition, Pathway, Step
-from projections.journey_view import timeline_at
 
 __all__ = ["Conformance", "Evidence", "StepResult", "check"]
 
@@ -95,7 +95,7 @@ def check(
     now = datetime.now(UTC)
     at = at or now
     known_at = known_at or now
-    timeline = timeline_at(record, at, known_at)
+    timeline = timeline_at(record.events, at, known_at)
     anchor = next((e for e in timeline if matches(e, pathway.anchor)), None)
     if anchor is None:
         steps = tuple(

@@ -56,9 +56,10 @@ from domain.events import (
     TeamMemberRoleChanged,
 )
 from domain.journey import JourneyRecord
+from domain.timeline import timeline_at
 from domain.vocabulary import vocabulary
 from projections.history import history
-from projections.journey_view import DisclosureView, JourneyView, timeline_at, view
+from projections.journey_view import DisclosureView, JourneyView, view
 from projections.lawfulness import Verdict
 
 __all__ = ["AccessRead", "fhir_bundle"]
@@ -130,7 +131,7 @@ class _Export:
     def __init__(self, record: JourneyRecord, v: JourneyView) -> None:
         self.record = record
         self.v = v
-        self.timeline = timeline_at(record, v.at, v.known_at)
+        self.timeline = timeline_at(record.events, v.at, v.known_at)
         self.patient = _ref("Patient", _CLIENT_REF, v.client_ref)
         self.kinds = {
             m.party_id: "RelatedPerson" if m.member_type == "informal" else "Practitioner"

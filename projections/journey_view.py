@@ -2,7 +2,8 @@
 
 The view is the fold of exactly those events that were recorded at or before ``known_at``, are
 not retracted by a retraction recorded at or before it, and occurred at or before ``at``, applied
-in ``occurred_at`` order with ties broken by record order (see DESIGN.md, "Time: the two axes").
+in ``occurred_at`` order with ties broken by record order (docs/architecture.md, "The two time
+axes").
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from domain.events import (
     TeamMemberRemoved,
 )
 from domain.journey import JourneyRecord
-from domain.timeline import TimelineState, effective_events, fold, valid_order
+from domain.timeline import TimelineState, fold, timeline_at, valid_order
 from projections.lawfulness import Reason, Recipient, Verdict, judge, recipients_of
 
 __all__ = [
@@ -44,7 +45,6 @@ __all__ = [
     "ReferralView",
     "ServiceView",
     "TransitionView",
-    "timeline_at",
     "view",
 ]
 
@@ -215,13 +215,6 @@ _AUTHORITY = (
 """The events a lawfulness judgement depends on."""
 
 
-def timeline_at(record: JourneyRecord, at: datetime, known_at: datetime) -> list[JourneyEvent]:
-    """The effective events known at ``known_at`` that occurred by ``at``, in valid-time order."""
-    return [
-        e for e in valid_order(effective_events(record.events, known_at)) if e.occurred_at <= at
-    ]
-
-
 def view(
     record: JourneyRecord, at: datetime | None = None, known_at: datetime | None = None
 ) -> JourneyView:
@@ -231,7 +224,7 @@ def view(
     at = _aware(at, "at") if at is not None else now
     visible_count = bisect_right(record.events, known_at, key=_recorded_at)
     visible = record.events[:visible_count]
-    timeline = timeline_at(record, at, known_at)
+    timeline = timeline_at(record.events, at, known_at)
     then = _ThenJudge(visible)
     state = TimelineState()
     disclosures: list[DisclosureView] = []

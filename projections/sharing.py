@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from domain.journey import JourneyRecord
-from domain.timeline import TimelineState, fold
+from domain.timeline import TimelineState, fold, timeline_at
 from domain.vocabulary import vocabulary
-from projections.journey_view import timeline_at
 
 __all__ = ["SharingAnswer", "may_share"]
 
@@ -44,7 +43,7 @@ def may_share(
     now = datetime.now(UTC)
     at = at if at is not None else now
     known_at = known_at if known_at is not None else now
-    state = fold(timeline_at(record, at, known_at))
+    state = fold(timeline_at(record.events, at, known_at))
     if party is not None and organisation is None and party in state.members:
         organisation = state.members[party].added.organisation
 

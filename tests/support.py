@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO, Any
+
+import httpx
 
 from domain import commands as c
 from domain.application import CommandContext
@@ -24,6 +29,7 @@ __all__ = [
     "member",
     "polku_env",
     "register",
+    "start_polku_serve",
 ]
 
 T0 = datetime(2025, 1, 1, 9, tzinfo=UTC)
@@ -90,12 +96,43 @@ def free_port() -> int:
         return port
 
 
-def polku_env(settings: Settings) -> dict[str, str]:
+def polku_env(settings: Settings, log_level: str = "warning") -> dict[str, str]:
     """The environment for a ``polku`` process on the store ``settings`` name."""
     env = dict(os.environ)
     env.update(
         POLKU_DATABASE_URL=settings.database_url,
         POLKU_DATABASE_SCHEMA=settings.database_schema,
-        POLKU_LOG_LEVEL="warning",
+        POLKU_LOG_LEVEL=log_level,
     )
     return env
+
+
+def start_polku_serve(
+    settings: Settings,
+    port: int,
+    *options: str,
+    stdout: IO[Any] | int = subprocess.DEVNULL,
+    cwd: Path | None = None,
+    log_level: str = "warning",
+    timeout: float = 60,
+) -> subprocess.Popen[bytes]:
+    """``polku serve`` as a real process on ``port``, returned once it answers ``/readyz``; if it
+    exits or is not ready within ``timeout`` seconds it is stopped and ``RuntimeError`` raised."""
+    process = subprocess.Popen(  # noqa: S603 - our own entry point, fixed arguments
+        [str(POLKU), "serve", "--port", str(port), *options],
+        env=polku_env(settings, log_level),
+        stdout=stdout,
+        stderr=subprocess.STDOUT if stdout is not subprocess.DEVNULL else subprocess.DEVNULL,
+        cwd=cwd,
+    )
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    process.wait()
+    raise RuntimeError(f"polku serve did not become ready on port {port} in {timeout:.0f} s")

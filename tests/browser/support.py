@@ -4,8 +4,6 @@ screenshot script."""
 from __future__ import annotations
 
 import re
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +15,7 @@ from playwright.sync_api import Browser, Page, Playwright
 from demo.population import generate
 from runtime.settings import Settings
 from runtime.wiring import build_service
-from tests.support import POLKU, free_port, polku_env
+from tests.support import free_port, start_polku_serve
 
 __all__ = [
     "BROWSER_ARGS",
@@ -83,28 +81,16 @@ def seed_population(settings: Settings, clients: int = POPULATION_CLIENTS) -> No
 def running_server(settings: Settings, workdir: Path) -> Iterator[Server]:
     """``polku serve --demo`` on a free port, on the store ``settings`` name."""
     port = free_port()
-    env = polku_env(settings)
     with (workdir / "serve.out").open("w+") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own entry point
-            [str(POLKU), "serve", "--demo", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=workdir,
-        )
+        try:
+            process = start_polku_serve(
+                settings, port, "--demo", stdout=out, cwd=workdir, timeout=120
+            )
+        except RuntimeError:
+            out.seek(0)
+            raise RuntimeError(f"polku serve did not start:\n{out.read()}") from None
         try:
             url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 120
-            while True:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    out.seek(0)
-                    raise RuntimeError(f"polku serve did not start:\n{out.read()}")
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.2)
             out.seek(0)
             found = dict(_TOKEN_LINE.findall(out.read()))
             tokens = {

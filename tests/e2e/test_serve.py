@@ -3,31 +3,19 @@ planner dashboard, printed tokens, a working API and the web pages."""
 
 from __future__ import annotations
 
-import subprocess
-import time
 from pathlib import Path
 
 import httpx
 
 from runtime.settings import Settings
-from tests.support import POLKU, free_port, polku_env
+from tests.support import free_port, start_polku_serve
 
 
 def test_serve_demo_prints_tokens_that_work(settings: Settings, tmp_path: Path) -> None:
     port = free_port()
-    env = polku_env(settings)
     out = (tmp_path / "out.txt").open("w+")
-    server = subprocess.Popen(  # noqa: S603 - our own entry point
-        [str(POLKU), "serve", "--demo", "--port", str(port)], env=env, stdout=out, cwd=tmp_path
-    )
+    server = start_polku_serve(settings, port, "--demo", stdout=out, cwd=tmp_path)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
         out.seek(0)
         printed = out.read()
         tokens = {

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from datetime import UTC, datetime, timedelta
-
-import httpx
 
 from domain import commands as c
 from domain.application import CommandContext
 from domain.events import Actor
 from runtime.settings import Settings
 from runtime.wiring import build_components
-from tests.support import POLKU, free_port, polku_env
+from tests.support import free_port, start_polku_serve
 
 __all__ = ["disclosure", "free_port", "seed_journey", "serve"]
 
@@ -60,17 +57,4 @@ def disclosure(key: str) -> dict[str, object]:
 
 def serve(settings: Settings, port: int) -> subprocess.Popen[bytes]:
     """`polku serve` on ``port``, once it answers /readyz."""
-    env = polku_env(settings)
-    server = subprocess.Popen(  # noqa: S603 - our own entry point
-        [str(POLKU), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.kill()
-    server.wait()
-    raise AssertionError("the server did not start")
+    return start_polku_serve(settings, port)

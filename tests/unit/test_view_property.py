@@ -2,7 +2,8 @@
 
 Hypothesis draws a valid journey in valid-time order, records its commands in a shuffled record
 order (late entries) with random retractions, and compares the view at random (at, known_at)
-with a reference written here from DESIGN.md's three rules, by plain filtering and sorting.
+with a reference written here from the three rules of the two time axes (docs/architecture.md),
+by plain filtering and sorting.
 Commands that the record order makes invalid when they arrive are rejected and simply absent.
 """
 
