@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bench.common import Store, backends, parse_args, store
-from domain import commands as c
+from domain import commands as cmd
 from domain.application import CommandContext
 from domain.events import Actor
 from runtime.wiring import build_components
@@ -56,11 +56,11 @@ def _seed(s: Store) -> str:
     for n in range(JOURNEYS):
         ref = f"load-{n:03d}"
         components.service.register_client(
-            c.RegisterClient(occurred_at=start, client_ref=ref, preferred_language="fi"), ctx
+            cmd.RegisterClient(occurred_at=start, client_ref=ref, preferred_language="fi"), ctx
         )
         components.service.execute(
             ref,
-            c.AddTeamMember(
+            cmd.AddTeamMember(
                 occurred_at=start,
                 party_id=WORKER.party_id,
                 member_type="professional",

@@ -20,7 +20,7 @@ from eventsourcing.persistence import StoredEvent
 
 from bench.common import POSTGRES_URL, Store, backends, parse_args, report, store
 from bench.journeys import CTX
-from domain import commands as c
+from domain import commands as cmd
 from domain.journey import journey_id
 
 COMMANDS = 400
@@ -29,13 +29,13 @@ COMMANDS = 400
 def _ours(s: Store) -> tuple[float, int]:
     service = s.service()
     service.register_client(
-        c.RegisterClient(
+        cmd.RegisterClient(
             occurred_at=datetime.now(UTC), client_ref="bench-cmd", preferred_language="fi"
         ),
         CTX,
     )
     commands = [
-        c.RecordInformationShared(
+        cmd.RecordInformationShared(
             occurred_at=datetime.now(UTC),
             disclosure_id=f"d{n}",
             from_org="org-a",

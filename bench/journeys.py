@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from domain import commands as c
+from domain import commands as cmd
 from domain.application import CommandContext, JourneyService
 from domain.events import Actor
 
@@ -43,7 +43,7 @@ def build_long_journey(
 
     ref = client_ref
     service.register_client(
-        c.RegisterClient(
+        cmd.RegisterClient(
             occurred_at=start - timedelta(hours=48), client_ref=ref, preferred_language="fi"
         ),
         CTX,
@@ -53,7 +53,7 @@ def build_long_journey(
         i, org = cycle, ORGS[cycle % len(ORGS)]
         service.execute(
             ref,
-            c.AddTeamMember(
+            cmd.AddTeamMember(
                 occurred_at=at(),
                 party_id=f"p{i}",
                 member_type="professional",
@@ -66,7 +66,7 @@ def build_long_journey(
         )
         service.execute(
             ref,
-            c.GrantConsent(
+            cmd.GrantConsent(
                 occurred_at=at(),
                 consent_id=f"k{i}",
                 recipient_orgs=[org],
@@ -78,7 +78,7 @@ def build_long_journey(
         )
         service.execute(
             ref,
-            c.RecordInformationShared(
+            cmd.RecordInformationShared(
                 occurred_at=at(),
                 disclosure_id=f"d{i}",
                 from_org="org-src",
@@ -93,7 +93,7 @@ def build_long_journey(
         )
         service.execute(
             ref,
-            c.RecordMeeting(
+            cmd.RecordMeeting(
                 occurred_at=at(),
                 meeting_id=f"m{i}",
                 participants=[f"p{i}"],
@@ -105,11 +105,11 @@ def build_long_journey(
             CTX,
         )
         service.execute(
-            ref, c.ChangeTeamMemberRole(occurred_at=at(), party_id=f"p{i}", role="physician"), CTX
+            ref, cmd.ChangeTeamMemberRole(occurred_at=at(), party_id=f"p{i}", role="physician"), CTX
         )
         service.execute(
             ref,
-            c.StartService(
+            cmd.StartService(
                 occurred_at=at(),
                 episode_id=f"e{i}",
                 service="home_care",
@@ -118,10 +118,10 @@ def build_long_journey(
             ),
             CTX,
         )
-        service.execute(ref, c.EndService(occurred_at=at(), episode_id=f"e{i}"), CTX)
+        service.execute(ref, cmd.EndService(occurred_at=at(), episode_id=f"e{i}"), CTX)
         late = service.execute(
             ref,
-            c.RecordInformationShared(
+            cmd.RecordInformationShared(
                 occurred_at=at() - timedelta(hours=20),
                 disclosure_id=f"dl{i}",
                 from_org="org-src",
@@ -135,17 +135,19 @@ def build_long_journey(
         )
         count += 8
         if i % 2 == 0:
-            service.execute(ref, c.AssignCoordinator(occurred_at=at(), party_id=f"p{i}"), CTX)
+            service.execute(ref, cmd.AssignCoordinator(occurred_at=at(), party_id=f"p{i}"), CTX)
         else:
-            service.execute(ref, c.ReleaseCoordinator(occurred_at=at(), party_id=f"p{i - 1}"), CTX)
+            service.execute(
+                ref, cmd.ReleaseCoordinator(occurred_at=at(), party_id=f"p{i - 1}"), CTX
+            )
         count += 1
         if i >= 2:
-            service.execute(ref, c.RemoveTeamMember(occurred_at=at(), party_id=f"p{i - 2}"), CTX)
+            service.execute(ref, cmd.RemoveTeamMember(occurred_at=at(), party_id=f"p{i - 2}"), CTX)
             count += 1
         if i % 10 == 9 and last_late is not None:
             service.retract_event(
                 ref,
-                c.RetractEvent(
+                cmd.RetractEvent(
                     occurred_at=at(), target_event_id=last_late, reason="entered_in_error"
                 ),
                 CTX,

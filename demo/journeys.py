@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from domain import commands as c
+from domain import commands as cmd
 from domain.events import Actor
 
 __all__ = ["CHILD", "ELDER", "WORKER", "Step", "demo_steps"]
@@ -25,7 +25,7 @@ ELDER = "demo-elder-003"
 @dataclass(frozen=True)
 class Step:
     client_ref: str
-    command: c.Command
+    command: cmd.Command
     recorded_at: datetime
     actor: Actor
     command_id: str
@@ -46,8 +46,8 @@ NURSE = Actor("p-homecare-01", "home-care-east", "coordinator")
 
 def _member(
     when: datetime, party: str, member_type: str, role: str, org: str, sector: str, name: str
-) -> c.AddTeamMember:
-    return c.AddTeamMember(
+) -> cmd.AddTeamMember:
+    return cmd.AddTeamMember(
         occurred_at=when,
         party_id=party,
         member_type=member_type,
@@ -58,10 +58,10 @@ def _member(
     )
 
 
-def _child() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
+def _child() -> Iterator[tuple[cmd.Command, Actor, datetime | None]]:
     """A refugee child moving from day care to school, with an interpreter."""
     yield (
-        c.RegisterClient(
+        cmd.RegisterClient(
             occurred_at=day(2025, 8, 4),
             client_ref=CHILD,
             preferred_language="ar",
@@ -87,7 +87,7 @@ def _child() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         None,
     )
     yield (
-        c.AssignCoordinator(occurred_at=day(2025, 8, 5), party_id="p-integration-01"),
+        cmd.AssignCoordinator(occurred_at=day(2025, 8, 5), party_id="p-integration-01"),
         COUNSELLOR,
         None,
     )
@@ -118,7 +118,7 @@ def _child() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         None,
     )
     yield (
-        c.StartService(
+        cmd.StartService(
             occurred_at=day(2025, 8, 11),
             episode_id="ep-daycare",
             service="early_childhood_education",
@@ -144,7 +144,7 @@ def _child() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
     )
     # The written consent was signed on 10 February but entered only on 20 April.
     yield (
-        c.GrantConsent(
+        cmd.GrantConsent(
             occurred_at=day(2026, 2, 10),
             consent_id="cons-child-school",
             grantor="g-child-001-mother",
@@ -164,7 +164,7 @@ def _child() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         day(2026, 4, 20),
     )
     yield (
-        c.RecordMeeting(
+        cmd.RecordMeeting(
             occurred_at=day(2026, 3, 16),
             meeting_id="meet-handover",
             participants=["p-daycare-01", "p-school-01", "p-interp-01", "p-integration-01"],
@@ -178,7 +178,7 @@ def _child() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         None,
     )
     yield (
-        c.RecordInformationShared(
+        cmd.RecordInformationShared(
             occurred_at=day(2026, 4, 1),
             disclosure_id="disc-child-portfolio",
             from_party="p-daycare-01",
@@ -195,7 +195,7 @@ def _child() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         None,
     )
     yield (
-        c.RecordTransition(
+        cmd.RecordTransition(
             occurred_at=day(2026, 8, 10),
             transition_id="tr-school-start",
             kind="daycare_to_school",
@@ -208,17 +208,17 @@ def _child() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         None,
     )
     yield (
-        c.EndService(occurred_at=day(2026, 8, 7), episode_id="ep-daycare"),
+        cmd.EndService(occurred_at=day(2026, 8, 7), episode_id="ep-daycare"),
         DAYCARE,
         day(2026, 8, 10, 12),
     )
     yield (
-        c.RemoveTeamMember(occurred_at=day(2026, 8, 10), party_id="p-daycare-01"),
+        cmd.RemoveTeamMember(occurred_at=day(2026, 8, 10), party_id="p-daycare-01"),
         COUNSELLOR,
         None,
     )
     yield (
-        c.StartService(
+        cmd.StartService(
             occurred_at=day(2026, 8, 10),
             episode_id="ep-school",
             service="basic_education",
@@ -231,10 +231,10 @@ def _child() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
     )
 
 
-def _worker() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
+def _worker() -> Iterator[tuple[cmd.Command, Actor, datetime | None]]:
     """A working-age client in a municipal employment experiment; the coordinator changes."""
     yield (
-        c.RegisterClient(
+        cmd.RegisterClient(
             occurred_at=day(2025, 3, 3),
             client_ref=WORKER,
             preferred_language="fi",
@@ -257,12 +257,12 @@ def _worker() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         None,
     )
     yield (
-        c.AssignCoordinator(occurred_at=day(2025, 3, 4), party_id="p-employment-01"),
+        cmd.AssignCoordinator(occurred_at=day(2025, 3, 4), party_id="p-employment-01"),
         ADVISOR,
         None,
     )
     yield (
-        c.StartService(
+        cmd.StartService(
             occurred_at=day(2025, 3, 4),
             episode_id="ep-coaching",
             service="job_coaching",
@@ -274,7 +274,7 @@ def _worker() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         None,
     )
     yield (
-        c.GrantConsent(
+        cmd.GrantConsent(
             occurred_at=day(2025, 3, 10),
             consent_id="cons-worker-team",
             recipient_orgs=["employment-pilot", "city-social-services", "rehab-centre-north"],
@@ -300,7 +300,7 @@ def _worker() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         None,
     )
     yield (
-        c.MakeReferral(
+        cmd.MakeReferral(
             occurred_at=day(2025, 4, 2),
             referral_id="ref-rehab",
             from_org="employment-pilot",
@@ -312,7 +312,7 @@ def _worker() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         ADVISOR,
         None,
     )
-    yield c.AcceptReferral(occurred_at=day(2025, 4, 20), referral_id="ref-rehab"), ADVISOR, None
+    yield cmd.AcceptReferral(occurred_at=day(2025, 4, 20), referral_id="ref-rehab"), ADVISOR, None
     yield (
         _member(
             day(2025, 4, 22),
@@ -327,7 +327,7 @@ def _worker() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         None,
     )
     yield (
-        c.StartService(
+        cmd.StartService(
             occurred_at=day(2025, 5, 2),
             episode_id="ep-rehab",
             service="vocational_rehabilitation",
@@ -339,7 +339,7 @@ def _worker() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         None,
     )
     yield (
-        c.RecordInformationShared(
+        cmd.RecordInformationShared(
             occurred_at=day(2025, 5, 5),
             disclosure_id="disc-worker-health",
             from_party="p-social-02",
@@ -356,7 +356,7 @@ def _worker() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         None,
     )
     yield (
-        c.AgreePlan(
+        cmd.AgreePlan(
             occurred_at=day(2025, 5, 20),
             goals=["Work trial of three months (demo)"],
             responsible_parties=["p-rehab-03", "p-employment-01"],
@@ -366,18 +366,18 @@ def _worker() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         None,
     )
     yield (
-        c.ReleaseCoordinator(occurred_at=day(2025, 9, 1), party_id="p-employment-01"),
+        cmd.ReleaseCoordinator(occurred_at=day(2025, 9, 1), party_id="p-employment-01"),
         ADVISOR,
         None,
     )
-    yield c.AssignCoordinator(occurred_at=day(2025, 9, 8), party_id="p-rehab-03"), ADVISOR, None
-    yield c.EndService(occurred_at=day(2025, 9, 30), episode_id="ep-coaching"), ADVISOR, None
+    yield cmd.AssignCoordinator(occurred_at=day(2025, 9, 8), party_id="p-rehab-03"), ADVISOR, None
+    yield cmd.EndService(occurred_at=day(2025, 9, 30), episode_id="ep-coaching"), ADVISOR, None
 
 
-def _elder() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
+def _elder() -> Iterator[tuple[cmd.Command, Actor, datetime | None]]:
     """An older person with a "my team": a daughter and a volunteer visitor among professionals."""
     yield (
-        c.RegisterClient(
+        cmd.RegisterClient(
             occurred_at=day(2025, 10, 1),
             client_ref=ELDER,
             preferred_language="sv",
@@ -400,7 +400,7 @@ def _elder() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         None,
     )
     yield (
-        c.AssignCoordinator(occurred_at=day(2025, 10, 1, 11), party_id="p-homecare-01"),
+        cmd.AssignCoordinator(occurred_at=day(2025, 10, 1, 11), party_id="p-homecare-01"),
         NURSE,
         None,
     )
@@ -431,7 +431,7 @@ def _elder() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         None,
     )
     yield (
-        c.GrantConsent(
+        cmd.GrantConsent(
             occurred_at=day(2025, 10, 2),
             consent_id="cons-elder-family",
             recipient_parties=["p-family-01", "p-visitor-01"],
@@ -443,7 +443,7 @@ def _elder() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         None,
     )
     yield (
-        c.RegisterDenial(
+        cmd.RegisterDenial(
             occurred_at=day(2025, 10, 6),
             denial_id="deny-health-visitor",
             categories=["health"],
@@ -453,7 +453,7 @@ def _elder() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         None,
     )
     yield (
-        c.RecordMeeting(
+        cmd.RecordMeeting(
             occurred_at=day(2025, 11, 3),
             meeting_id="meet-my-team",
             participants=["p-homecare-01", "p-family-01", "p-visitor-01"],
@@ -466,7 +466,7 @@ def _elder() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         None,
     )
     yield (
-        c.RecordInformationShared(
+        cmd.RecordInformationShared(
             occurred_at=day(2025, 11, 20),
             disclosure_id="disc-elder-visitor",
             from_party="p-homecare-01",
@@ -496,7 +496,7 @@ def _elder() -> Iterator[tuple[c.Command, Actor, datetime | None]]:
         None,
     )
     yield (
-        c.AgreePlan(
+        cmd.AgreePlan(
             occurred_at=day(2026, 1, 15),
             goals=["Walks twice a week with the visitor (demo)"],
             responsible_parties=["p-homecare-01", "p-visitor-01"],

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from domain import commands as c
+from domain import commands as cmd
 from domain.application import CommandContext, JourneyService
 from domain.events import Actor
 
@@ -32,7 +32,7 @@ ACTOR = Actor("p-generator", "polku-synthetic", "caseworker")
 class Planned:
     """One command of a client's story, with when the record learns it."""
 
-    command: c.Command
+    command: cmd.Command
     recorded_at: datetime
     retracts: int | None = None
     """Index of the earlier planned command whose event this retracts (with a replacement)."""
@@ -61,7 +61,7 @@ class _Story:
         self.t += timedelta(days=self.rng.uniform(days_min, days_max))
         return self.t
 
-    def add(self, command: c.Command, *, late_days: float = 0.0) -> int:
+    def add(self, command: cmd.Command, *, late_days: float = 0.0) -> int:
         """Plan ``command``: entered within hours, in story order — or ``late_days`` late."""
         delay = timedelta(hours=self.rng.uniform(0.5, 8))
         if late_days:
@@ -81,7 +81,7 @@ class _Story:
         self, party: str, role: str, org: str, sector: str, member_type: str = "professional"
     ) -> None:
         self.add(
-            c.AddTeamMember(
+            cmd.AddTeamMember(
                 occurred_at=self.later(0, 3),
                 party_id=party,
                 member_type=member_type,
@@ -102,7 +102,7 @@ class _Story:
         """An episode from start to end, with what ``during`` plans happening in between."""
         episode = self.ident("ep")
         self.add(
-            c.StartService(
+            cmd.StartService(
                 occurred_at=self.later(1, 10),
                 episode_id=episode,
                 service=service,
@@ -113,14 +113,14 @@ class _Story:
         if during is not None:
             during()
         self.add(
-            c.EndService(occurred_at=self.later(*days), episode_id=episode),
+            cmd.EndService(occurred_at=self.later(*days), episode_id=episode),
             late_days=self.rng.choice([0, 0, 0, 0, 9]),
         )
 
     def referral(self, to_org: str, sector: str, service: str) -> None:
         referral = self.ident("ref")
         self.add(
-            c.MakeReferral(
+            cmd.MakeReferral(
                 occurred_at=self.later(1, 5),
                 referral_id=referral,
                 from_org="region",
@@ -129,10 +129,10 @@ class _Story:
                 service=service,
             )
         )
-        self.add(c.AcceptReferral(occurred_at=self.later(3, 40), referral_id=referral))
+        self.add(cmd.AcceptReferral(occurred_at=self.later(3, 40), referral_id=referral))
 
     def share(self, to_org: str, categories: list[str], purpose: str, consent: str | None) -> None:
-        disclosure = c.RecordInformationShared(
+        disclosure = cmd.RecordInformationShared(
             occurred_at=self.later(0, 5),
             disclosure_id=self.ident("d"),
             from_org="region",
@@ -147,7 +147,7 @@ class _Story:
             fixed = disclosure.model_copy(
                 update={"disclosure_id": disclosure.disclosure_id + "-fixed"}
             )
-            retraction = c.RetractEvent(
+            retraction = cmd.RetractEvent(
                 occurred_at=disclosure.occurred_at + timedelta(days=7),
                 target_event_id="00000000-0000-0000-0000-000000000000",
                 reason="entered_in_error",
@@ -169,7 +169,7 @@ class _Story:
         days: tuple[float, float],
     ) -> None:
         self.add(
-            c.RecordMeeting(
+            cmd.RecordMeeting(
                 occurred_at=self.later(*days),
                 meeting_id=self.ident("m"),
                 participants=participants,
@@ -184,17 +184,17 @@ class _Story:
     def plan(self, responsible: str, days: tuple[float, float]) -> None:
         goals = ["agreed goals (synthetic)"]
         self.add(
-            c.AgreePlan(
+            cmd.AgreePlan(
                 occurred_at=self.later(*days), goals=goals, responsible_parties=[responsible]
             )
         )
 
     def coordinate(self, party: str) -> None:
-        self.add(c.AssignCoordinator(occurred_at=self.later(0, 7), party_id=party))
+        self.add(cmd.AssignCoordinator(occurred_at=self.later(0, 7), party_id=party))
 
     def coordinator_gap(self, old: str, new: str) -> None:
-        self.add(c.ReleaseCoordinator(occurred_at=self.later(20, 60), party_id=old))
-        self.add(c.AssignCoordinator(occurred_at=self.later(7, 45), party_id=new))
+        self.add(cmd.ReleaseCoordinator(occurred_at=self.later(20, 60), party_id=old))
+        self.add(cmd.AssignCoordinator(occurred_at=self.later(7, 45), party_id=new))
         self.features.add("coordinator-gap")
 
 
@@ -205,7 +205,7 @@ def plan_client(seed: int, index: int, start: datetime) -> tuple[str, list[Plann
     story = _Story(rng, ref, start + timedelta(days=rng.uniform(0, 700)))
     archetype = ARCHETYPES[index % len(ARCHETYPES)]
     story.add(
-        c.RegisterClient(
+        cmd.RegisterClient(
             occurred_at=story.t,
             client_ref=ref,
             preferred_language=rng.choice(["fi", "sv", "ar", "so", "uk", "en"]),
@@ -236,7 +236,7 @@ def _child(s: _Story) -> None:
     if handover:
         consent = s.ident("k")
         s.add(
-            c.GrantConsent(
+            cmd.GrantConsent(
                 occurred_at=s.later(1, 20),
                 consent_id=consent,
                 recipient_orgs=["school"],
@@ -259,7 +259,7 @@ def _child(s: _Story) -> None:
     else:
         s.features.add("missing-handover")
     s.add(
-        c.RecordTransition(
+        cmd.RecordTransition(
             occurred_at=s.later(5, 30),
             transition_id=s.ident("tr"),
             kind="daycare_to_school",
@@ -316,7 +316,7 @@ def _elder(s: _Story) -> None:
     s.member("p-family", "family_member", "family", "family", "informal")
     consent = s.ident("k")
     s.add(
-        c.GrantConsent(
+        cmd.GrantConsent(
             occurred_at=s.later(0, 10),
             consent_id=consent,
             recipient_parties=["p-family"],

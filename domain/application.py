@@ -28,7 +28,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import Environment
 
-from domain import commands as c
+from domain import commands as cmd
 from domain.errors import (
     AlreadyRegisteredError,
     ConcurrencyError,
@@ -148,7 +148,7 @@ class JourneyService(Application[UUID]):
 
     # -- commands ----------------------------------------------------------------------------
 
-    def register_client(self, command: c.RegisterClient, ctx: CommandContext) -> Recorded:
+    def register_client(self, command: cmd.RegisterClient, ctx: CommandContext) -> Recorded:
         (draft,) = command.drafts()
         now = self._now(command.drafts())
         existing = self._find(command.client_ref)
@@ -168,10 +168,10 @@ class JourneyService(Application[UUID]):
         return self._recorded(journey, journey.events)
 
     def retract_event(
-        self, client_ref: str, command: c.RetractEvent, ctx: CommandContext
+        self, client_ref: str, command: cmd.RetractEvent, ctx: CommandContext
     ) -> Recorded:
         """Retract an event; with a replacement, both are stored in one atomic save."""
-        if isinstance(command.replacement, c.RegisterClient) and (
+        if isinstance(command.replacement, cmd.RegisterClient) and (
             command.replacement.client_ref != client_ref
         ):
             raise InvariantViolationError(
@@ -203,13 +203,13 @@ class JourneyService(Application[UUID]):
         log.info("journey.erased", journey_id=str(journey.id), version=result.version)
         return result
 
-    def execute(self, client_ref: str, command: c.Command, ctx: CommandContext) -> Recorded:
+    def execute(self, client_ref: str, command: cmd.Command, ctx: CommandContext) -> Recorded:
         """Run any command by its type (for callers that dispatch generically)."""
-        if isinstance(command, c.RegisterClient):
+        if isinstance(command, cmd.RegisterClient):
             if command.client_ref != client_ref:
                 raise ValueError("the command's client_ref differs from the journey's")
             return self.register_client(command, ctx)
-        if isinstance(command, c.RetractEvent):
+        if isinstance(command, cmd.RetractEvent):
             return self.retract_event(client_ref, command, ctx)
         return self._execute(client_ref, command, ctx)
 
@@ -256,7 +256,7 @@ class JourneyService(Application[UUID]):
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _now(self, drafts: Sequence[c.Draft]) -> datetime:
+    def _now(self, drafts: Sequence[cmd.Draft]) -> datetime:
         now = self._clock()
         for draft in drafts:
             if draft.occurred_at.tzinfo is None or draft.occurred_at.utcoffset() is None:
@@ -276,7 +276,7 @@ class JourneyService(Application[UUID]):
         except AggregateNotFoundError:
             return None
 
-    def _execute(self, client_ref: str, command: c.Command, ctx: CommandContext) -> Recorded:
+    def _execute(self, client_ref: str, command: cmd.Command, ctx: CommandContext) -> Recorded:
         """Decide on the cached journey, save, and let the store's version check catch staleness.
 
         The journey comes from this process's cache without a read of the store. If another
@@ -314,7 +314,7 @@ class JourneyService(Application[UUID]):
         raise ConcurrencyError(ctx.expected_version, self.get_version(client_ref))
 
     def _decide(
-        self, journey: Journey, drafts: Sequence[c.Draft], ctx: CommandContext, now: datetime
+        self, journey: Journey, drafts: Sequence[cmd.Draft], ctx: CommandContext, now: datetime
     ) -> Recorded:
         if ctx.command_id is not None:
             prior = journey.prior_result(ctx.command_id, drafts)
@@ -344,7 +344,7 @@ class JourneyService(Application[UUID]):
         self,
         journey: Journey,
         ctx: CommandContext,
-        drafts: Sequence[c.Draft],
+        drafts: Sequence[cmd.Draft],
         error: Callable[[str], Exception],
     ) -> Recorded:
         if ctx.command_id is not None:

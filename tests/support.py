@@ -13,7 +13,7 @@ from typing import IO, Any
 
 import httpx
 
-from domain import commands as c
+from domain import commands as cmd
 from domain.application import CommandContext
 from domain.events import Actor
 from runtime.settings import Settings
@@ -59,8 +59,10 @@ class StepClock:
         self.now = now
 
 
-def register(client_ref: str = "client-1", at: datetime = T0, **extra: object) -> c.RegisterClient:
-    return c.RegisterClient.model_validate(
+def register(
+    client_ref: str = "client-1", at: datetime = T0, **extra: object
+) -> cmd.RegisterClient:
+    return cmd.RegisterClient.model_validate(
         {"occurred_at": at, "client_ref": client_ref, "preferred_language": "fi", **extra}
     )
 
@@ -73,8 +75,8 @@ def member(
     sector: str = "social_care",
     role: str = "social_worker",
     name: str | None = None,
-) -> c.AddTeamMember:
-    return c.AddTeamMember(
+) -> cmd.AddTeamMember:
+    return cmd.AddTeamMember(
         occurred_at=at,
         party_id=party,
         member_type="professional",

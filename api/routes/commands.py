@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
 from api.deps import ComponentsDep, CurrentActor
 from api.routes.reads import CLIENT_REF
-from domain import commands as c
+from domain import commands as cmd
 from domain.application import CommandContext, Recorded
 from domain.errors import JourneyNotFoundError
 from domain.policy import may_write, role_may_write
@@ -54,33 +54,33 @@ _OUT = TypeAdapter(CommandOut)
 @dataclass(frozen=True)
 class CommandRoute:
     path: str
-    command: type[c.Command]
+    command: type[cmd.Command]
     path_fields: tuple[str, ...] = ()
     any_case_worker: bool = False
     """Referrals may be made by any case worker, not only team members."""
 
 
 COMMAND_ROUTES = (
-    CommandRoute("/referrals", c.MakeReferral, any_case_worker=True),
-    CommandRoute("/referrals/{referral_id}/acceptance", c.AcceptReferral, ("referral_id",)),
-    CommandRoute("/referrals/{referral_id}/decline", c.DeclineReferral, ("referral_id",)),
-    CommandRoute("/consents", c.GrantConsent),
-    CommandRoute("/consents/{consent_id}/withdrawal", c.WithdrawConsent, ("consent_id",)),
-    CommandRoute("/denials", c.RegisterDenial),
-    CommandRoute("/denials/{denial_id}/lifting", c.LiftDenial, ("denial_id",)),
-    CommandRoute("/team-members", c.AddTeamMember),
-    CommandRoute("/team-members/{party_id}/role", c.ChangeTeamMemberRole, ("party_id",)),
-    CommandRoute("/team-members/{party_id}/removal", c.RemoveTeamMember, ("party_id",)),
-    CommandRoute("/coordinator", c.AssignCoordinator),
-    CommandRoute("/coordinator/release", c.ReleaseCoordinator),
-    CommandRoute("/services", c.StartService),
-    CommandRoute("/services/{episode_id}/end", c.EndService, ("episode_id",)),
-    CommandRoute("/transitions", c.RecordTransition),
-    CommandRoute("/disclosures", c.RecordInformationShared),
-    CommandRoute("/meetings", c.RecordMeeting),
-    CommandRoute("/plan", c.AgreePlan),
-    CommandRoute("/closure", c.CloseJourney),
-    CommandRoute("/reopening", c.ReopenJourney),
+    CommandRoute("/referrals", cmd.MakeReferral, any_case_worker=True),
+    CommandRoute("/referrals/{referral_id}/acceptance", cmd.AcceptReferral, ("referral_id",)),
+    CommandRoute("/referrals/{referral_id}/decline", cmd.DeclineReferral, ("referral_id",)),
+    CommandRoute("/consents", cmd.GrantConsent),
+    CommandRoute("/consents/{consent_id}/withdrawal", cmd.WithdrawConsent, ("consent_id",)),
+    CommandRoute("/denials", cmd.RegisterDenial),
+    CommandRoute("/denials/{denial_id}/lifting", cmd.LiftDenial, ("denial_id",)),
+    CommandRoute("/team-members", cmd.AddTeamMember),
+    CommandRoute("/team-members/{party_id}/role", cmd.ChangeTeamMemberRole, ("party_id",)),
+    CommandRoute("/team-members/{party_id}/removal", cmd.RemoveTeamMember, ("party_id",)),
+    CommandRoute("/coordinator", cmd.AssignCoordinator),
+    CommandRoute("/coordinator/release", cmd.ReleaseCoordinator),
+    CommandRoute("/services", cmd.StartService),
+    CommandRoute("/services/{episode_id}/end", cmd.EndService, ("episode_id",)),
+    CommandRoute("/transitions", cmd.RecordTransition),
+    CommandRoute("/disclosures", cmd.RecordInformationShared),
+    CommandRoute("/meetings", cmd.RecordMeeting),
+    CommandRoute("/plan", cmd.AgreePlan),
+    CommandRoute("/closure", cmd.CloseJourney),
+    CommandRoute("/reopening", cmd.ReopenJourney),
 )
 
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
@@ -95,7 +95,7 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _body_model(command: type[c.Command], path_fields: tuple[str, ...]) -> type[BaseModel]:
+def _body_model(command: type[cmd.Command], path_fields: tuple[str, ...]) -> type[BaseModel]:
     fields: dict[str, Any] = {
         name: (info.annotation, info)
         for name, info in command.model_fields.items()
@@ -131,7 +131,7 @@ def _run(
     components: ComponentsDep,
     actor: CurrentActor,
     client_ref: str,
-    command: c.Command,
+    command: cmd.Command,
     key: str | None,
     expected_version: int | None,
     *,
@@ -208,7 +208,7 @@ for _spec in COMMAND_ROUTES:
     _add_command_route(_spec)
 
 
-RegisterBody = _body_model(c.RegisterClient, ())
+RegisterBody = _body_model(cmd.RegisterClient, ())
 
 
 @router.post(
@@ -229,7 +229,7 @@ def register_client(
         raise HTTPException(403, f"the {actor.role} role may not register clients")
     data = cast(BaseModel, body)
     fields = data.model_dump(exclude={"expected_version"}, exclude_unset=True)
-    command = c.RegisterClient.model_validate(fields)
+    command = cmd.RegisterClient.model_validate(fields)
     expected = getattr(data, "expected_version", None)
     ctx = CommandContext(actor=actor, command_id=key, expected_version=expected)
     return _answer(components.service.register_client(command, ctx))
@@ -240,16 +240,16 @@ class ReplacementBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal[tuple(k for k in c.COMMAND_TYPES if k != "event_retracted")]  # type: ignore[valid-type]
+    kind: Literal[tuple(k for k in cmd.COMMAND_TYPES if k != "event_retracted")]  # type: ignore[valid-type]
     command: dict[str, Any]
 
 
 class RetractionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    occurred_at: c.Moment
-    reason: c.RetractionReason
-    note: c.Text | None = None
+    occurred_at: cmd.Moment
+    reason: cmd.RetractionReason
+    note: cmd.Text | None = None
     replacement: ReplacementBody | None = None
     expected_version: int | None = Field(default=None, ge=0)
 
@@ -272,10 +272,10 @@ def retract_event(
 ) -> Response:
     replacement = None
     if body.replacement is not None:
-        replacement = c.COMMAND_TYPES[body.replacement.kind].model_validate(
+        replacement = cmd.COMMAND_TYPES[body.replacement.kind].model_validate(
             body.replacement.command
         )
-    command = c.RetractEvent(
+    command = cmd.RetractEvent(
         occurred_at=body.occurred_at,
         target_event_id=event_id,
         reason=body.reason,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
-from domain import commands as c
+from domain import commands as cmd
 from domain.application import CommandContext, Recorded
 from domain.events import Actor
 from projections.audit import record_diff, who_knew
@@ -27,7 +27,7 @@ def d(days: float) -> datetime:
     return BASE + timedelta(days=days)
 
 
-def share(at: float, ident: str, **fields: object) -> c.RecordInformationShared:
+def share(at: float, ident: str, **fields: object) -> cmd.RecordInformationShared:
     base: dict[str, object] = {
         "occurred_at": d(at),
         "disclosure_id": ident,
@@ -39,11 +39,13 @@ def share(at: float, ident: str, **fields: object) -> c.RecordInformationShared:
         "basis": "consent",
         "consent_id": "k1",
     }
-    return c.RecordInformationShared.model_validate(base | fields)
+    return cmd.RecordInformationShared.model_validate(base | fields)
 
 
-def grant(at: float, consent_id: str = "k1", orgs: tuple[str, ...] = ("school",)) -> c.GrantConsent:
-    return c.GrantConsent(
+def grant(
+    at: float, consent_id: str = "k1", orgs: tuple[str, ...] = ("school",)
+) -> cmd.GrantConsent:
+    return cmd.GrantConsent(
         occurred_at=d(at),
         consent_id=consent_id,
         recipient_orgs=list(orgs),
@@ -53,8 +55,8 @@ def grant(at: float, consent_id: str = "k1", orgs: tuple[str, ...] = ("school",)
     )
 
 
-def member(party: str, org: str, at: float) -> c.AddTeamMember:
-    return c.AddTeamMember(
+def member(party: str, org: str, at: float) -> cmd.AddTeamMember:
+    return cmd.AddTeamMember(
         occurred_at=d(at),
         party_id=party,
         member_type="professional",
@@ -74,10 +76,10 @@ class Recorder:
 
     def __call__(self, method: str, *args: object, late_until: datetime | None = None) -> Recorded:
         command = args[-1]
-        assert isinstance(command, c.Command)
+        assert isinstance(command, cmd.Command)
         self.clock.set(late_until or max(self.clock.now, command.occurred_at + timedelta(hours=1)))
         del method  # names the command for the reader; execute dispatches on its type
-        ref = command.client_ref if isinstance(command, c.RegisterClient) else str(args[0])
+        ref = command.client_ref if isinstance(command, cmd.RegisterClient) else str(args[0])
         result: Recorded = self.service.execute(ref, command, CTX)
         return result
 
@@ -91,7 +93,7 @@ def scenario(api: Api, settings: Settings) -> str:
     ref = "client-a"
     rec(
         "register_client",
-        c.RegisterClient(occurred_at=d(0), client_ref=ref, preferred_language="fi"),
+        cmd.RegisterClient(occurred_at=d(0), client_ref=ref, preferred_language="fi"),
     )
     rec("add_team_member", ref, member("p-worker", "city-social", 0))
     rec("add_team_member", ref, member("p-school", "school", 1))
@@ -112,12 +114,14 @@ def scenario(api: Api, settings: Settings) -> str:
             consent_id="k2",
         ),
     )
-    withdrawal = rec("withdraw_consent", ref, c.WithdrawConsent(occurred_at=d(8), consent_id="k1"))
+    withdrawal = rec(
+        "withdraw_consent", ref, cmd.WithdrawConsent(occurred_at=d(8), consent_id="k1")
+    )
     rec("record_information_shared", ref, share(9, "d-after-withdrawal"))
     rec(
         "register_denial",
         ref,
-        c.RegisterDenial(
+        cmd.RegisterDenial(
             occurred_at=d(10), denial_id="n1", categories=["health"], recipient_orgs=["clinic"]
         ),
     )
@@ -157,7 +161,7 @@ def scenario(api: Api, settings: Settings) -> str:
     rec(
         "retract_event",
         ref,
-        c.RetractEvent(
+        cmd.RetractEvent(
             occurred_at=d(13),
             target_event_id=wrong.event_ids[0],
             reason="entered_in_error",
@@ -168,7 +172,7 @@ def scenario(api: Api, settings: Settings) -> str:
     rec(
         "retract_event",
         ref,
-        c.RetractEvent(
+        cmd.RetractEvent(
             occurred_at=d(14), target_event_id=withdrawal.event_ids[0], reason="entered_in_error"
         ),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from datetime import UTC, datetime, timedelta
 
-from domain import commands as c
+from domain import commands as cmd
 from domain.application import CommandContext
 from domain.events import Actor
 from runtime.settings import Settings
@@ -24,9 +24,10 @@ def seed_journey(settings: Settings, client_ref: str) -> str:
     start = datetime.now(UTC) - timedelta(days=1)
     try:
         components.service.register_client(
-            c.RegisterClient(occurred_at=start, client_ref=client_ref, preferred_language="fi"), ctx
+            cmd.RegisterClient(occurred_at=start, client_ref=client_ref, preferred_language="fi"),
+            ctx,
         )
-        member = c.AddTeamMember(
+        member = cmd.AddTeamMember(
             occurred_at=start,
             party_id=WORKER.party_id,
             member_type="professional",

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from domain import commands as c
+from domain import commands as cmd
 from domain.application import CommandContext
 from domain.events import Actor
 from runtime.settings import Settings
@@ -37,10 +37,10 @@ def populate(settings: Settings, journeys: int) -> None:
         for n in range(journeys):
             ref = f"k-{n:03d}"
             components.service.register_client(
-                c.RegisterClient(occurred_at=start, client_ref=ref, preferred_language="fi"), CTX
+                cmd.RegisterClient(occurred_at=start, client_ref=ref, preferred_language="fi"), CTX
             )
             for d in range(2):
-                share = c.RecordInformationShared(
+                share = cmd.RecordInformationShared(
                     occurred_at=start + timedelta(hours=d + 1),
                     disclosure_id=f"d{d}",
                     from_org="a",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from domain import commands as c
+from domain import commands as cmd
 from domain.application import CommandContext
 from domain.events import Actor
 from readmodels.runner import ReadModelRunner
@@ -33,7 +33,7 @@ def test_the_runner_applies_new_events_as_they_are_recorded(postgres_settings: S
     try:
         assert runner.caught_up.wait(15)
         for n in range(3):
-            command = c.RegisterClient(
+            command = cmd.RegisterClient(
                 occurred_at=datetime(2025, 1, 1, tzinfo=UTC),
                 client_ref=f"runner-{n}",
                 preferred_language="fi",

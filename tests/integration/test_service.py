@@ -11,7 +11,7 @@ import pytest
 from demo.journeys import CHILD, ELDER, WORKER, demo_steps
 from demo.journeys import day as demo_day
 from demo.loader import ManualClock, load_demo
-from domain import commands as c
+from domain import commands as cmd
 from domain.application import JourneyService
 from domain.errors import ConcurrencyError, IdempotencyConflictError, InvariantViolationError
 from projections import view
@@ -30,7 +30,7 @@ def test_a_journey_reads_back_the_same_after_a_restart(
     first = make_service()
     first.register_client(register(name="Matti Meikäläinen"), CTX)
     first.execute("client-1", member("p1", day(1), name="Sari"), CTX)
-    first.execute("client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX)
+    first.execute("client-1", cmd.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX)
     before = first.get_record("client-1")
     first.close()
 
@@ -134,12 +134,12 @@ def test_a_rejected_command_writes_nothing(service: JourneyService) -> None:
     service.execute("client-1", member("p1", day(5)), CTX)
     rows = stored_rows(service)
     with pytest.raises(InvariantViolationError):
-        service.execute("client-1", c.RemoveTeamMember(occurred_at=day(2), party_id="p1"), CTX)
+        service.execute("client-1", cmd.RemoveTeamMember(occurred_at=day(2), party_id="p1"), CTX)
     with pytest.raises(InvariantViolationError):
-        service.execute("client-1", c.AssignCoordinator(occurred_at=day(1), party_id="p1"), CTX)
+        service.execute("client-1", cmd.AssignCoordinator(occurred_at=day(1), party_id="p1"), CTX)
     assert stored_rows(service) == rows
     # The journey still takes valid commands afterwards (no half-applied state was kept).
-    service.execute("client-1", c.AssignCoordinator(occurred_at=day(6), party_id="p1"), CTX)
+    service.execute("client-1", cmd.AssignCoordinator(occurred_at=day(6), party_id="p1"), CTX)
     assert stored_rows(service) == rows + 1
 
 
@@ -149,11 +149,11 @@ def test_a_correction_is_stored_whole_or_not_at_all(
     service.register_client(register(), CTX)
     added = service.execute("client-1", member("p1", day(1), role="nurse"), CTX)
     rows = stored_rows(service)
-    bad = c.RetractEvent(
+    bad = cmd.RetractEvent(
         occurred_at=day(3),
         target_event_id=added.event_ids[0],
         reason="entered_in_error",
-        replacement=c.RemoveTeamMember(occurred_at=day(2), party_id="p9"),
+        replacement=cmd.RemoveTeamMember(occurred_at=day(2), party_id="p9"),
     )
     with pytest.raises(InvariantViolationError):
         service.retract_event("client-1", bad, CTX)
@@ -203,7 +203,7 @@ def test_a_process_with_a_stale_cache_decides_on_the_latest_record(
     added = there.execute("client-1", member("p1", day(1)), CTX)
 
     # Valid only with the other process's event: the stale rejection is rechecked, not raised.
-    assign = c.AssignCoordinator(occurred_at=day(2), party_id="p1")
+    assign = cmd.AssignCoordinator(occurred_at=day(2), party_id="p1")
     result = here.execute("client-1", assign, ctx(expected_version=added.version))
     assert result.version == 3
     # And a write on top of a stale cache lands after the other writer's event, not over it.

@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from domain import commands as c
+from domain import commands as cmd
 from domain.vocabulary import vocabulary
 from tests.support import day
 
 
 def test_occurred_at_must_carry_a_time_zone() -> None:
     with pytest.raises(ValidationError, match="timezone"):
-        c.CloseJourney(occurred_at=datetime(2025, 1, 1))  # noqa: DTZ001
+        cmd.CloseJourney(occurred_at=datetime(2025, 1, 1))  # noqa: DTZ001
 
 
 @pytest.mark.parametrize(
@@ -40,13 +40,13 @@ def test_team_member_fields_are_checked(field: str, value: str) -> None:
         field: value,
     }
     with pytest.raises(ValidationError) as caught:
-        c.AddTeamMember.model_validate(fields)
+        cmd.AddTeamMember.model_validate(fields)
     assert caught.value.errors()[0]["loc"] == (field,)
 
 
 def test_unknown_fields_are_refused() -> None:
     with pytest.raises(ValidationError, match="Extra inputs"):
-        c.CloseJourney.model_validate({"occurred_at": day(1), "surprise": 1})
+        cmd.CloseJourney.model_validate({"occurred_at": day(1), "surprise": 1})
 
 
 def test_a_consent_names_a_recipient_and_a_sound_period() -> None:
@@ -58,16 +58,16 @@ def test_a_consent_names_a_recipient_and_a_sound_period() -> None:
         "form": "written",
     }
     with pytest.raises(ValidationError, match="at least one recipient"):
-        c.GrantConsent.model_validate(base)
+        cmd.GrantConsent.model_validate(base)
     with pytest.raises(ValidationError, match="valid_until"):
-        c.GrantConsent.model_validate(base | {"recipient_orgs": ["o"], "valid_until": day(0)})
-    grant = c.GrantConsent.model_validate(base | {"recipient_orgs": ["o", "o"]})
+        cmd.GrantConsent.model_validate(base | {"recipient_orgs": ["o"], "valid_until": day(0)})
+    grant = cmd.GrantConsent.model_validate(base | {"recipient_orgs": ["o", "o"]})
     assert grant.valid_from == day(1)
     assert grant.recipient_orgs == ["o"]
 
 
 def test_personal_fields_go_to_the_personal_part() -> None:
-    add = c.AddTeamMember(
+    add = cmd.AddTeamMember(
         occurred_at=day(1),
         party_id="p1",
         member_type="informal",
@@ -97,17 +97,17 @@ def test_a_disclosure_states_its_basis_consistently() -> None:
         "purpose": "care_coordination",
     }
     with pytest.raises(ValidationError, match="consent_id is only"):
-        c.RecordInformationShared.model_validate(base | {"basis": "statutory", "consent_id": "k"})
+        cmd.RecordInformationShared.model_validate(base | {"basis": "statutory", "consent_id": "k"})
     with pytest.raises(ValidationError, match="to_party or to_org"):
-        c.RecordInformationShared.model_validate(base | {"basis": "none", "to_org": None})
+        cmd.RecordInformationShared.model_validate(base | {"basis": "none", "to_org": None})
 
 
 def test_a_replacement_is_not_a_retraction() -> None:
-    inner = c.RetractEvent(
+    inner = cmd.RetractEvent(
         occurred_at=day(1), target_event_id="00000000-0000-0000-0000-000000000001", reason="other"
     )
     with pytest.raises(ValidationError, match="replacement"):
-        c.RetractEvent(
+        cmd.RetractEvent(
             occurred_at=day(1),
             target_event_id="00000000-0000-0000-0000-000000000002",
             reason="other",

@@ -11,7 +11,7 @@ import pytest
 from fhir.resources import get_fhir_model_class
 from fhir.resources.bundle import Bundle
 
-from domain import commands as c
+from domain import commands as cmd
 from domain.application import JourneyService
 from domain.events import EVENT_TYPES
 from domain.journey import JourneyRecord
@@ -201,7 +201,7 @@ def record(memory_service: JourneyService, clock: StepClock) -> JourneyRecord:
     )
     s.execute(
         "client-1",
-        c.AddTeamMember(
+        cmd.AddTeamMember(
             occurred_at=day(1),
             party_id="p-daughter",
             member_type="informal",
@@ -213,11 +213,11 @@ def record(memory_service: JourneyService, clock: StepClock) -> JourneyRecord:
         ),
         CTX,
     )
-    s.execute("client-1", c.AssignCoordinator(occurred_at=day(1), party_id="p-sw"), CTX)
+    s.execute("client-1", cmd.AssignCoordinator(occurred_at=day(1), party_id="p-sw"), CTX)
     recorded_on(2)
     s.execute(
         "client-1",
-        c.GrantConsent(
+        cmd.GrantConsent(
             occurred_at=day(2),
             consent_id="k1",
             recipient_orgs=["school"],
@@ -232,7 +232,7 @@ def record(memory_service: JourneyService, clock: StepClock) -> JourneyRecord:
     )
     s.execute(
         "client-1",
-        c.RegisterDenial(
+        cmd.RegisterDenial(
             occurred_at=day(2), denial_id="n1", categories=["health"], recipient_orgs=["school"]
         ),
         CTX,
@@ -240,7 +240,7 @@ def record(memory_service: JourneyService, clock: StepClock) -> JourneyRecord:
     recorded_on(5)
     s.execute(
         "client-1",
-        c.RecordInformationShared(
+        cmd.RecordInformationShared(
             occurred_at=day(5),
             disclosure_id="d1",
             from_party="p-sw",
@@ -257,7 +257,7 @@ def record(memory_service: JourneyService, clock: StepClock) -> JourneyRecord:
     recorded_on(6)
     s.execute(
         "client-1",
-        c.RecordMeeting(
+        cmd.RecordMeeting(
             occurred_at=day(6),
             meeting_id="m1",
             participants=["p-sw", "p-school", "p-daughter"],
@@ -270,11 +270,11 @@ def record(memory_service: JourneyService, clock: StepClock) -> JourneyRecord:
         CTX,
     )
     recorded_on(7)
-    s.execute("client-1", c.AgreePlan(occurred_at=day(7), goals=[GOAL]), CTX)
+    s.execute("client-1", cmd.AgreePlan(occurred_at=day(7), goals=[GOAL]), CTX)
     recorded_on(20)  # signed on day 3, entered on day 20
     s.execute(
         "client-1",
-        c.GrantConsent(
+        cmd.GrantConsent(
             occurred_at=day(3),
             consent_id="k2",
             recipient_parties=["p-daughter"],
@@ -285,9 +285,9 @@ def record(memory_service: JourneyService, clock: StepClock) -> JourneyRecord:
         CTX,
     )
     for n, command in (
-        (28, c.CloseJourney(occurred_at=day(28))),
-        (29, c.ReopenJourney(occurred_at=day(29))),
-        (30, c.CloseJourney(occurred_at=day(30))),
+        (28, cmd.CloseJourney(occurred_at=day(28))),
+        (29, cmd.ReopenJourney(occurred_at=day(29))),
+        (30, cmd.CloseJourney(occurred_at=day(30))),
     ):
         recorded_on(n)
         s.execute("client-1", command, CTX)

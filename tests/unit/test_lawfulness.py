@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain import commands as c
+from domain import commands as cmd
 from domain.application import JourneyService
 from projections import Reason, may_share, view
 from projections.journey_view import DisclosureView
@@ -22,7 +22,7 @@ def journey(memory_service: JourneyService, clock: StepClock) -> JourneyService:
     return memory_service
 
 
-def grant(at: float, **extra: object) -> c.GrantConsent:
+def grant(at: float, **extra: object) -> cmd.GrantConsent:
     fields: dict[str, object] = {
         "occurred_at": day(at),
         "consent_id": "k1",
@@ -31,10 +31,10 @@ def grant(at: float, **extra: object) -> c.GrantConsent:
         "purposes": ["transition_planning"],
         "form": "written",
     }
-    return c.GrantConsent.model_validate(fields | extra)
+    return cmd.GrantConsent.model_validate(fields | extra)
 
 
-def share(at: float, basis: str = "consent", **extra: object) -> c.RecordInformationShared:
+def share(at: float, basis: str = "consent", **extra: object) -> cmd.RecordInformationShared:
     fields: dict[str, object] = {
         "occurred_at": day(at),
         "disclosure_id": f"d-{at}",
@@ -47,7 +47,7 @@ def share(at: float, basis: str = "consent", **extra: object) -> c.RecordInforma
     }
     if basis == "consent":
         fields["consent_id"] = "k1"
-    return c.RecordInformationShared.model_validate(fields | extra)
+    return cmd.RecordInformationShared.model_validate(fields | extra)
 
 
 def only_disclosure(journey: JourneyService, **when: object) -> DisclosureView:
@@ -80,7 +80,7 @@ def test_a_disclosure_after_the_withdrawal_is_unlawful(
 ) -> None:
     clock.set(day(9))
     journey.execute("client-1", grant(2), CTX)
-    journey.execute("client-1", c.WithdrawConsent(occurred_at=day(4), consent_id="k1"), CTX)
+    journey.execute("client-1", cmd.WithdrawConsent(occurred_at=day(4), consent_id="k1"), CTX)
     journey.execute("client-1", share(3), CTX)
     journey.execute("client-1", share(5), CTX)
     before, after = view(journey.get_record("client-1")).disclosures
@@ -91,7 +91,7 @@ def test_a_disclosure_after_the_withdrawal_is_unlawful(
 def test_a_denial_beats_a_consent(journey: JourneyService, clock: StepClock) -> None:
     clock.set(day(9))
     journey.execute("client-1", grant(2), CTX)
-    denial = c.RegisterDenial(
+    denial = cmd.RegisterDenial(
         occurred_at=day(3), denial_id="n1", categories=["education"], recipient_orgs=["school"]
     )
     journey.execute("client-1", denial, CTX)
@@ -104,7 +104,7 @@ def test_a_denial_beats_a_consent(journey: JourneyService, clock: StepClock) -> 
     )
     assert not answer.allowed
     assert "n1" in answer.reason
-    journey.execute("client-1", c.LiftDenial(occurred_at=day(6), denial_id="n1"), CTX)
+    journey.execute("client-1", cmd.LiftDenial(occurred_at=day(6), denial_id="n1"), CTX)
     answer = may_share(
         journey.get_record("client-1"),
         party="p-school",
@@ -186,7 +186,7 @@ def test_a_meeting_discloses_to_every_participant(
     clock.set(day(9))
     journey.execute("client-1", member("p-nurse", day(2), org="clinic"), CTX)
     journey.execute("client-1", grant(2), CTX)
-    meeting = c.RecordMeeting(
+    meeting = cmd.RecordMeeting(
         occurred_at=day(3),
         meeting_id="m1",
         participants=["p-school", "p-nurse"],

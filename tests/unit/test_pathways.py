@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from domain import commands as c
+from domain import commands as cmd
 from domain.application import JourneyService
 from pathways.conformance import check
 from pathways.definitions import DefinitionError, catalogue, load_pathway
@@ -93,14 +93,14 @@ def journey(memory_service: JourneyService, clock: StepClock) -> JourneyService:
     return memory_service
 
 
-def transition(at: float) -> c.RecordTransition:
-    return c.RecordTransition(
+def transition(at: float) -> cmd.RecordTransition:
+    return cmd.RecordTransition(
         occurred_at=day(at), transition_id="t1", kind="daycare_to_school", to_org="school"
     )
 
 
-def consent(at: float) -> c.GrantConsent:
-    return c.GrantConsent(
+def consent(at: float) -> cmd.GrantConsent:
+    return cmd.GrantConsent(
         occurred_at=day(at),
         consent_id="k",
         recipient_orgs=["school"],
@@ -110,8 +110,8 @@ def consent(at: float) -> c.GrantConsent:
     )
 
 
-def meeting(at: float) -> c.RecordMeeting:
-    return c.RecordMeeting(
+def meeting(at: float) -> cmd.RecordMeeting:
+    return cmd.RecordMeeting(
         occurred_at=day(at),
         meeting_id=f"m{at}",
         participants=["p-t"],

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain import commands as c
+from domain import commands as cmd
 from domain.application import JourneyService
 from projections import history, view
 from tests.support import CTX, StepClock, day, member, register
@@ -27,7 +27,7 @@ def test_the_team_on_a_day_follows_valid_time(journey: JourneyService, clock: St
     clock.set(day(1) + timedelta(hours=1))
     journey.execute("client-1", member("p1", day(1)), CTX)
     clock.set(day(5) + timedelta(hours=1))
-    journey.execute("client-1", c.RemoveTeamMember(occurred_at=day(5), party_id="p1"), CTX)
+    journey.execute("client-1", cmd.RemoveTeamMember(occurred_at=day(5), party_id="p1"), CTX)
     record = journey.get_record("client-1")
     assert [m.party_id for m in view(record, at=day(3)).team] == ["p1"]
     assert view(record, at=day(6)).team == ()
@@ -55,7 +55,7 @@ def test_a_retraction_hides_the_event_only_from_its_record_time_on(
     clock.set(day(4))
     journey.retract_event(
         "client-1",
-        c.RetractEvent(
+        cmd.RetractEvent(
             occurred_at=day(4), target_event_id=added.event_ids[0], reason="wrong_client"
         ),
         CTX,
@@ -77,7 +77,7 @@ def test_a_correction_is_seen_whole_or_not_at_all(
     clock.set(day(1) + timedelta(hours=1))
     added = journey.execute("client-1", member("p1", day(1), role="nurse"), CTX)
     clock.set(day(4))
-    correction = c.RetractEvent(
+    correction = cmd.RetractEvent(
         occurred_at=day(4),
         target_event_id=added.event_ids[0],
         reason="entered_in_error",
@@ -95,7 +95,7 @@ def test_ties_in_valid_time_follow_record_order(journey: JourneyService, clock: 
     clock.set(day(2))
     journey.execute("client-1", member("p1", day(1)), CTX)
     journey.execute(
-        "client-1", c.ChangeTeamMemberRole(occurred_at=day(1), party_id="p1", role="nurse"), CTX
+        "client-1", cmd.ChangeTeamMemberRole(occurred_at=day(1), party_id="p1", role="nurse"), CTX
     )
     assert [m.role for m in view(journey.get_record("client-1"), at=day(1)).team] == ["nurse"]
 
@@ -103,8 +103,8 @@ def test_ties_in_valid_time_follow_record_order(journey: JourneyService, clock: 
 def test_the_coordinator_and_since_when(journey: JourneyService, clock: StepClock) -> None:
     clock.set(day(9))
     journey.execute("client-1", member("p1", day(1)), CTX)
-    journey.execute("client-1", c.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX)
-    journey.execute("client-1", c.ReleaseCoordinator(occurred_at=day(6), party_id="p1"), CTX)
+    journey.execute("client-1", cmd.AssignCoordinator(occurred_at=day(2), party_id="p1"), CTX)
+    journey.execute("client-1", cmd.ReleaseCoordinator(occurred_at=day(6), party_id="p1"), CTX)
     record = journey.get_record("client-1")
     assert view(record, at=day(3)).coordinator.party_id == "p1"
     assert view(record, at=day(3)).coordinator.since == day(2)

@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain import commands as c
+from domain import commands as cmd
 from domain.application import CommandContext, JourneyService
 from domain.errors import InvariantViolationError
 from domain.events import Actor, JourneyEvent
@@ -38,7 +38,7 @@ class Model:
     members: dict[str, str] = field(default_factory=dict)  # party -> org
     coordinator: str | None = None
     consents: dict[str, bool] = field(default_factory=dict)  # id -> withdrawn
-    grants: dict[str, c.GrantConsent] = field(default_factory=dict)
+    grants: dict[str, cmd.GrantConsent] = field(default_factory=dict)
     denials: dict[str, bool] = field(default_factory=dict)  # id -> lifted
     services: dict[str, bool] = field(default_factory=dict)  # id -> ended
     referrals: dict[str, bool] = field(default_factory=dict)  # id -> answered
@@ -53,7 +53,7 @@ class Model:
 @dataclass(frozen=True)
 class Planned:
     key: int
-    command: c.Command
+    command: cmd.Command
     recorded_at: datetime
     retracts: int | None = None  # key of the planned command whose event this retracts
 
@@ -62,10 +62,10 @@ def _subset(draw: st.DrawFn, pool: list[str], min_size: int = 1) -> list[str]:
     return draw(st.lists(st.sampled_from(pool), min_size=min_size, max_size=len(pool), unique=True))
 
 
-def _next_command(draw: st.DrawFn, m: Model, t: datetime) -> c.Command:
+def _next_command(draw: st.DrawFn, m: Model, t: datetime) -> cmd.Command:
     if m.closed:
         m.closed = False
-        return c.ReopenJourney(occurred_at=t)
+        return cmd.ReopenJourney(occurred_at=t)
     options = ["add", "add", "grant", "grant", "deny", "share", "share", "share", "meeting"]
     options += ["start", "refer", "close"]
     if m.members:
@@ -86,7 +86,7 @@ def _next_command(draw: st.DrawFn, m: Model, t: datetime) -> c.Command:
         if free:
             party, org = draw(st.sampled_from(free)), draw(st.sampled_from(ORGS))
             m.members[party] = org
-            return c.AddTeamMember(
+            return cmd.AddTeamMember(
                 occurred_at=t,
                 party_id=party,
                 member_type="professional",
@@ -100,28 +100,28 @@ def _next_command(draw: st.DrawFn, m: Model, t: datetime) -> c.Command:
         if candidates:
             party = draw(st.sampled_from(sorted(candidates)))
             del m.members[party]
-            return c.RemoveTeamMember(occurred_at=t, party_id=party)
+            return cmd.RemoveTeamMember(occurred_at=t, party_id=party)
         kind = "role"
     if kind == "role":
         party = draw(st.sampled_from(sorted(m.members)))
-        return c.ChangeTeamMemberRole(occurred_at=t, party_id=party, role="physician")
+        return cmd.ChangeTeamMemberRole(occurred_at=t, party_id=party, role="physician")
     if kind == "assign":
         candidates = [p for p in m.members if p != m.coordinator]
         if candidates:
             m.coordinator = draw(st.sampled_from(sorted(candidates)))
-            return c.AssignCoordinator(occurred_at=t, party_id=m.coordinator)
+            return cmd.AssignCoordinator(occurred_at=t, party_id=m.coordinator)
         kind = "close"
     if kind == "release":
         current = m.coordinator
         assert current is not None
         m.coordinator = None
-        return c.ReleaseCoordinator(occurred_at=t, party_id=current)
+        return cmd.ReleaseCoordinator(occurred_at=t, party_id=current)
     if kind == "grant":
         consent_id = m.next_id("k")
         m.consents[consent_id] = False
         valid_from = t - timedelta(hours=draw(st.integers(0, 48)))
         until = draw(st.none() | st.integers(1, 400))
-        m.grants[consent_id] = c.GrantConsent(
+        m.grants[consent_id] = cmd.GrantConsent(
             occurred_at=t,
             consent_id=consent_id,
             recipient_orgs=_subset(draw, ORGS, 0),
@@ -136,11 +136,11 @@ def _next_command(draw: st.DrawFn, m: Model, t: datetime) -> c.Command:
     if kind == "withdraw":
         consent_id = draw(st.sampled_from(sorted(k for k, w in m.consents.items() if not w)))
         m.consents[consent_id] = True
-        return c.WithdrawConsent(occurred_at=t, consent_id=consent_id)
+        return cmd.WithdrawConsent(occurred_at=t, consent_id=consent_id)
     if kind == "deny":
         denial_id = m.next_id("n")
         m.denials[denial_id] = False
-        return c.RegisterDenial(
+        return cmd.RegisterDenial(
             occurred_at=t,
             denial_id=denial_id,
             categories=_subset(draw, CATEGORIES),
@@ -152,7 +152,7 @@ def _next_command(draw: st.DrawFn, m: Model, t: datetime) -> c.Command:
             st.sampled_from(sorted(k for k, lifted in m.denials.items() if not lifted))
         )
         m.denials[denial_id] = True
-        return c.LiftDenial(occurred_at=t, denial_id=denial_id)
+        return cmd.LiftDenial(occurred_at=t, denial_id=denial_id)
     if kind in {"share", "meeting"}:
         basis = draw(st.sampled_from(["consent", "consent", "consent", "statutory", "none"]))
         relied_on: str | None = None
@@ -175,13 +175,13 @@ def _next_command(draw: st.DrawFn, m: Model, t: datetime) -> c.Command:
             common["purpose"] = draw(st.sampled_from(grant.purposes))
             to_party = draw(st.sampled_from(grant.recipient_parties))
         if kind == "meeting":
-            return c.RecordMeeting(
+            return cmd.RecordMeeting(
                 meeting_id=m.next_id("m"),
                 participants=sorted({to_party, *_subset(draw, PARTIES)}),
                 client_present=False,
                 **common,
             )
-        return c.RecordInformationShared(
+        return cmd.RecordInformationShared(
             disclosure_id=m.next_id("d"),
             from_org="org-src",
             to_party=to_party,
@@ -191,17 +191,17 @@ def _next_command(draw: st.DrawFn, m: Model, t: datetime) -> c.Command:
     if kind == "start":
         episode = m.next_id("e")
         m.services[episode] = False
-        return c.StartService(
+        return cmd.StartService(
             occurred_at=t, episode_id=episode, service="s", sector="health_care", provider_org="o"
         )
     if kind == "end":
         episode = draw(st.sampled_from(sorted(k for k, e in m.services.items() if not e)))
         m.services[episode] = True
-        return c.EndService(occurred_at=t, episode_id=episode)
+        return cmd.EndService(occurred_at=t, episode_id=episode)
     if kind == "refer":
         referral = m.next_id("r")
         m.referrals[referral] = False
-        return c.MakeReferral(
+        return cmd.MakeReferral(
             occurred_at=t,
             referral_id=referral,
             from_org="a",
@@ -212,28 +212,30 @@ def _next_command(draw: st.DrawFn, m: Model, t: datetime) -> c.Command:
     if kind == "accept":
         referral = draw(st.sampled_from(sorted(k for k, a in m.referrals.items() if not a)))
         m.referrals[referral] = True
-        return c.AcceptReferral(occurred_at=t, referral_id=referral)
+        return cmd.AcceptReferral(occurred_at=t, referral_id=referral)
     m.closed = True
-    return c.CloseJourney(occurred_at=t)
+    return cmd.CloseJourney(occurred_at=t)
 
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> list[Planned]:
     model = Model()
     t = T0
-    registration = c.RegisterClient(occurred_at=t, client_ref="prop", preferred_language="fi")
+    registration = cmd.RegisterClient(occurred_at=t, client_ref="prop", preferred_language="fi")
     planned = [Planned(0, registration, t)]
     for _ in range(draw(st.integers(0, 30))):
         t += timedelta(hours=draw(st.integers(0, 60)))
         command = _next_command(draw, model, t)
-        late = [0, 5, 30, 200] if isinstance(command, c.GrantConsent) else [0, 0, 0, 1, 5, 30, 200]
+        late = (
+            [0, 5, 30, 200] if isinstance(command, cmd.GrantConsent) else [0, 0, 0, 1, 5, 30, 200]
+        )
         delay = timedelta(hours=draw(st.sampled_from(late)))
         planned.append(Planned(len(planned), command, t + delay))
     facts = len(planned)
     for _ in range(draw(st.integers(0, 4)) if facts > 1 else 0):
         target = draw(st.integers(1, facts - 1))
         when = planned[target].recorded_at + timedelta(hours=draw(st.integers(0, 100)))
-        retraction = c.RetractEvent(
+        retraction = cmd.RetractEvent(
             occurred_at=when,
             target_event_id="00000000-0000-0000-0000-000000000000",
             reason="entered_in_error",
