@@ -21,7 +21,6 @@ from eventsourcing.persistence import StoredEvent
 from bench.common import POSTGRES_URL, Store, backends, parse_args, report, store
 from bench.journeys import CTX
 from domain import commands as cmd
-from domain.journey import journey_id
 
 COMMANDS = 400
 
@@ -51,7 +50,7 @@ def _ours(s: Store) -> tuple[float, int]:
     for command in commands:
         service.execute("bench-cmd", command, CTX)
     elapsed = time.perf_counter() - started
-    row = service.recorder.select_events(journey_id("bench-cmd"), desc=True, limit=1)[0]
+    row = service.recorder.select_events(service.journey_id("bench-cmd"), desc=True, limit=1)[0]
     service.close()
     return COMMANDS / elapsed, len(row.state)
 

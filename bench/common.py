@@ -83,8 +83,14 @@ def store(backend: str) -> Iterator[Store]:
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     try:
-        settings = Settings(database_url=POSTGRES_URL, database_schema=schema, _env_file=None)
-        yield Store(backend, settings, None, schema)
+        with tempfile.TemporaryDirectory() as keys:
+            settings = Settings(
+                database_url=POSTGRES_URL,
+                database_schema=schema,
+                keyring=Path(keys) / "polku.keyring.json",
+                _env_file=None,
+            )
+            yield Store(backend, settings, None, schema)
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")

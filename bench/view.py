@@ -11,7 +11,6 @@ from datetime import timedelta
 
 from bench.common import Store, backends, median_seconds, parse_args, report, store
 from bench.journeys import RecordClock, build_long_journey
-from domain.journey import journey_id
 from projections import view
 
 REPEATS = 60
@@ -26,7 +25,7 @@ def measure(s: Store, rng: random.Random) -> None:
     first, last = record.events[0], record.events[-1]
     valid_span = (last.occurred_at - first.occurred_at).total_seconds()
     record_span = (last.timestamp - first.timestamp).total_seconds()
-    jid = journey_id(CLIENT)
+    jid = service.journey_id(CLIENT)
     decode = service.mapper.transcoder.decode
 
     def raw() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from domain.errors import (
     PolkuError,
 )
 from domain.events import Actor, ClientRegistered, JourneyEvent, PersonalDataErased
-from domain.journey import Journey, JourneyRecord, journey_id
+from domain.journey import Journey, JourneyIds, JourneyRecord
 from domain.personal import SEALED, PersonalVault
 from domain.rules import Rule
 
@@ -120,8 +121,12 @@ class JourneyService(Application[UUID]):
         *,
         clock: Clock = system_clock,
         vault: PersonalVault | None = None,
+        journey_ids: JourneyIds | None = None,
     ) -> None:
         self._clock = clock
+        # Without a secret given, ids are keyed by one made for this process alone: fine for a
+        # store that lives as long as the process (the in-memory one), wrong for any other.
+        self.journey_id = journey_ids or JourneyIds(secrets.token_bytes(32))
         self._vault = vault
         self._sealed_mapper: Mapper[UUID] | None = None
         super().__init__(env=dict(env))
@@ -157,7 +162,11 @@ class JourneyService(Application[UUID]):
         if ctx.expected_version not in (None, 0):
             raise ConcurrencyError(ctx.expected_version, 0)
         journey = Journey.register(
-            draft, recorded_at=now, actor=ctx.actor, command_id=ctx.command_id
+            draft,
+            journey=self.journey_id(command.client_ref),
+            recorded_at=now,
+            actor=ctx.actor,
+            command_id=ctx.command_id,
         )
         try:
             self.save(journey)
@@ -217,10 +226,10 @@ class JourneyService(Application[UUID]):
 
     def get_record(self, client_ref: str) -> JourneyRecord:
         """Every stored event of the journey, in record order, read from the store."""
-        events = cast("list[JourneyEvent]", list(self.events.get(journey_id(client_ref))))
+        events = cast("list[JourneyEvent]", list(self.events.get(self.journey_id(client_ref))))
         if not events:
             raise JourneyNotFoundError(client_ref)
-        return JourneyRecord(client_ref, journey_id(client_ref), tuple(events))
+        return JourneyRecord(client_ref, self.journey_id(client_ref), tuple(events))
 
     def get_record_by_id(self, journey: UUID) -> JourneyRecord:
         """Every stored event of the journey with this aggregate id, in record order."""
@@ -247,7 +256,7 @@ class JourneyService(Application[UUID]):
 
     def get_version(self, client_ref: str) -> int:
         """The journey's current version (0 if it does not exist)."""
-        recordings = self.recorder.select_events(journey_id(client_ref), desc=True, limit=1)
+        recordings = self.recorder.select_events(self.journey_id(client_ref), desc=True, limit=1)
         return recordings[0].originator_version if recordings else 0
 
     def get_journey(self, client_ref: str) -> Journey:
@@ -272,7 +281,7 @@ class JourneyService(Application[UUID]):
 
     def _find(self, client_ref: str) -> Journey | None:
         try:
-            return cast(Journey, self.repository.get(journey_id(client_ref)))
+            return cast(Journey, self.repository.get(self.journey_id(client_ref)))
         except AggregateNotFoundError:
             return None
 

@@ -9,10 +9,12 @@ work on a copy (the repository hands out copies) and discard it.
 from __future__ import annotations
 
 import dataclasses
+import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from hashlib import sha256
 from typing import Any, cast
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
@@ -32,15 +34,42 @@ from domain.personal import ERASED
 from domain.rules import Rule
 from domain.timeline import TimelineState, effective_events, fold, valid_order
 
-__all__ = ["Journey", "JourneyRecord", "journey_id"]
+__all__ = ["Journey", "JourneyIds", "JourneyRecord", "legacy_journey_id"]
 
-_NAMESPACE = uuid5(NAMESPACE_URL, "https://polku.invalid/journey")
+_LEGACY_NAMESPACE = uuid5(NAMESPACE_URL, "https://polku.invalid/journey")
 
 
 @lru_cache(maxsize=65536)
-def journey_id(client_ref: str) -> UUID:
-    """The journey's aggregate id, derived deterministically from the client ref."""
-    return uuid5(_NAMESPACE, client_ref)
+class JourneyIds:
+    """How a client ref becomes a journey's aggregate id: a keyed hash (HMAC-SHA-256 under a
+    secret kept outside the database), so that hashing every possible ref — client refs can be
+    national identity codes — does not lead back from an id to a person.
+
+    Stores written before ids were keyed derived them with an unkeyed UUIDv5; for those,
+    ``legacy`` is set (by the wiring, from what the store records) until they are migrated.
+    """
+
+    def __init__(self, secret: bytes, *, legacy: bool = False) -> None:
+        if len(secret) < 16:
+            raise ValueError("the pseudonym secret must have at least 16 bytes")
+        self._secret = secret
+        self.legacy = legacy
+
+    def __call__(self, client_ref: str) -> UUID:
+        if self.legacy:
+            return uuid5(_LEGACY_NAMESPACE, client_ref)
+        digest = hmac.new(self._secret, b"polku journey|" + client_ref.encode(), sha256).digest()
+        return UUID(bytes=digest[:16], version=4)
+
+    def pseudonym(self, kind: str, ident: str) -> str:
+        """A keyed pseudonym for another identifier (a party id, say), stable per secret."""
+        digest = hmac.new(self._secret, f"polku {kind}|{ident}".encode(), sha256).hexdigest()
+        return f"{kind}-{digest[:16]}"
+
+
+def legacy_journey_id(client_ref: str) -> UUID:
+    """The unkeyed id of stores written before ids were keyed (for their migration only)."""
+    return uuid5(_LEGACY_NAMESPACE, client_ref)
 
 
 @dataclass(frozen=True)
@@ -80,12 +109,17 @@ class Journey(Aggregate):
 
     @classmethod
     def register(
-        cls, draft: Draft, *, recorded_at: datetime, actor: Actor, command_id: str | None
+        cls,
+        draft: Draft,
+        *,
+        journey: UUID,
+        recorded_at: datetime,
+        actor: Actor,
+        command_id: str | None,
     ) -> Journey:
-        client_ref = draft.fields["client_ref"]
         return cls._create(
             ClientRegistered,
-            id=journey_id(client_ref),
+            id=journey,
             timestamp=recorded_at,
             **_envelope(draft, actor, command_id),
         )

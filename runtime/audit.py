@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from domain.errors import InvalidQueryError
-from domain.journey import journey_id
 from domain.vocabulary import check_term
 from projections.audit import JourneyAudit, RecordDiff, audit_journey, record_diff, who_knew
 from projections.fhir import fhir_bundle
@@ -73,7 +72,8 @@ class AuditReports:
         check_period(start, end)
         Reads.authorise(reader.actor, auditors_only=True)
         entries = self._components.ledger.entries(start, end, unlawful_only=unlawful)
-        self._reads.many(reader, [journey_id(e.client_ref) for e in entries], auditors_only=True)
+        journeys = [self._components.service.journey_id(e.client_ref) for e in entries]
+        self._reads.many(reader, journeys, auditors_only=True)
         return LedgerReport(start, end, unlawful, tuple(entries))
 
     def log_report(

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 from domain.application import CommandContext
 from domain.events import Actor
-from domain.journey import journey_id
 from runtime.wiring import Components
 
 __all__ = ["ErasureResult", "RetentionCandidate", "erase_client", "retention_candidates"]
@@ -33,7 +32,7 @@ def erase_client(
     recorded = components.service.erase_personal_data(
         client_ref, reason, CommandContext(actor=actor)
     )
-    cleared = components.access_log.clear_purposes(journey_id(client_ref))
+    cleared = components.access_log.clear_purposes(components.service.journey_id(client_ref))
     return ErasureResult(
         client_ref=client_ref,
         event_id=str(recorded.event_ids[0]),

@@ -44,6 +44,17 @@ class Settings(BaseSettings):
     """`polku retention` erases the personal data of journeys closed longer ago than this."""
     database_schema: str = Field(default="public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     """PostgreSQL schema holding Polku's tables (it must exist)."""
+    keyring: Path | None = None
+    """The keyring file holding the key-encryption keys and the pseudonym secret (never in the
+    database). Default: beside an SQLite file (``polku.db`` → ``polku.keyring.json``), or
+    ``./polku.keyring.json`` for PostgreSQL in development. Created on first use."""
+    kek: SecretStr | None = None
+    """Instead of a keyring file: the key-encryption key itself (base64, 32 bytes), e.g. from a
+    secrets manager; then ``POLKU_PSEUDONYM_SECRET`` is required too."""
+    kek_previous: SecretStr | None = None
+    """With ``POLKU_KEK``: the KEK being retired while `polku keys rotate` re-wraps keys."""
+    pseudonym_secret: SecretStr | None = None
+    """With ``POLKU_KEK``: the secret keying journey ids and other pseudonyms (base64, 32 bytes)."""
 
     @field_validator("database_url")
     @classmethod
@@ -77,7 +88,26 @@ class Settings(BaseSettings):
             )
         if self.environment == "production" and self.cipher_key is None:
             raise ValueError("in production POLKU_CIPHER_KEY must be set (polku keygen makes one)")
+        if (self.kek is None) != (self.pseudonym_secret is None):
+            raise ValueError("POLKU_KEK and POLKU_PSEUDONYM_SECRET are given together")
+        if self.kek is not None and self.keyring is not None:
+            raise ValueError("give either POLKU_KEYRING or POLKU_KEK, not both")
+        if self.environment == "production" and self.kek is None and self.keyring is None:
+            raise ValueError(
+                "in production POLKU_KEYRING (a keyring file off the database's volumes) or"
+                " POLKU_KEK with POLKU_PSEUDONYM_SECRET must be set"
+            )
         return self
+
+    def keyring_path(self) -> Path:
+        """Where the keyring file is (see ``keyring``)."""
+        if self.keyring is not None:
+            return self.keyring
+        if self.database_url.startswith("sqlite:///"):
+            path = Path(self.database_url.removeprefix("sqlite:///"))
+            if path.name != ":memory:":
+                return path.with_name(path.stem + ".keyring.json")
+        return Path("polku.keyring.json")
 
     @property
     def json_logs(self) -> bool:

@@ -9,25 +9,44 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from domain.application import Clock, JourneyService, system_clock
+from domain.journey import JourneyIds
 from readmodels.caseload import CaseloadIndex
 from readmodels.ledger import Ledger
 from readmodels.planner import PlannerConformance, PlannerLog
 from readmodels.tracking import TrackedProjection
 from runtime.settings import Settings, persistence_env
 from storage.access_log import AccessLog
+from storage.keyring import FileKeyring, Keyring, StaticKeyring
+from storage.pseudonyms import LEGACY, journey_id_scheme
 from storage.sql import SqlStore
 from storage.tokens import TokenStore
 from storage.vault import KeyVault
 
-__all__ = ["Components", "build_components", "build_service"]
+__all__ = ["Components", "build_components", "build_service", "open_keyring"]
+
+
+def open_keyring(settings: Settings) -> Keyring:
+    """The keyring ``settings`` name: the KEK given directly, or the keyring file."""
+    if settings.kek is not None and settings.pseudonym_secret is not None:
+        previous = settings.kek_previous.get_secret_value() if settings.kek_previous else None
+        return StaticKeyring(
+            settings.kek.get_secret_value(), settings.pseudonym_secret.get_secret_value(), previous
+        )
+    return FileKeyring(settings.keyring_path())
 
 
 def build_service(settings: Settings, *, clock: Clock = system_clock) -> JourneyService:
-    """A journey service on the store that ``settings.database_url`` names, with personal data
-    sealed by per-client keys kept in the same database."""
-    vault = KeyVault()
-    service = JourneyService(persistence_env(settings), clock=clock, vault=vault)
-    vault.bind(SqlStore(service))
+    """A journey service on the store that ``settings.database_url`` names: personal data sealed
+    by per-client keys kept in the same database, wrapped under the keyring's KEK, and journey
+    ids keyed by the keyring's pseudonym secret."""
+    keyring = open_keyring(settings)
+    secret = keyring.pseudonym_secret()
+    vault = KeyVault(keyring, reload=lambda: open_keyring(settings))
+    ids = JourneyIds(secret)
+    service = JourneyService(persistence_env(settings), clock=clock, vault=vault, journey_ids=ids)
+    store = SqlStore(service)
+    vault.bind(store)
+    ids.legacy = journey_id_scheme(store, service, secret) == LEGACY
     return service
 
 

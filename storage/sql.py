@@ -133,6 +133,7 @@ class SqlStore:
         "polku_client_keys",
         "polku_planner_log",
         "polku_planner_conformance",
+        "polku_meta",
     )
 
     def __init__(self, service: JourneyService) -> None:
@@ -168,6 +169,21 @@ class SqlStore:
             return
         with self._datastore.get_connection() as conn:
             conn.execute(f"VACUUM FULL {self._names[table]}")
+
+    def columns(self, table: str) -> set[str]:
+        """The column names of one of Polku's tables (empty if it does not exist)."""
+        if table not in self.TABLES:
+            raise KeyError(table)
+        with self.transaction(write=False) as tx:
+            if isinstance(self._datastore, SQLiteDatastore):
+                rows = tx.rows(f"SELECT name FROM pragma_table_info('{table}')")  # noqa: S608
+            else:
+                rows = tx.rows(
+                    "SELECT column_name FROM information_schema.columns"
+                    " WHERE table_schema = %s AND table_name = %s",
+                    (self._datastore.schema, table),
+                )
+        return {str(row[0]) for row in rows}
 
     def ensure(self, *statements: str) -> None:
         """Run ``CREATE … IF NOT EXISTS`` statements."""

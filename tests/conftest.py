@@ -56,10 +56,10 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
     if request.param == "sqlite":
         yield Settings(database_url=f"sqlite:///{tmp_path / 'polku.db'}", _env_file=None)
         return
-    yield from _postgres_settings()
+    yield from _postgres_settings(tmp_path)
 
 
-def _postgres_settings() -> Iterator[Settings]:
+def _postgres_settings(keys: Path) -> Iterator[Settings]:
     problem = postgres_problem()
     if problem is not None:
         if IN_CI:
@@ -69,16 +69,21 @@ def _postgres_settings() -> Iterator[Settings]:
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     try:
-        yield Settings(database_url=POSTGRES_URL, database_schema=schema, _env_file=None)
+        yield Settings(
+            database_url=POSTGRES_URL,
+            database_schema=schema,
+            keyring=keys / "polku.keyring.json",
+            _env_file=None,
+        )
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @pytest.fixture
-def postgres_settings() -> Iterator[Settings]:
+def postgres_settings(tmp_path: Path) -> Iterator[Settings]:
     """Settings for a fresh schema on PostgreSQL only (for PostgreSQL-specific tests)."""
-    yield from _postgres_settings()
+    yield from _postgres_settings(tmp_path)
 
 
 @pytest.fixture

@@ -104,6 +104,7 @@ def polku_env(settings: Settings, log_level: str = "warning") -> dict[str, str]:
     env.update(
         POLKU_DATABASE_URL=settings.database_url,
         POLKU_DATABASE_SCHEMA=settings.database_schema,
+        POLKU_KEYRING=str(settings.keyring_path().resolve()),
         POLKU_LOG_LEVEL=log_level,
     )
     return env

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from domain.journey import journey_id
 from tests.api.conftest import Api
 
 QUERY_VALUES = {
@@ -54,6 +53,7 @@ def _query(operation: dict[str, Any]) -> dict[str, str]:
 def test_every_person_level_read_leaves_exactly_one_access_log_row(
     api: Api, audited_journey: str
 ) -> None:
+    journey_id = api.components.service.journey_id
     client = journey_id(audited_journey)
     walked = 0
     for path, operation in _get_operations(api):

@@ -123,6 +123,7 @@ def test_the_analytics_and_export_commands(
 ) -> None:
     generate(lambda clock: build_service(settings, clock=clock), 20, 12)
     monkeypatch.setenv("POLKU_DATABASE_SCHEMA", settings.database_schema)
+    monkeypatch.setenv("POLKU_KEYRING", str(settings.keyring_path().resolve()))
     url = ["--database-url", settings.database_url]
     headings = {
         "transitions": "from sector",

@@ -332,6 +332,7 @@ def test_the_audit_commands(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("POLKU_DATABASE_SCHEMA", settings.database_schema)
+    monkeypatch.setenv("POLKU_KEYRING", str(settings.keyring_path().resolve()))
     url = ["--database-url", settings.database_url]
     assert main([*url, "audit", "disclosures", "--unlawful"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 4
@@ -382,6 +383,7 @@ def test_the_fhir_export_through_the_api_and_the_command_line(
     )
 
     monkeypatch.setenv("POLKU_DATABASE_SCHEMA", settings.database_schema)
+    monkeypatch.setenv("POLKU_KEYRING", str(settings.keyring_path().resolve()))
     out = tmp_path / "bundle.json"
     assert (
         main(

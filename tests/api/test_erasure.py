@@ -145,6 +145,7 @@ def test_erase_and_retention_commands(
         == 201
     )
     monkeypatch.setenv("POLKU_DATABASE_SCHEMA", settings.database_schema)
+    monkeypatch.setenv("POLKU_KEYRING", str(settings.keyring_path().resolve()))
     url = ["--database-url", settings.database_url]
     assert main([*url, "erase", "client-1", "--reason", "x", "--token", api.tokens["worker"]]) == 2
     years = datetime.now(UTC).year - 2025 + 1  # closed in March 2025: not yet that long ago

@@ -74,6 +74,7 @@ def test_the_pathway_commands(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("POLKU_DATABASE_SCHEMA", settings.database_schema)
+    monkeypatch.setenv("POLKU_KEYRING", str(settings.keyring_path().resolve()))
     url = ["--database-url", settings.database_url]
     assert main([*url, "pathways", "list"]) == 0
     assert "youth-social-health" in capsys.readouterr().out

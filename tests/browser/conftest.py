@@ -54,7 +54,7 @@ def server(
         sqlite = Settings(database_url=f"sqlite:///{workdir / 'polku.db'}", _env_file=None)
         yield from _serve(sqlite, workdir)
     else:
-        for settings in _postgres_settings():
+        for settings in _postgres_settings(workdir):
             yield from _serve(settings, workdir)
 
 

@@ -14,6 +14,7 @@ from domain.application import CommandContext
 from domain.events import Actor
 from runtime.settings import Settings
 from runtime.wiring import build_components
+from tests.support import polku_env
 
 CTX = CommandContext(actor=Actor("p-w", "org", "caseworker"))
 WORKER = """
@@ -56,12 +57,7 @@ def populate(settings: Settings, journeys: int) -> None:
 
 def test_a_killed_ledger_worker_resumes_without_loss_or_doubles(settings: Settings) -> None:
     populate(settings, 60)  # 180 notifications
-    env = dict(os.environ)
-    env.update(
-        POLKU_DATABASE_URL=settings.database_url,
-        POLKU_DATABASE_SCHEMA=settings.database_schema,
-        POLKU_PROJECTION_BATCH_SIZE="10",
-    )
+    env = polku_env(settings) | {"POLKU_PROJECTION_BATCH_SIZE": "10"}
     worker = subprocess.Popen(  # noqa: S603 - our own code
         [sys.executable, "-c", WORKER], env=env, stdout=subprocess.PIPE, text=True
     )

@@ -44,6 +44,9 @@ def test_production_needs_an_explicit_database(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(ValidationError, match="POLKU_CIPHER_KEY"):
         Settings(environment="production", _env_file=None)
     monkeypatch.setenv("POLKU_CIPHER_KEY", "A" * 43 + "=")
+    with pytest.raises(ValidationError, match="POLKU_KEYRING"):
+        Settings(environment="production", _env_file=None)
+    monkeypatch.setenv("POLKU_KEYRING", "/run/secrets/polku.keyring.json")
     settings = Settings(environment="production", _env_file=None)
     assert settings.json_logs
     assert persistence_env(settings)["CIPHER_TOPIC"] == "eventsourcing.cryptography:AESCipher"
@@ -53,3 +56,15 @@ def test_production_needs_an_explicit_database(monkeypatch: pytest.MonkeyPatch) 
 def test_a_cipher_key_must_be_an_aes_key(key: str) -> None:
     with pytest.raises(ValidationError, match="POLKU_CIPHER_KEY"):
         Settings(cipher_key=key, _env_file=None)
+
+
+def test_the_keyring_sits_beside_an_sqlite_file_unless_named() -> None:
+    beside = Settings(database_url="sqlite:////srv/polku/care.db", _env_file=None)
+    assert str(beside.keyring_path()) == "/srv/polku/care.keyring.json"
+    named = Settings(keyring="/run/keys/k.json", _env_file=None)  # type: ignore[arg-type]
+    assert str(named.keyring_path()) == "/run/keys/k.json"
+
+
+def test_a_kek_comes_with_a_pseudonym_secret() -> None:
+    with pytest.raises(ValidationError, match="POLKU_PSEUDONYM_SECRET"):
+        Settings(kek="A" * 43 + "=", _env_file=None)  # type: ignore[arg-type]
