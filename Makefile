@@ -11,7 +11,7 @@ LOCKS   = requirements/bootstrap.txt requirements/dev.txt requirements/runtime.t
 # fetched on the way.
 PIP_LOCKED = $(BIN)/python -m pip install --quiet --require-hashes --only-binary :all:
 
-.PHONY: run test lint typecheck unit bench screenshots clean lock lock-upgrade
+.PHONY: run test lint typecheck unit bench screenshots clean lock lock-upgrade audit audit-offline
 
 # 1. pip, setuptools and wheel at the locked versions (a new venv carries whatever the
 #    interpreter bundles: setuptools 65.5 has published advisories);
@@ -41,6 +41,15 @@ lock: | $(STAMP)
 
 lock-upgrade: UPGRADE = --upgrade
 lock-upgrade: lock
+
+# The offline audit: every locked and installed package against the dated advisory snapshot
+# in ../shared/advisories/ (tools/advisory_audit.py). `make audit` runs pip-audit against an
+# online service instead where one answers, and says so when none does.
+audit-offline: $(STAMP)
+	$(BIN)/python -m tools.advisory_audit
+
+audit: $(STAMP)
+	$(BIN)/python -m tools.online_audit
 
 run: $(STAMP)
 	$(BIN)/polku demo
