@@ -137,7 +137,9 @@ def find_snapshot(location: Path) -> Path:
     if location.is_file():
         return location
     if not location.is_dir():
-        raise AuditError(f"no advisory snapshot at {location} (neither a file nor a folder)")
+        raise AuditError(
+            f"no advisory snapshot at {location} (point --snapshot or ${SNAPSHOT_ENV} to it)"
+        )
     candidates = sorted(location.glob("*.tar.gz"), key=lambda p: (_date_in(p.name) or "", p.name))
     if not candidates:
         raise AuditError(f"no advisory snapshot (*.tar.gz) in {location}")
