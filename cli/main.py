@@ -9,11 +9,11 @@ import secrets
 import sys
 from collections.abc import Sequence
 
-from cli import analytics, audit, demo, erase, export, pathways, serve, store, tokens
+from cli import analytics, audit, demo, erase, export, keys, pathways, serve, store, tokens
 
 __all__ = ["main"]
 
-GROUPS = (demo, serve, tokens, audit, export, pathways, store, analytics, erase)
+GROUPS = (demo, serve, tokens, keys, audit, export, pathways, store, analytics, erase)
 
 
 def _parser() -> argparse.ArgumentParser:

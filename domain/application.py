@@ -41,6 +41,7 @@ from domain.events import Actor, ClientRegistered, JourneyEvent, PersonalDataEra
 from domain.journey import Journey, JourneyIds, JourneyRecord
 from domain.personal import SEALED, PersonalVault
 from domain.rules import Rule
+from domain.vocabulary import check_term
 
 __all__ = ["Clock", "CommandContext", "JourneyService", "Recorded", "system_clock"]
 
@@ -132,6 +133,11 @@ class JourneyService(Application[UUID]):
         super().__init__(env=dict(env))
 
     @property
+    def vault(self) -> PersonalVault | None:
+        """Where the per-client keys are kept (None: personal data is not sealed)."""
+        return self._vault
+
+    @property
     def clock(self) -> Clock:
         """The clock that says what "now" is for this service (injected, or the wall clock)."""
         return self._clock
@@ -188,24 +194,30 @@ class JourneyService(Application[UUID]):
             )
         return self._execute(client_ref, command, ctx)
 
-    def erase_personal_data(self, client_ref: str, reason: str, ctx: CommandContext) -> Recorded:
+    def erase_personal_data(
+        self, client_ref: str, reason: str, ctx: CommandContext, note: str | None = None
+    ) -> Recorded:
         """Erase the client's personal data: record who, when and why, then delete their key.
 
-        Everything else stays: the journey still folds, its personal fields read "erased".
-        Erasing again records nothing new but makes sure the key is gone (say, after a crash
-        between the two steps).
+        ``reason`` is a code from the ``erasure_reasons`` vocabulary (the erasure outlives the
+        data, so it must not itself hold any); an optional ``note`` is sealed with the client's
+        key like their other personal data, and so erased with it. Everything else stays: the
+        journey still folds, its personal fields read "erased". Erasing again records nothing
+        new but makes sure the key is gone (say, after a crash between the two steps).
         """
         if self._vault is None:
             raise RuntimeError("this service keeps no per-client keys, so it cannot erase")
-        if not reason.strip() or len(reason) > 500:
-            raise ValueError("give a reason of 1-500 characters")
+        check_term("erasure_reasons", reason)
+        if note is not None and (not note.strip() or len(note) > 500):
+            raise ValueError("a note has 1-500 characters")
         journey = self._load(client_ref, fresh=True)
         done = [e for e in journey.events if isinstance(e, PersonalDataErased)]
         if done:
             result = self._recorded(journey, done[-1:], replayed=True)
         else:
             recorded_at = max(self._clock(), journey.modified_on)
-            event = journey.erase(reason.strip(), recorded_at=recorded_at, actor=ctx.actor)
+            personal = {"note": note.strip()} if note else {}
+            event = journey.erase(reason, personal, recorded_at=recorded_at, actor=ctx.actor)
             self.save(journey)  # the cache now holds this scrubbed copy
             result = self._recorded(journey, [event])
         self._vault.erase(journey.id)

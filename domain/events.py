@@ -325,8 +325,9 @@ class PersonalDataErased(JourneyEvent):
     """The client's key was deleted: their personal fields read "erased" from now on.
 
     Like a retraction, it belongs to the record, not to the valid-time timeline. ``reason`` is
-    kept (who, when and why an erasure happened must stay answerable), so it must not itself
-    hold personal data.
+    kept (who, when and why an erasure happened must stay answerable), so it is a code from the
+    ``erasure_reasons`` vocabulary (older stores may hold free text there); a note, if any, is
+    in ``personal`` and erased with the rest.
     """
 
     KIND = "personal_data_erased"

@@ -180,7 +180,9 @@ class Journey(Aggregate):
     def erased(self) -> bool:
         return any(isinstance(e, PersonalDataErased) for e in self._events)
 
-    def erase(self, reason: str, *, recorded_at: datetime, actor: Actor) -> PersonalDataErased:
+    def erase(
+        self, reason: str, personal: dict[str, str], *, recorded_at: datetime, actor: Actor
+    ) -> PersonalDataErased:
         """Record that the client's personal data was erased (the caller deletes the key)."""
         self.trigger_event(
             PersonalDataErased,
@@ -189,7 +191,7 @@ class Journey(Aggregate):
             occurred_at=recorded_at,
             recorded_by=actor,
             command_id=None,
-            personal={},
+            personal=personal,
             reason=reason,
         )
         event = self._events[-1]

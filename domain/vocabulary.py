@@ -25,6 +25,7 @@ Term = Literal[
     "transition_kinds",
     "referral_decline_reasons",
     "retraction_reasons",
+    "erasure_reasons",
 ]
 
 

@@ -8,16 +8,16 @@ kept per event as recorded, retractions included, so a read model can append the
 exactly as :func:`domain.timeline.effective_events` and :func:`~domain.timeline.valid_order` do
 for one journey (ties keep record order).
 
-Journeys are keyed by an opaque key; :class:`EventLog` numbers them ``0..n-1`` so that nothing
-derived from a client ref leaves this package. Party identifiers of the informal network are
-replaced by per-journey pseudonyms (``informal-1``…), as are consent identifiers, which callers
-choose freely.
+Journeys are keyed by an opaque (keyed) id; exports number them afresh for every release, so
+nothing derived from a client ref leaves this package. Every party who is not a professional on
+the client's team is replaced by a per-journey pseudonym of their type (``informal-1``,
+``outside-1``…), as are consent identifiers, which callers choose freely.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -26,6 +26,7 @@ from typing import NamedTuple
 from domain import events as ev
 
 __all__ = [
+    "PSEUDONYM_LABELS",
     "EventLog",
     "Fact",
     "LogBuilder",
@@ -89,8 +90,17 @@ def _fact(
     )
 
 
-def fact_of(event: ev.JourneyEvent, position: int) -> Fact | None:
-    """The fact of ``event``; ``None`` for an event the log does not keep (an erasure)."""
+def _as_is(party: str) -> str:
+    return party
+
+
+def fact_of(
+    event: ev.JourneyEvent, position: int, party: Callable[[str], str] = _as_is
+) -> Fact | None:
+    """The fact of ``event``; ``None`` for an event the log does not keep (an erasure).
+
+    ``party`` turns a party id into the pseudonym the log keeps (the planners' read model
+    passes a keyed one, so no party id of anyone's private network is stored there)."""
     links: list[Link] = []
     fact = partial(_fact, event, position)
     match event:
@@ -107,31 +117,32 @@ def fact_of(event: ev.JourneyEvent, position: int) -> Fact | None:
         case ev.ConsentGranted():
             links = [("consent", event.consent_id, "granted")]
             links += [("organisation", o, "consent recipient") for o in event.recipient_orgs]
-            links += [("party", p, "consent recipient") for p in event.recipient_parties]
+            links += [("party", party(p), "consent recipient") for p in event.recipient_parties]
             return fact(ref=event.consent_id, detail=event.form, links=links)
         case ev.ConsentWithdrawn():
             links = [("consent", event.consent_id, "withdrawn")]
             return fact(ref=event.consent_id, links=links)
         case ev.TeamMemberAdded():
             links = [
-                ("party", event.party_id, "member"),
+                ("party", party(event.party_id), "member"),
                 ("organisation", event.organisation, "member's"),
             ]
             return fact(
                 sector=event.sector,
-                ref=event.party_id,
+                ref=party(event.party_id),
                 detail=event.member_type,
                 links=links,
             )
         case ev.TeamMemberRoleChanged() | ev.TeamMemberRemoved():
-            return fact(ref=event.party_id, links=(("party", event.party_id, "member"),))
+            member = party(event.party_id)
+            return fact(ref=member, links=(("party", member, "member"),))
         case ev.CoordinatorAssigned() | ev.CoordinatorReleased():
-            links = [("party", event.party_id, "coordinator")]
-            return fact(ref=event.party_id, links=links)
+            coordinator = party(event.party_id)
+            return fact(ref=coordinator, links=[("party", coordinator, "coordinator")])
         case ev.ServiceStarted():
             links = _orgs((event.provider_org, "provider"))
             if event.responsible_party:
-                links.append(("party", event.responsible_party, "responsible"))
+                links.append(("party", party(event.responsible_party), "responsible"))
             return fact(sector=event.sector, ref=event.episode_id, links=links)
         case ev.ServiceEnded():
             return fact(ref=event.episode_id)
@@ -141,7 +152,7 @@ def fact_of(event: ev.JourneyEvent, position: int) -> Fact | None:
         case ev.InformationShared():
             links = _orgs((event.from_org, "sender"), (event.to_org, "recipient"))
             links += [
-                ("party", p, q)
+                ("party", party(p), q)
                 for p, q in ((event.from_party, "sender"), (event.to_party, "recipient"))
                 if p
             ]
@@ -154,16 +165,16 @@ def fact_of(event: ev.JourneyEvent, position: int) -> Fact | None:
                 links=links,
             )
         case ev.MeetingHeld():
-            links = [("party", p, "participant") for p in event.participants]
+            links = [("party", party(p), "participant") for p in event.participants]
             if event.consent_id:
                 links.append(("consent", event.consent_id, "relied on"))
             return fact(detail=event.basis, links=links)
         case ev.PlanAgreed():
-            links = [("party", p, "responsible") for p in event.responsible_parties]
+            links = [("party", party(p), "responsible") for p in event.responsible_parties]
             return fact(links=links)
         case ev.DisclosureDenialRegistered():
             links = [("organisation", o, "denied") for o in event.recipient_orgs]
-            links += [("party", p, "denied") for p in event.recipient_parties]
+            links += [("party", party(p), "denied") for p in event.recipient_parties]
             return fact(ref=event.denial_id, links=links)
         case _:
             return fact()
@@ -221,11 +232,7 @@ def journey_log(facts: Sequence[Fact]) -> list[LoggedEvent]:
     kept.sort(key=lambda f: f.occurred_at)  # stable: ties keep record order
     episodes = {f.ref: f.sector for f in kept if f.kind == "ServiceStarted"}
     pseudonyms = _Pseudonyms(
-        {
-            f.ref
-            for f in in_record_order
-            if f.kind == "TeamMemberAdded" and f.detail != "professional"
-        }
+        {f.ref: f.detail for f in in_record_order if f.kind == "TeamMemberAdded" and f.ref}
     )
     out = []
     for f in kept:
@@ -235,29 +242,46 @@ def journey_log(facts: Sequence[Fact]) -> list[LoggedEvent]:
 
 
 class _Pseudonyms:
-    """Per-journey stand-ins for identifiers that may say something about the person: parties
-    of the informal network (a relative's identifier) and consents (named by the caller)."""
+    """Per-journey stand-ins for identifiers that may say something about the person: every
+    party who is not a professional on the client's team (a relative, a neighbour, an employer
+    contact, a volunteer, anyone outside the team) is named only by their type and a number
+    (``informal-1``, ``employer-1``, ``outside-1``), and consents (named by the caller) likewise
+    (``consent-1``). Professionals acting for an organisation keep their (keyed) party id."""
 
-    def __init__(self, personal_parties: set[str | None]) -> None:
-        self.personal = personal_parties
+    def __init__(self, member_types: dict[str, str | None]) -> None:
+        self.member_types = member_types
         self.given: dict[tuple[str, str], str] = {}
 
     def links(self, links: tuple[Link, ...]) -> tuple[Link, ...]:
         changed: list[Link] | None = None
         for i, (kind, ident, qualifier) in enumerate(links):
-            if kind == "consent" or (kind == "party" and ident in self.personal):
+            name = self.name(kind, ident)
+            if name != ident:
                 changed = changed or list(links)
-                changed[i] = (kind, self.name(kind, ident), qualifier)
+                changed[i] = (kind, name, qualifier)
         return links if changed is None else tuple(changed)
 
+    def label(self, kind: str, ident: str) -> str | None:
+        """The type a pseudonym is made of, or ``None`` for an identifier kept as it is."""
+        if kind == "consent":
+            return "consent"
+        if kind != "party":
+            return None
+        member_type = self.member_types.get(ident, "outside") or "outside"
+        return None if member_type == "professional" else member_type
+
     def name(self, kind: str, ident: str) -> str:
-        if kind == "consent" or (kind == "party" and ident in self.personal):
-            label = "consent" if kind == "consent" else "network"
-            key = (label, ident)
-            if key not in self.given:
-                self.given[key] = f"{label}-{sum(k[0] == label for k in self.given) + 1}"
-            return self.given[key]
-        return ident
+        label = self.label(kind, ident)
+        if label is None:
+            return ident
+        key = (label, ident)
+        if key not in self.given:
+            self.given[key] = f"{label}-{sum(k[0] == label for k in self.given) + 1}"
+        return self.given[key]
+
+
+PSEUDONYM_LABELS = ("consent", "informal", "third_sector", "employer", "outside")
+"""The prefixes of per-journey pseudonyms (exports make them global by their case)."""
 
 
 def _activity(fact: Fact, sector: str | None) -> str:

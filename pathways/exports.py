@@ -3,8 +3,10 @@
 Both carry the effective log of :mod:`pathways.eventlog` — the same events, activities and
 valid times the analytics use, so a process-mining tool finds the same directly-follows graph
 and variants. They are pseudonymous microdata, not aggregates: a client is ``client-000001``
-(numbered in the log's stable journey order), events are numbered, informal-network parties
-and consents are per-client pseudonyms; no client ref, name or free text is written.
+(numbered afresh, at random, in every export), events are numbered, every party who is not a
+professional on the client's team and every consent is a per-client pseudonym of its type,
+professionals appear under keyed pseudonyms; no client ref, party id, name or free text is
+written.
 
 OCEL 2.0 object types: ``client``, ``party``, ``organisation``, ``consent``; every event is
 linked to its client (qualifier ``client``) and to the objects it touches, with qualifiers such
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from xml.sax.saxutils import quoteattr
 
-from pathways.eventlog import EventLog, LoggedEvent
+from pathways.eventlog import PSEUDONYM_LABELS, EventLog, LoggedEvent
 
 __all__ = ["OBJECT_TYPES", "ocel_json", "write_ocel_json", "write_ocel_sqlite", "write_xes"]
 
@@ -47,14 +50,15 @@ class _Row:
     """(object id, object type, qualifier)."""
 
 
-def _case(n: int) -> str:
-    return f"client-{n + 1:06d}"
-
-
 def _rows(log: EventLog) -> Iterator[_Row]:
+    """Every event as a row. Cases are numbered by a fresh random permutation for every export,
+    so a case name says nothing of the journey's id or ref, and two releases cannot be linked
+    by it."""
+    numbers = list(range(1, len(log.journeys) + 1))
+    secrets.SystemRandom().shuffle(numbers)
     number = 0
-    for n, journey in enumerate(log.journeys):
-        case = _case(n)
+    for journey, case_number in zip(log.journeys, numbers, strict=True):
+        case = f"client-{case_number:06d}"
         for event in journey:
             number += 1
             yield _row(number, case, event)
@@ -68,8 +72,9 @@ def _row(number: int, case: str, event: LoggedEvent) -> _Row:
     }
     related = [(case, "client", "client")]
     for kind, ident, qualifier in event.links:
-        # Per-client pseudonyms (consent-1, network-1) are made global by their client.
-        scoped = f"{case}/{ident}" if kind == "consent" or ident.startswith("network-") else ident
+        # Per-client pseudonyms (consent-1, informal-1…) are made global by their client.
+        local = ident.split("-", 1)[0] in PSEUDONYM_LABELS
+        scoped = f"{case}/{ident}" if local else ident
         related.append((scoped, kind, qualifier))
     return _Row(
         f"e{number}",

@@ -16,6 +16,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
@@ -46,6 +47,8 @@ _LINKS = json.JSONEncoder(separators=(",", ":")).encode
 
 class PlannerLog(TrackedProjection):
     name = "planner"
+    version = 2
+    """2: party ids kept only as keyed pseudonyms."""
     tables = (
         "CREATE TABLE IF NOT EXISTS {polku_planner_log} ("
         " position BIGINT PRIMARY KEY, journey_id TEXT NOT NULL, event_id TEXT NOT NULL,"
@@ -56,7 +59,8 @@ class PlannerLog(TrackedProjection):
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
         rows = []
         for notification in notifications:
-            fact = fact_of(self.service.decode_sealed(notification), notification.id)
+            event = self.service.decode_sealed(notification)
+            fact = fact_of(event, notification.id, self._party)
             if fact is not None:
                 rows.append(
                     (
@@ -79,6 +83,7 @@ class PlannerLog(TrackedProjection):
 
     def __init__(self, store: SqlStore, service: JourneyService, batch: int | None = None) -> None:
         super().__init__(store, service, batch)
+        self._party = partial(service.journey_id.pseudonym, "party")
         self._guard = threading.Lock()
         self._builder = LogBuilder()
         self._loaded = 0

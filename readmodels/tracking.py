@@ -23,7 +23,7 @@ from typing import Any
 from eventsourcing.persistence import Notification
 
 from domain.application import JourneyService
-from storage.sql import SqlStore, Tx
+from storage.sql import META_TABLE, SqlStore, Tx
 
 __all__ = ["Progress", "TrackedProjection"]
 
@@ -88,6 +88,9 @@ class TrackedProjection:
     """Notification topics to read (empty: all)."""
     tables: Sequence[str] = ()
     """``CREATE … IF NOT EXISTS`` statements."""
+    version = 1
+    """The shape of the model's rows: a store whose rows were made by another version of the
+    model has them cleared and rebuilt from the event log when the model first opens."""
     batch = 500
 
     def __init__(self, store: SqlStore, service: JourneyService, batch: int | None = None) -> None:
@@ -95,11 +98,19 @@ class TrackedProjection:
         self.service = service
         if batch is not None:
             self.batch = batch
-        store.ensure(_TRACKING, *self.tables)
+        store.ensure(_TRACKING, META_TABLE, *self.tables)
+        marker = f"readmodel:{self.name}:version"
         with store.transaction() as tx:
             tx.execute(
                 "INSERT INTO {polku_tracking} VALUES (%s, 0) ON CONFLICT DO NOTHING", (self.name,)
             )
+            found = tx.rows("SELECT value FROM {polku_meta} WHERE name = %s", (marker,))
+            if not found or found[0][0] != str(self.version):
+                # Rows of another shape (or of a version that did not record itself): start over.
+                self.clear(tx)
+                tx.execute("UPDATE {polku_tracking} SET position = 0 WHERE name = %s", (self.name,))
+                tx.execute("DELETE FROM {polku_meta} WHERE name = %s", (marker,))
+                tx.execute("INSERT INTO {polku_meta} VALUES (%s, %s)", (marker, str(self.version)))
         # Two catch-ups at once (a request and the runner) must not apply a batch twice: on
         # PostgreSQL the tracking row is locked for the batch; SQLite serialises writers.
         self._select = _SELECT + (" FOR UPDATE" if store.backend == "postgres" else "")

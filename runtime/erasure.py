@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.application import CommandContext
+from domain.errors import JourneyNotFoundError, NotPermittedError
 from domain.events import Actor
+from domain.vocabulary import check_term
 from runtime.wiring import Components
 
 __all__ = ["ErasureResult", "RetentionCandidate", "erase_client", "retention_candidates"]
@@ -23,16 +25,25 @@ class ErasureResult:
 
 
 def erase_client(
-    components: Components, client_ref: str, reason: str, actor: Actor
+    components: Components,
+    client_ref: str,
+    reason: str,
+    actor: Actor,
+    note: str | None = None,
 ) -> ErasureResult:
     """Delete the client's key (their personal fields then read "erased"), record who, when and
-    why, and clear the free-text purposes of the reads of their data. Admin only."""
+    why (a code), and clear the free-text purposes of the reads of their data. Admin only.
+
+    The purposes are cleared first, so the compaction that follows the key's deletion (a WAL
+    checkpoint on SQLite) sweeps their old bytes away too."""
     if actor.role != "admin":
-        raise PermissionError("only an admin may erase personal data")
-    recorded = components.service.erase_personal_data(
-        client_ref, reason, CommandContext(actor=actor)
-    )
-    cleared = components.access_log.clear_purposes(components.service.journey_id(client_ref))
+        raise NotPermittedError("only an admin may erase personal data")
+    check_term("erasure_reasons", reason)
+    service = components.service
+    if not service.get_version(client_ref):
+        raise JourneyNotFoundError(client_ref)
+    cleared = components.access_log.clear_purposes(service.journey_id(client_ref))
+    recorded = service.erase_personal_data(client_ref, reason, CommandContext(actor=actor), note)
     return ErasureResult(
         client_ref=client_ref,
         event_id=str(recorded.event_ids[0]),

@@ -9,25 +9,31 @@ keyring fails at once with a clear error instead of answering "not found" for ev
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
+from collections.abc import Callable
+from typing import cast
+from uuid import UUID
 
 from domain.application import JourneyService
+from domain.events import ClientRegistered, JourneyEvent
+from domain.journey import JourneyIds
 from storage.keyring import KeyringError
-from storage.sql import SqlStore
+from storage.sql import META_TABLE, SqlStore
+from storage.vault import KeyVault
 
-__all__ = ["KEYED", "LEGACY", "journey_id_scheme", "set_journey_id_scheme"]
+__all__ = ["KEYED", "LEGACY", "journey_id_scheme", "migrate_journey_ids"]
 
 KEYED = "hmac-v1"
 LEGACY = "uuid5"
-_META = "CREATE TABLE IF NOT EXISTS {polku_meta} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
 _SELECT = "SELECT value FROM {polku_meta} WHERE name = %s"
 _INSERT = "INSERT INTO {polku_meta} VALUES (%s, %s) ON CONFLICT DO NOTHING"
 
 
 def journey_id_scheme(store: SqlStore, service: JourneyService, secret: bytes) -> str:
     """The store's journey-id scheme (recorded on first use); refuses a foreign secret."""
-    store.ensure(_META)
+    store.ensure(META_TABLE)
     fingerprint = hmac.new(secret, b"polku pseudonym secret check", hashlib.sha256).hexdigest()
     fresh = not (service.recorder.max_notification_id() or 0)
     with store.transaction() as tx:
@@ -43,6 +49,53 @@ def journey_id_scheme(store: SqlStore, service: JourneyService, secret: bytes) -
     return scheme
 
 
-def set_journey_id_scheme(store: SqlStore, scheme: str) -> None:
+def migrate_journey_ids(
+    service: JourneyService,
+    store: SqlStore,
+    secret: bytes,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Move every journey of a store written with unkeyed ids to its keyed id; how many moved.
+
+    Each journey's events are copied under the new id (their personal parts re-sealed for it,
+    with the same data key; an erased journey's stay as they are, unreadable), its key and its
+    access-log rows follow, then its old rows are deleted. A journey already copied (a run that
+    stopped half-way) is not copied twice. The read models must be rebuilt afterwards; the
+    caller does that. Finally the store records the keyed scheme."""
+    vault = service.vault
+    if not isinstance(vault, KeyVault):
+        raise TypeError("migrating journey ids needs the key vault")
+    keyed = JourneyIds(secret)
+    olds = store.journey_ids_in_store(service)
+    moved = 0
+    for n, old_text in enumerate(olds, 1):
+        old = UUID(old_text)
+        stored = service.recorder.select_events(old)
+        first = service.decode_sealed(stored[0]) if stored else None
+        if isinstance(first, ClientRegistered) and keyed(first.client_ref) != old:
+            new = keyed(first.client_ref)
+            if not service.recorder.select_events(new, limit=1):
+                has_key = vault.move(old, new)
+                copies = [
+                    service.mapper.to_stored_event(
+                        dataclasses.replace(cast(JourneyEvent, event), originator_id=new)
+                    )
+                    if has_key
+                    else dataclasses.replace(row, originator_id=new)
+                    for row in stored
+                    for event in [service.mapper.to_domain_event(row)]
+                ]
+                service.recorder.insert_events(copies)
+            with store.transaction() as tx:
+                tx.execute(
+                    "UPDATE {polku_access_log} SET journey_id = %s WHERE journey_id = %s",
+                    (str(new), old_text),
+                )
+            store.delete_journey_events(service, old_text)
+            moved += 1
+        if progress is not None:
+            progress(n, len(olds))
     with store.transaction() as tx:
-        tx.execute("UPDATE {polku_meta} SET value = %s WHERE name = %s", (scheme, "journey_ids"))
+        tx.execute("UPDATE {polku_meta} SET value = %s WHERE name = %s", (KEYED, "journey_ids"))
+    store.compact_after_delete("polku_client_keys")
+    return moved

@@ -20,7 +20,10 @@ from psycopg import sql
 
 from domain.application import JourneyService
 
-__all__ = ["SqlStore", "Tx", "datastore_of", "sqlstate", "utc_text"]
+__all__ = ["META_TABLE", "SqlStore", "Tx", "datastore_of", "sqlstate", "utc_text"]
+
+META_TABLE = "CREATE TABLE IF NOT EXISTS {polku_meta} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+"""Facts about the store itself: schemes and versions, the KEK in use (never a key)."""
 
 
 def datastore_of(service: JourneyService) -> SQLiteDatastore | PostgresDatastore:
@@ -169,6 +172,33 @@ class SqlStore:
             return
         with self._datastore.get_connection() as conn:
             conn.execute(f"VACUUM FULL {self._names[table]}")
+
+    def journey_ids_in_store(self, service: JourneyService) -> list[str]:
+        """Every aggregate id in the event table (for migrations that visit every journey)."""
+        table = service.recorder.events_table_name  # type: ignore[attr-defined]
+        with self.transaction(write=False) as tx:
+            if isinstance(self._datastore, SQLiteDatastore):
+                rows = tx.rows(f"SELECT DISTINCT originator_id FROM {table}")  # noqa: S608
+            else:
+                rows = tx.rows(
+                    sql.SQL("SELECT DISTINCT originator_id FROM {}.{}")
+                    .format(sql.Identifier(self._datastore.schema), sql.Identifier(table))
+                    .as_string(None)
+                )
+        return [str(row[0]) for row in rows]
+
+    def delete_journey_events(self, service: JourneyService, journey: str) -> None:
+        """Delete one aggregate's rows from the event table (a migration that has copied them
+        under a new id; nothing else deletes events)."""
+        table = service.recorder.events_table_name  # type: ignore[attr-defined]
+        with self.transaction() as tx:
+            if isinstance(self._datastore, SQLiteDatastore):
+                tx.execute(f"DELETE FROM {table} WHERE originator_id = %s", (journey,))  # noqa: S608
+            else:
+                statement = sql.SQL("DELETE FROM {}.{} WHERE originator_id = %s").format(
+                    sql.Identifier(self._datastore.schema), sql.Identifier(table)
+                )
+                tx.execute(statement.as_string(None), (journey,))
 
     def columns(self, table: str) -> set[str]:
         """The column names of one of Polku's tables (empty if it does not exist)."""

@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from domain.personal import ERASED, SEALED
 from storage.keyring import Keyring, KeyringError
-from storage.sql import SqlStore, Tx
+from storage.sql import META_TABLE, SqlStore, Tx
 
 __all__ = ["KeyVault", "Rotation"]
 
@@ -47,7 +47,6 @@ _TABLE = (
 )
 """``key_b64`` holds the wrapped key; ``kek_id`` names the KEK it is wrapped under (NULL only in
 stores written before keys were wrapped, until :meth:`KeyVault.bind` wraps them)."""
-_META = "CREATE TABLE IF NOT EXISTS {polku_meta} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
 _CURRENT_KEK = "kek_current"
 _SELECT_CURRENT = "SELECT value FROM {polku_meta} WHERE name = %s"
 _SELECT_CURRENT_LOCKED = _SELECT_CURRENT + " FOR UPDATE"
@@ -94,7 +93,7 @@ class KeyVault:
         """Attach the database (built after the service, whose mapper uses this vault); wrap
         any key a store from before wrapped keys still holds in the clear."""
         self._store = store
-        store.ensure(_TABLE, _META)
+        store.ensure(_TABLE, META_TABLE)
         if "kek_id" not in store.columns("polku_client_keys"):
             store.ensure("ALTER TABLE {polku_client_keys} ADD COLUMN kek_id TEXT")
         with store.transaction() as tx:
@@ -152,6 +151,34 @@ class KeyVault:
             self._cache.pop(journey, None)
         store.compact_after_delete("polku_client_keys")
         return bool(found)
+
+    def move(self, old: UUID, new: UUID) -> bool:
+        """Give journey ``new`` the data key of journey ``old`` (re-wrapped for its new id) and
+        delete the old row; ``False`` if ``old`` had no key (erased, or no personal data)."""
+        store = self._bound()
+        with store.transaction() as tx:
+            rows = tx.rows(
+                "SELECT key_b64, kek_id FROM {polku_client_keys} WHERE journey_id = %s",
+                (str(old),),
+            )
+            if not rows:
+                return False
+            key = self._unwrap_row(str(old), rows[0])
+            kek_id, kek = self._current(tx)
+            tx.execute(
+                _INSERT_KEY,
+                (
+                    str(new),
+                    _wrap(kek, kek_id, str(new), key),
+                    datetime.now(UTC).isoformat(),
+                    kek_id,
+                ),
+            )
+            tx.execute("DELETE FROM {polku_client_keys} WHERE journey_id = %s", (str(old),))
+        with self._lock:
+            self._cache.pop(old, None)
+            self._cache.pop(new, None)
+        return True
 
     def rotate(self) -> Rotation:
         """Re-wrap every live key under a new KEK, then destroy every other KEK.

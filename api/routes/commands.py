@@ -288,8 +288,10 @@ def retract_event(
 class ErasureBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
-    """Why (kept with the erasure: it must not itself hold personal data)."""
+    reason: Annotated[str, Field(min_length=1, max_length=64)]
+    """Why: a code from the ``erasure_reasons`` vocabulary (kept with the erasure)."""
+    note: Annotated[str | None, Field(min_length=1, max_length=500)] = None
+    """Optional free text, sealed with the client's key and so erased with their data."""
 
 
 @dataclass(frozen=True)
@@ -318,9 +320,9 @@ def erase_personal_data(
     if actor.role != "admin":
         raise HTTPException(403, "only an admin may erase personal data")
     try:
-        result = erase_client(components, client_ref, body.reason, actor)
-    except JourneyNotFoundError:
-        raise HTTPException(404, "no such journey") from None
+        result = erase_client(components, client_ref, body.reason, actor, body.note)
+    except ValueError as error:
+        raise HTTPException(422, str(error)) from None
     out = ErasureOut(**vars(result))
     return Response(
         TypeAdapter(ErasureOut).dump_json(out), status_code=201, media_type="application/json"

@@ -83,11 +83,11 @@ def test_erasure_shreds_personal_data_and_keeps_the_journey(api: Api, settings: 
     assert NAME.encode() not in stored_bytes(api, settings)  # sealed even before erasure
 
     assert (
-        api.client.post(J + "/erasure", json={"reason": "client request"}, headers=h).status_code
+        api.client.post(J + "/erasure", json={"reason": "client_request"}, headers=h).status_code
         == 403
     )
     erased = api.client.post(
-        J + "/erasure", json={"reason": "client request"}, headers=api.headers("admin")
+        J + "/erasure", json={"reason": "client_request"}, headers=api.headers("admin")
     )
     assert erased.status_code == 201, erased.text
     assert erased.json()["access_log_purposes_cleared"] == 1
@@ -98,11 +98,13 @@ def test_erasure_shreds_personal_data_and_keeps_the_journey(api: Api, settings: 
     history = api.client.get(J + "/history", headers=h).json()
     last = history[-1]
     assert last["kind"] == "personal_data_erased"
-    assert last["facts"]["reason"] == "client request"
+    assert last["facts"]["reason"] == "client_request"
     assert last["recorded_by"]["role"] == "admin"
     assert api.components.ledger.entries() == ledger_before  # pseudonymous figures unchanged
 
-    again = api.client.post(J + "/erasure", json={"reason": "again"}, headers=api.headers("admin"))
+    again = api.client.post(
+        J + "/erasure", json={"reason": "client_request"}, headers=api.headers("admin")
+    )
     assert again.json()["already_erased"] is True
     undo = api.client.post(
         f"{J}/events/{last['event_id']}/retraction",
@@ -121,7 +123,7 @@ def test_a_fresh_process_reads_erased_fields(api: Api, settings: Settings) -> No
     from runtime.wiring import build_components
 
     personal_journey(api)
-    api.client.post(J + "/erasure", json={"reason": "client request"}, headers=api.headers("admin"))
+    api.client.post(J + "/erasure", json={"reason": "client_request"}, headers=api.headers("admin"))
     fresh = build_components(settings)
     try:
         events = fresh.service.get_record("client-1").events
@@ -147,24 +149,15 @@ def test_erase_and_retention_commands(
     monkeypatch.setenv("POLKU_DATABASE_SCHEMA", settings.database_schema)
     monkeypatch.setenv("POLKU_KEYRING", str(settings.keyring_path().resolve()))
     url = ["--database-url", settings.database_url]
-    assert main([*url, "erase", "client-1", "--reason", "x", "--token", api.tokens["worker"]]) == 2
-    years = datetime.now(UTC).year - 2025 + 1  # closed in March 2025: not yet that long ago
-    assert (
-        main(
-            [
-                *url,
-                "retention",
-                "--years",
-                str(years),
-                "--dry-run",
-                "--token",
-                api.tokens["admin"],
-            ]
-        )
-        == 0
-    )
-    assert "0 journeys would be erased" in capsys.readouterr().out
+    erase = [*url, "erase", "client-1", "--reason", "client_request"]
+    assert main([*erase, "--token", api.tokens["admin"]]) == 2  # never a token in argv
+    assert "--token is refused" in capsys.readouterr().err
+    monkeypatch.setenv("POLKU_TOKEN", api.tokens["worker"])
+    assert main(erase) == 2  # not an admin's
     monkeypatch.setenv("POLKU_TOKEN", api.tokens["admin"])
+    years = datetime.now(UTC).year - 2025 + 1  # closed in March 2025: not yet that long ago
+    assert main([*url, "retention", "--years", str(years), "--dry-run"]) == 0
+    assert "0 journeys would be erased" in capsys.readouterr().out
     assert main([*url, "retention", "--years", "1", "--dry-run"]) == 0
     assert "client-1" in capsys.readouterr().out
     assert api.client.get(J, headers=h).json()["plan"]["goals"] == [
@@ -173,6 +166,6 @@ def test_erase_and_retention_commands(
     assert main([*url, "retention", "--years", "1"]) == 0
     assert "client-1: erased" in capsys.readouterr().out
     assert api.client.get(J, headers=h).json()["plan"]["goals"] == ["erased"]
-    assert main([*url, "erase", "client-1", "--reason", "again"]) == 0
+    assert main(erase) == 0
     assert "already erased" in capsys.readouterr().out
     os.environ.pop("POLKU_TOKEN", None)

@@ -61,10 +61,10 @@ def test_a_cipher_key_must_be_an_aes_key(key: str) -> None:
 def test_the_keyring_sits_beside_an_sqlite_file_unless_named() -> None:
     beside = Settings(database_url="sqlite:////srv/polku/care.db", _env_file=None)
     assert str(beside.keyring_path()) == "/srv/polku/care.keyring.json"
-    named = Settings(keyring="/run/keys/k.json", _env_file=None)  # type: ignore[arg-type]
+    named = Settings(keyring="/run/keys/k.json", _env_file=None)
     assert str(named.keyring_path()) == "/run/keys/k.json"
 
 
 def test_a_kek_comes_with_a_pseudonym_secret() -> None:
     with pytest.raises(ValidationError, match="POLKU_PSEUDONYM_SECRET"):
-        Settings(kek="A" * 43 + "=", _env_file=None)  # type: ignore[arg-type]
+        Settings(kek="A" * 43 + "=", _env_file=None)
