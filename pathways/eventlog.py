@@ -90,38 +90,42 @@ def _fact(
     )
 
 
-def _as_is(party: str) -> str:
-    return party
+def _as_is(kind: str, ident: str) -> str:
+    return ident
 
 
 def fact_of(
-    event: ev.JourneyEvent, position: int, party: Callable[[str], str] = _as_is
+    event: ev.JourneyEvent, position: int, pseudonym: Callable[[str, str], str] = _as_is
 ) -> Fact | None:
     """The fact of ``event``; ``None`` for an event the log does not keep (an erasure).
 
-    ``party`` turns a party id into the pseudonym the log keeps (the planners' read model
-    passes a keyed one, so no party id of anyone's private network is stored there)."""
+    ``pseudonym(kind, identifier)`` turns every identifier a caller chose — party ids, consent,
+    referral, episode, transition and denial ids — into what the log keeps (the planners' read
+    model passes a keyed one, so none of them, which may name a person, is stored there)."""
     links: list[Link] = []
     fact = partial(_fact, event, position)
+    party = partial(pseudonym, "party")
     match event:
         case ev.EventRetracted():
-            return fact(link=str(event.target_event_id))
+            return fact(link=str(event.target_event_id))  # an event id: Polku's own
         case ev.PersonalDataErased():
             return None
         case ev.ReferralMade():
             links = [("organisation", event.from_org, "referrer")]
             links += [("organisation", event.to_org, "receiver")]
-            return fact(sector=event.to_sector, ref=event.referral_id, links=links)
+            referral = pseudonym("referral", event.referral_id)
+            return fact(sector=event.to_sector, ref=referral, links=links)
         case ev.ReferralAccepted() | ev.ReferralDeclined():
-            return fact(ref=event.referral_id)
+            return fact(ref=pseudonym("referral", event.referral_id))
         case ev.ConsentGranted():
-            links = [("consent", event.consent_id, "granted")]
+            consent = pseudonym("consent", event.consent_id)
+            links = [("consent", consent, "granted")]
             links += [("organisation", o, "consent recipient") for o in event.recipient_orgs]
             links += [("party", party(p), "consent recipient") for p in event.recipient_parties]
-            return fact(ref=event.consent_id, detail=event.form, links=links)
+            return fact(ref=consent, detail=event.form, links=links)
         case ev.ConsentWithdrawn():
-            links = [("consent", event.consent_id, "withdrawn")]
-            return fact(ref=event.consent_id, links=links)
+            consent = pseudonym("consent", event.consent_id)
+            return fact(ref=consent, links=[("consent", consent, "withdrawn")])
         case ev.TeamMemberAdded():
             links = [
                 ("party", party(event.party_id), "member"),
@@ -143,12 +147,15 @@ def fact_of(
             links = _orgs((event.provider_org, "provider"))
             if event.responsible_party:
                 links.append(("party", party(event.responsible_party), "responsible"))
-            return fact(sector=event.sector, ref=event.episode_id, links=links)
+            return fact(
+                sector=event.sector, ref=pseudonym("episode", event.episode_id), links=links
+            )
         case ev.ServiceEnded():
-            return fact(ref=event.episode_id)
+            return fact(ref=pseudonym("episode", event.episode_id))
         case ev.TransitionRecorded():
             links = _orgs((event.from_org, "from"), (event.to_org, "to"))
-            return fact(ref=event.transition_id, detail=event.kind, links=links)
+            transition = pseudonym("transition", event.transition_id)
+            return fact(ref=transition, detail=event.kind, links=links)
         case ev.InformationShared():
             links = _orgs((event.from_org, "sender"), (event.to_org, "recipient"))
             links += [
@@ -157,17 +164,13 @@ def fact_of(
                 if p
             ]
             if event.consent_id:
-                links.append(("consent", event.consent_id, "relied on"))
-            return fact(
-                ref=event.to_org,
-                link=event.transition_id,
-                detail=event.basis,
-                links=links,
-            )
+                links.append(("consent", pseudonym("consent", event.consent_id), "relied on"))
+            handover = event.transition_id and pseudonym("transition", event.transition_id)
+            return fact(ref=event.to_org, link=handover, detail=event.basis, links=links)
         case ev.MeetingHeld():
             links = [("party", party(p), "participant") for p in event.participants]
             if event.consent_id:
-                links.append(("consent", event.consent_id, "relied on"))
+                links.append(("consent", pseudonym("consent", event.consent_id), "relied on"))
             return fact(detail=event.basis, links=links)
         case ev.PlanAgreed():
             links = [("party", party(p), "responsible") for p in event.responsible_parties]
@@ -175,7 +178,7 @@ def fact_of(
         case ev.DisclosureDenialRegistered():
             links = [("organisation", o, "denied") for o in event.recipient_orgs]
             links += [("party", party(p), "denied") for p in event.recipient_parties]
-            return fact(ref=event.denial_id, links=links)
+            return fact(ref=pseudonym("denial", event.denial_id), links=links)
         case _:
             return fact()
 

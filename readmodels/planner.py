@@ -16,7 +16,6 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
@@ -48,7 +47,7 @@ _LINKS = json.JSONEncoder(separators=(",", ":")).encode
 class PlannerLog(TrackedProjection):
     name = "planner"
     version = 2
-    """2: party ids kept only as keyed pseudonyms."""
+    """2: every caller-chosen identifier (party, consent, referral…) kept as a keyed pseudonym."""
     tables = (
         "CREATE TABLE IF NOT EXISTS {polku_planner_log} ("
         " position BIGINT PRIMARY KEY, journey_id TEXT NOT NULL, event_id TEXT NOT NULL,"
@@ -60,7 +59,7 @@ class PlannerLog(TrackedProjection):
         rows = []
         for notification in notifications:
             event = self.service.decode_sealed(notification)
-            fact = fact_of(event, notification.id, self._party)
+            fact = fact_of(event, notification.id, self._pseudonym)
             if fact is not None:
                 rows.append(
                     (
@@ -83,7 +82,7 @@ class PlannerLog(TrackedProjection):
 
     def __init__(self, store: SqlStore, service: JourneyService, batch: int | None = None) -> None:
         super().__init__(store, service, batch)
-        self._party = partial(service.journey_id.pseudonym, "party")
+        self._pseudonym = service.journey_id.pseudonym
         self._guard = threading.Lock()
         self._builder = LogBuilder()
         self._loaded = 0

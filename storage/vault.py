@@ -38,7 +38,7 @@ from domain.personal import ERASED, SEALED
 from storage.keyring import Keyring, KeyringError
 from storage.sql import META_TABLE, SqlStore, Tx
 
-__all__ = ["KeyVault", "Rotation"]
+__all__ = ["KeyVault", "Rotation", "unwrap_key"]
 
 _TABLE = (
     "CREATE TABLE IF NOT EXISTS {polku_client_keys} ("
@@ -74,7 +74,7 @@ def _wrap(kek: bytes, kek_id: str, journey: str, key: bytes) -> str:
     return base64.b64encode(nonce + AESGCM(kek).encrypt(nonce, key, _aad(journey, kek_id))).decode()
 
 
-def _unwrap(kek: bytes, kek_id: str, journey: str, wrapped: str) -> bytes:
+def unwrap_key(kek: bytes, kek_id: str, journey: str, wrapped: str) -> bytes:
     token = base64.b64decode(wrapped)
     return AESGCM(kek).decrypt(token[:12], token[12:], _aad(journey, kek_id))
 
@@ -199,7 +199,7 @@ class KeyVault:
                 kek = self._keyring.kek(str(kek_id))
                 if kek is None:
                     raise KeyringError(f"a client key is wrapped under {kek_id}, which is gone")
-                key = _unwrap(kek, str(kek_id), str(journey), str(wrapped))
+                key = unwrap_key(kek, str(kek_id), str(journey), str(wrapped))
                 rewrapped.append((_wrap(new_kek, new_id, str(journey), key), new_id, str(journey)))
             tx.executemany(
                 "UPDATE {polku_client_keys} SET key_b64 = %s, kek_id = %s WHERE journey_id = %s",
@@ -287,4 +287,4 @@ class KeyVault:
             kek = self._keyring.kek(kek_id)
         if kek is None:
             raise KeyringError(f"a client key is wrapped under {kek_id}, which this keyring lacks")
-        return _unwrap(kek, kek_id, journey, wrapped)
+        return unwrap_key(kek, kek_id, journey, wrapped)

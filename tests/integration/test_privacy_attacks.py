@@ -1,0 +1,310 @@
+"""Erasure and pseudonyms, attacked as someone holding the database's files would attack them.
+
+Each test runs the attack itself, on both backends:
+
+- copies of an erased client's key in the WAL (SQLite's ``-wal``, PostgreSQL's ``pg_wal``) and in
+  a backup taken before the erasure are found and tried against every KEK the keyring holds;
+  before the rotation the backup's copy still opens (so the attack is real), after it none does;
+- every known client ref is hashed the ways an attacker would (the old UUIDv5, SHA-256, SHA-1,
+  MD5) and searched for in the database, the exports and the logs; on a store still using the
+  unkeyed ids the same search finds them (so the test can fail);
+- canary party ids and names of a client's private network are searched for, byte by byte, in
+  every planner export and the planners' read model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import pytest
+from cryptography.exceptions import InvalidTag
+
+from domain import commands as cmd
+from domain.application import CommandContext
+from domain.events import Actor
+from domain.journey import legacy_journey_id
+from pathways.exports import write_ocel_json, write_ocel_sqlite, write_xes
+from runtime.erasure import erase_client
+from runtime.settings import Settings
+from runtime.wiring import Components, build_components, open_keyring
+from storage.vault import KeyVault, unwrap_key
+from tests.support import member
+
+WORKER = CommandContext(actor=Actor("p-pro-1", "city-social", "caseworker"))
+ADMIN = Actor("p-admin", "ops", "admin")
+T0 = datetime(2025, 2, 1, 9, tzinfo=UTC)
+NAME = "Canary Aunt-Erasable 9931"
+CANARIES = (
+    "p-canary-aunt",
+    "p-canary-neighbour",
+    "p-canary-cousin",
+    "p-canary-friend",
+    "p-canary-employer",
+    "p-canary-volunteer",
+)
+
+
+def day(n: int) -> datetime:
+    return T0 + timedelta(days=n)
+
+
+@pytest.fixture
+def components(settings: Settings) -> Iterator[Components]:
+    built = build_components(settings)
+    yield built
+    built.close()
+
+
+def _canary_journey(components: Components, client_ref: str) -> None:
+    """A client whose private network is full of canaries: informal, employer and third-sector
+    members, a disclosure to a neighbour outside the team, a consent naming a cousin, a meeting
+    with a friend, a plan with the aunt responsible."""
+    run = components.service.execute
+    components.service.register_client(
+        cmd.RegisterClient(
+            occurred_at=T0,
+            client_ref=client_ref,
+            preferred_language="fi",
+            name=NAME,
+            guardians=["p-canary-aunt"],
+        ),
+        WORKER,
+    )
+    run(client_ref, member("p-pro-1", day(1), org="city-social"), WORKER)
+    for party, kind, sector in (
+        ("p-canary-aunt", "informal", "family"),
+        ("p-canary-employer", "employer", "employer"),
+        ("p-canary-volunteer", "third_sector", "third_sector"),
+    ):
+        added = member(party, day(2), org="org-private", sector=sector, role="family_member")
+        run(
+            client_ref,
+            added.model_copy(update={"member_type": kind, "display_name": f"{NAME} {party}"}),
+            WORKER,
+        )
+    run(
+        client_ref,
+        cmd.GrantConsent(
+            occurred_at=day(3),
+            consent_id="k-canary",
+            recipient_parties=["p-canary-cousin"],
+            categories=["health"],
+            purposes=["care_coordination"],
+            form="written",
+        ),
+        WORKER,
+    )
+    run(
+        client_ref,
+        cmd.RecordInformationShared(
+            occurred_at=day(4),
+            disclosure_id="d-canary",
+            from_party="p-pro-1",
+            from_org="city-social",
+            to_party="p-canary-neighbour",
+            categories=["health"],
+            purpose="care_coordination",
+            basis="none",
+        ),
+        WORKER,
+    )
+    run(
+        client_ref,
+        cmd.RecordMeeting(
+            occurred_at=day(5),
+            meeting_id="m-canary",
+            participants=["p-pro-1", "p-canary-friend", "p-canary-aunt"],
+            client_present=True,
+            categories=["family"],
+            purpose="care_coordination",
+            basis="client_self",
+        ),
+        WORKER,
+    )
+    run(
+        client_ref,
+        cmd.AgreePlan(occurred_at=day(6), goals=["Goal"], responsible_parties=["p-canary-aunt"]),
+        WORKER,
+    )
+
+
+def _exports(components: Components, tmp_path: Path) -> bytes:
+    """Every planner export the store can produce, and the planners' read model, as bytes."""
+    log = components.planner.log()
+    texts = io.StringIO()
+    write_ocel_json(log, texts)
+    write_xes(log, texts)
+    sqlite_export = tmp_path / "ocel.sqlite"
+    sqlite_export.unlink(missing_ok=True)
+    write_ocel_sqlite(log, sqlite_export)
+    with components.store.transaction(write=False) as tx:
+        planner_rows = tx.rows("SELECT * FROM {polku_planner_log}")
+    return texts.getvalue().encode() + sqlite_export.read_bytes() + repr(planner_rows).encode()
+
+
+def _database_bytes(components: Components, settings: Settings) -> bytes:
+    """What a thief of the database's files gets: SQLite's file, -wal and -shm; or a pg_dump of
+    the schema plus every WAL segment of the server."""
+    if components.store.backend == "sqlite":
+        path = Path(settings.database_url.removeprefix("sqlite:///"))
+        files = [path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))]
+        return b"".join(f.read_bytes() for f in files if f.exists())
+    return _pg_dump(settings) + _pg_wal(settings)
+
+
+def _pg_dump(settings: Settings) -> bytes:
+    return subprocess.run(  # noqa: S603 - fixed arguments
+        ["pg_dump", "--dbname", settings.database_url, "--schema", settings.database_schema],  # noqa: S607
+        capture_output=True,
+        check=True,
+    ).stdout
+
+
+def _pg_wal(settings: Settings) -> bytes:
+    with psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_switch_wal()")  # close the segment being written
+        row = conn.execute("SHOW data_directory").fetchone()
+    assert row is not None
+    segments = sorted((Path(row[0]) / "pg_wal").glob("0*"))
+    assert segments, "no WAL segments found"
+    return b"".join(segment.read_bytes() for segment in segments)
+
+
+def _wrapped_candidates(blob: bytes, journey: str) -> set[str]:
+    """Near every copy of the journey id (a key row starts with it), every 80-character window
+    of base64: the length of a wrapped key (12-byte nonce, 32-byte key, 16-byte tag). Fields of
+    a row lie side by side without separators, so every window of a longer run is tried."""
+    found: set[str] = set()
+    for hit in re.finditer(re.escape(journey.encode()), blob):
+        near = blob[hit.end() : hit.end() + 400]
+        for run in re.findall(rb"[A-Za-z0-9+/]{80,}", near):
+            found.update(run[i : i + 80].decode() for i in range(len(run) - 79))
+    return found
+
+
+def _unwrappable(candidates: set[str], settings: Settings, journey: str, kek_ids: set[str]) -> int:
+    """How many candidates any KEK the keyring holds now can unwrap (the attacker's best try,
+    with the keyring stolen too)."""
+    keyring = open_keyring(settings)
+    opened = 0
+    for candidate in candidates:
+        for kek_id in kek_ids:
+            kek = keyring.kek(kek_id)
+            if kek is None:
+                continue
+            try:
+                unwrap_key(kek, kek_id, journey, candidate)
+            except (InvalidTag, ValueError):
+                continue
+            opened += 1
+    return opened
+
+
+def test_copies_of_an_erased_key_cannot_be_unwrapped_after_rotation(
+    components: Components, settings: Settings, tmp_path: Path
+) -> None:
+    _canary_journey(components, "client-erased")
+    journey = str(components.service.journey_id("client-erased"))
+    with components.store.transaction(write=False) as tx:
+        ((wrapped, kek_id),) = tx.rows(
+            "SELECT key_b64, kek_id FROM {polku_client_keys} WHERE journey_id = %s", (journey,)
+        )
+    keyring = open_keyring(settings)
+    old_kek = keyring.kek(str(kek_id))
+    assert old_kek is not None
+    data_key = unwrap_key(old_kek, str(kek_id), journey, str(wrapped))
+    backup = _database_bytes(components, settings)  # a backup taken before the erasure
+    assert str(wrapped).encode() in backup
+
+    erase_client(components, "client-erased", "client_request", ADMIN)
+    # Before the rotation the backup's copy of the key still opens: the attack is real.
+    assert _unwrappable(_wrapped_candidates(backup, journey), settings, journey, {str(kek_id)}) == 1
+
+    vault = components.service.vault
+    assert isinstance(vault, KeyVault)
+    rotation = vault.rotate()
+    assert str(kek_id) in rotation.destroyed
+
+    after = _database_bytes(components, settings)
+    every_kek = {str(kek_id), rotation.kek_id}
+    for blob in (backup, after):
+        assert _unwrappable(_wrapped_candidates(blob, journey), settings, journey, every_kek) == 0
+    # The data key itself was never written anywhere, in any form, and neither was the name.
+    for blob in (backup, after):
+        for secret in (data_key, data_key.hex().encode(), NAME.encode()):
+            assert secret not in blob
+        assert str(wrapped).encode() not in after or components.store.backend == "postgres"
+
+
+def test_hashing_known_client_refs_leads_to_no_journey(
+    components: Components, settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    refs = [f"010190-{n:03d}X" for n in range(12)]  # national-identity-code-like refs
+    for ref in refs:
+        _canary_journey(components, ref)
+    erase_client(components, refs[0], "client_request", ADMIN)
+    for model in components.read_models.values():
+        model.catch_up()
+    found = _database_bytes(components, settings) + _exports(components, tmp_path)
+    found += capsys.readouterr().err.encode()
+    for ref in refs:
+        for guess in _hashes(ref):
+            assert guess not in found, (ref, guess)
+
+
+def test_the_same_attack_finds_the_unkeyed_ids_of_an_old_store(
+    components: Components, settings: Settings
+) -> None:
+    """The control: with the ids older versions used, hashing the refs finds every journey."""
+    components.service.journey_id.legacy = True
+    refs = ["010190-777X", "020290-888Y"]
+    for ref in refs:
+        _canary_journey(components, ref)
+    found = _database_bytes(components, settings)
+    assert all(str(legacy_journey_id(ref)).encode() in found for ref in refs)
+
+
+def test_no_export_names_anyone_of_the_private_network(
+    components: Components, tmp_path: Path
+) -> None:
+    _canary_journey(components, "client-canary")
+    _canary_journey(components, "client-canary-2")
+    erase_client(components, "client-canary-2", "client_request", ADMIN)
+    exported = _exports(components, tmp_path)
+    assert b"client-" in exported  # the exports are not empty
+    for canary in (*CANARIES, "canary", NAME):
+        assert canary.encode() not in exported
+    assert b"informal-1" in exported  # named by their type instead
+    assert b"outside-1" in exported
+
+
+def test_exports_number_clients_afresh_each_release(components: Components) -> None:
+    for n in range(6):
+        _canary_journey(components, f"client-{n}")
+    releases = set()
+    for _ in range(4):
+        out = io.StringIO()
+        write_ocel_json(components.planner.log(), out)
+        document = json.loads(out.getvalue())
+        first = document["events"][0]["relationships"][0]["objectId"]
+        releases.add(first)
+    assert len(releases) > 1  # the same journey is another client number in another release
+
+
+def _hashes(ref: str) -> list[bytes]:
+    data = ref.encode()
+    return [
+        str(legacy_journey_id(ref)).encode(),
+        legacy_journey_id(ref).hex.encode(),
+        hashlib.sha256(data).hexdigest().encode(),
+        hashlib.sha1(data).hexdigest().encode(),  # noqa: S324 - the attacker's guess
+        hashlib.md5(data).hexdigest().encode(),  # noqa: S324 - the attacker's guess
+    ]
