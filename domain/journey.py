@@ -13,7 +13,6 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from hashlib import sha256
 from typing import Any, cast
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
@@ -39,7 +38,6 @@ __all__ = ["Journey", "JourneyIds", "JourneyRecord", "legacy_journey_id"]
 _LEGACY_NAMESPACE = uuid5(NAMESPACE_URL, "https://polku.invalid/journey")
 
 
-@lru_cache(maxsize=65536)
 class JourneyIds:
     """How a client ref becomes a journey's aggregate id: a keyed hash (HMAC-SHA-256 under a
     secret kept outside the database), so that hashing every possible ref — client refs can be

@@ -75,21 +75,20 @@ def migrate_journey_ids(
         if isinstance(first, ClientRegistered) and keyed(first.client_ref) != old:
             new = keyed(first.client_ref)
             if not service.recorder.select_events(new, limit=1):
-                has_key = vault.move(old, new)
-                copies = [
-                    service.mapper.to_stored_event(
-                        dataclasses.replace(cast(JourneyEvent, event), originator_id=new)
-                    )
-                    if has_key
-                    else dataclasses.replace(row, originator_id=new)
-                    for row in stored
-                    for event in [service.mapper.to_domain_event(row)]
-                ]
+                # Opened with the old id's key before the key moves to the new id.
+                opened = [cast(JourneyEvent, service.mapper.to_domain_event(r)) for r in stored]
+                if vault.move(old, new):
+                    copies = [
+                        service.mapper.to_stored_event(dataclasses.replace(e, originator_id=new))
+                        for e in opened
+                    ]
+                else:  # erased: the sealed parts stay sealed, unreadable by anyone
+                    copies = [dataclasses.replace(row, originator_id=new) for row in stored]
                 service.recorder.insert_events(copies)
             with store.transaction() as tx:
                 tx.execute(
                     "UPDATE {polku_access_log} SET journey_id = %s WHERE journey_id = %s",
-                    (str(new), old_text),
+                    (str(new), str(old)),
                 )
             store.delete_journey_events(service, old_text)
             moved += 1

@@ -308,3 +308,44 @@ def _hashes(ref: str) -> list[bytes]:
         hashlib.sha1(data).hexdigest().encode(),  # noqa: S324 - the attacker's guess
         hashlib.md5(data).hexdigest().encode(),  # noqa: S324 - the attacker's guess
     ]
+
+
+def test_a_store_with_unkeyed_ids_migrates_to_keyed_ids(
+    components: Components, settings: Settings
+) -> None:
+    """A store written by an older version (unkeyed ids) keeps working, and `polku keys
+    migrate-ids` moves every journey, its key and its access log to the keyed id."""
+    from storage.pseudonyms import LEGACY, migrate_journey_ids
+
+    components.service.journey_id.legacy = True
+    with components.store.transaction() as tx:
+        tx.execute("UPDATE {polku_meta} SET value = %s WHERE name = 'journey_ids'", (LEGACY,))
+    for ref in ("010190-111A", "010190-222B"):
+        _canary_journey(components, ref)
+    erase_client(components, "010190-222B", "client_request", ADMIN)
+    old = legacy_journey_id("010190-111A")
+    components.access_log.record([old], ADMIN, "GET /v1/journeys/{client_ref}", None, day(9))
+
+    reopened = build_components(settings)  # an old store opens as it is
+    try:
+        assert reopened.service.journey_id.legacy
+        assert reopened.service.get_record("010190-111A").events[0].personal["name"] == NAME
+        secret = open_keyring(settings).pseudonym_secret()
+        assert migrate_journey_ids(reopened.service, reopened.store, secret) == 2
+    finally:
+        reopened.close()
+
+    migrated = build_components(settings)
+    try:
+        assert not migrated.service.journey_id.legacy
+        live = migrated.service.get_record("010190-111A")
+        assert live.journey_id != old
+        assert live.events[0].personal["name"] == NAME  # re-sealed for the new id
+        erased = migrated.service.get_record("010190-222B")
+        assert erased.events[0].personal["name"] == "erased"
+        assert len(migrated.access_log.entries(live.journey_id)) == 1
+        assert not migrated.service.recorder.select_events(old)
+        dump = _database_bytes(migrated, settings)
+        assert str(old).encode() not in dump or migrated.store.backend == "postgres"
+    finally:
+        migrated.close()
