@@ -73,6 +73,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.api_load
 	$(BIN)/python -m bench.rebuild
 	$(BIN)/python -m bench.analytics
+	$(BIN)/python -m bench.rotation
 
 screenshots: $(STAMP)
 	$(BIN)/python -m tests.browser.screenshots

@@ -38,7 +38,7 @@ from domain.personal import ERASED, SEALED
 from storage.keyring import Keyring, KeyringError
 from storage.sql import META_TABLE, SqlStore, Tx
 
-__all__ = ["KeyVault", "Rotation", "unwrap_key"]
+__all__ = ["KeyVault", "Rotation", "unwrap_key", "wrap_key"]
 
 _TABLE = (
     "CREATE TABLE IF NOT EXISTS {polku_client_keys} ("
@@ -69,7 +69,7 @@ def _aad(journey: str, kek_id: str) -> bytes:
     return f"polku client key|{journey}|{kek_id}".encode()
 
 
-def _wrap(kek: bytes, kek_id: str, journey: str, key: bytes) -> str:
+def wrap_key(kek: bytes, kek_id: str, journey: str, key: bytes) -> str:
     nonce = os.urandom(12)
     return base64.b64encode(nonce + AESGCM(kek).encrypt(nonce, key, _aad(journey, kek_id))).decode()
 
@@ -104,7 +104,7 @@ class KeyVault:
             tx.executemany(
                 "UPDATE {polku_client_keys} SET key_b64 = %s, kek_id = %s WHERE journey_id = %s",
                 [
-                    (_wrap(kek, kek_id, str(j), base64.b64decode(str(k))), kek_id, str(j))
+                    (wrap_key(kek, kek_id, str(j), base64.b64decode(str(k))), kek_id, str(j))
                     for j, k in plain
                 ],
             )
@@ -169,7 +169,7 @@ class KeyVault:
                 _INSERT_KEY,
                 (
                     str(new),
-                    _wrap(kek, kek_id, str(new), key),
+                    wrap_key(kek, kek_id, str(new), key),
                     datetime.now(UTC).isoformat(),
                     kek_id,
                 ),
@@ -200,7 +200,9 @@ class KeyVault:
                 if kek is None:
                     raise KeyringError(f"a client key is wrapped under {kek_id}, which is gone")
                 key = unwrap_key(kek, str(kek_id), str(journey), str(wrapped))
-                rewrapped.append((_wrap(new_kek, new_id, str(journey), key), new_id, str(journey)))
+                rewrapped.append(
+                    (wrap_key(new_kek, new_id, str(journey), key), new_id, str(journey))
+                )
             tx.executemany(
                 "UPDATE {polku_client_keys} SET key_b64 = %s, kek_id = %s WHERE journey_id = %s",
                 rewrapped,
@@ -265,7 +267,7 @@ class KeyVault:
                     _INSERT_KEY,
                     (
                         str(journey),
-                        _wrap(kek, kek_id, str(journey), key),
+                        wrap_key(kek, kek_id, str(journey), key),
                         datetime.now(UTC).isoformat(),
                         kek_id,
                     ),
