@@ -18,7 +18,14 @@ from __future__ import annotations
 from domain.events import Actor, ClientRegistered
 from domain.journey import Journey
 
-__all__ = ["CASE_ROLES", "may_read", "may_write", "role_may_read", "role_may_write"]
+__all__ = [
+    "CASE_ROLES",
+    "has_standing",
+    "may_read",
+    "may_write",
+    "role_may_read",
+    "role_may_write",
+]
 
 CASE_ROLES = frozenset({"caseworker", "coordinator"})
 
@@ -49,3 +56,11 @@ def may_write(actor: Actor, journey: Journey, *, open_to_any_case_worker: bool =
         and isinstance(registration, ClientRegistered)
         and registration.recorded_by.party_id == actor.party_id
     )
+
+
+def has_standing(actor: Actor, journey: Journey) -> bool:
+    """Whether the actor may be told about the journey when they write to it (versions,
+    conflicts, rule violations): they may read it, or may write it as a team member or as the
+    registrar of a journey whose team is still empty. Anyone else is told the same whether the
+    journey exists or not (runtime/writes.py)."""
+    return may_read(actor, journey) or may_write(actor, journey)
