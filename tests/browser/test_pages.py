@@ -317,3 +317,28 @@ def test_dates_are_shown_in_the_readers_locale_with_the_time_zone_stated(
         )
     finally:
         context.close()
+
+
+def test_the_api_docs_work_offline_from_this_server_alone(page: Page, server: Server) -> None:
+    """Every request to another origin is refused, as on a machine without internet: the docs
+    still draw every operation, and the Content-Security-Policy is never violated (a violation
+    is a console error, which fails the test)."""
+    elsewhere: list[str] = []
+
+    def offline(route: Route) -> None:
+        if route.request.url.startswith(server.url):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", offline)
+    response = page.goto(f"{server.url}/docs")
+    assert response is not None
+    assert response.status == 200
+    assert "server" not in response.headers  # uvicorn's server header is off
+    assert "content-security-policy" in response.headers
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Polku")
+    expect(page.get_by_text("Refer the client to a service")).to_be_visible()
+    expect(page.locator(".opblock")).to_have_count(50)
+    assert elsewhere == []
