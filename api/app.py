@@ -9,16 +9,26 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 
+from api.docs import is_docs, mount_docs
 from api.guards import GuardMiddleware
 from api.problems import PROBLEM, Problem, install_problem_handlers, problem
 from api.request_log import RequestLogMiddleware
 from api.routes import analytics, audit, commands, pathways, reads, session
+from api.routes.read_docs import describe
 from api.web import is_page, mount_pages
 from readmodels.runner import ReadModelRunner
 from runtime.settings import Settings
 from runtime.wiring import Components, build_components
 
 __all__ = ["create_app"]
+
+_DESCRIPTION = (
+    "Each client's journey through health care, social care, employment services, education and"
+    " the rest, kept as an append-only stream of facts and read at any pair of moments: valid"
+    " time (`at`) and record time (`known_at`). Send a token from `polku tokens create` as"
+    " `Authorization: Bearer …`. Whoever may not read a journey gets the same answer whether"
+    " or not it exists; every read of a client's data is written to the client's access log."
+)
 
 
 def create_app(settings: Settings, *, components: Components | None = None) -> FastAPI:
@@ -45,17 +55,26 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
         title="Polku",
         version="0.1.0",
         summary="Care pathways as bitemporal event streams",
+        description=_DESCRIPTION,
         lifespan=lifespan,
+        # Served by api/docs from the installed Swagger UI, or not at all (settings.api_docs).
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     if components is not None:
         app.state.polku = components
     install_problem_handlers(app)
     for routes in (reads, commands, audit, pathways, analytics, session):
+        describe(routes.router)
         app.include_router(routes.router)
     mount_pages(app)
+    if settings.serve_api_docs:
+        mount_docs(app)
 
     @app.get("/healthz", tags=["health"], summary="The process is up")
     def healthz() -> dict[str, str]:
+        """Answers 200 as long as the process runs; it does not look at the store. No token."""
         return {"status": "ok"}
 
     @app.get(
@@ -65,6 +84,8 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
         responses={503: {"description": "the store does not answer"}},
     )
     def readyz(request: Request) -> Response:
+        """Answers 200 when the store answers a trivial query, 503 when it does not: for a load
+        balancer deciding whether to send traffic here. No token."""
         parts: Components = request.app.state.polku
         try:
             parts.service.get_version("readyz")
@@ -74,13 +95,17 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
             return problem(503, "Not ready", "the store does not answer")
         return Response('{"status":"ready"}', media_type="application/json")
 
-    app.add_middleware(GuardMiddleware, is_page=is_page)
+    app.add_middleware(GuardMiddleware, is_page=is_page, is_docs=is_docs)
     app.add_middleware(RequestLogMiddleware)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(
-                title=app.title, version=app.version, summary=app.summary, routes=app.routes
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
             )
             _problems_as_problem_json(schema)
             app.openapi_schema = schema

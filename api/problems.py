@@ -21,6 +21,7 @@ from domain.errors import (
     JourneyNotFoundError,
     NotPermittedError,
     PolkuError,
+    RateLimitedError,
 )
 from storage.sql import sqlstate
 
@@ -131,6 +132,10 @@ def domain_problem(exc: PolkuError) -> JSONResponse:
         return problem(422, "Invalid request", str(exc))
     if isinstance(exc, NotPermittedError):
         return problem(403, "Forbidden", str(exc))
+    if isinstance(exc, RateLimitedError):
+        response = problem(429, "Too many requests", str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+        return response
     return problem(422, "Rejected", str(exc))
 
 
@@ -144,5 +149,6 @@ _TITLES = {
     413: "Request too large",
     503: "Store unavailable",
     415: "Unsupported media type",
+    429: "Too many requests",
     422: "Invalid request",
 }

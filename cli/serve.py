@@ -60,7 +60,14 @@ def _serve(args: argparse.Namespace) -> int:
         _print_demo_tokens(components, args.host, args.port)
     app = create_app(settings, components=components)
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False)
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            access_log=False,
+            server_header=False,  # no "server: uvicorn": nothing to tell about the stack
+        )
     finally:
         components.close()
     return 0

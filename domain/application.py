@@ -234,6 +234,11 @@ class JourneyService(Application[UUID]):
             return self.retract_event(client_ref, command, ctx)
         return self._execute(client_ref, command, ctx)
 
+    def check_moments(self, command: cmd.Command) -> datetime:
+        """Check the times a command carries (a zone, not in the future) without looking at any
+        journey; returns "now". Raises :class:`InvariantViolationError`."""
+        return self._now(command.drafts())
+
     # -- queries -----------------------------------------------------------------------------
 
     def get_record(self, client_ref: str) -> JourneyRecord:
@@ -287,7 +292,7 @@ class JourneyService(Application[UUID]):
             if draft.occurred_at > now:
                 raise InvariantViolationError(
                     Rule.OCCURRED_AT_NOT_FUTURE,
-                    f"occurred_at {draft.occurred_at.isoformat()} is after {now.isoformat()}",
+                    f"occurred_at {draft.occurred_at.isoformat()} is after now",
                 )
         return now
 

@@ -16,6 +16,7 @@ __all__ = [
     "JourneyNotFoundError",
     "NotPermittedError",
     "PolkuError",
+    "RateLimitedError",
     "UnknownEventError",
 ]
 
@@ -31,6 +32,14 @@ class InvalidQueryError(PolkuError):
 
 class NotPermittedError(PolkuError):
     """The caller's role may never do this (whichever journey it concerns)."""
+
+
+class RateLimitedError(PolkuError):
+    """The caller has made too many writes to journeys they may not read; retry later."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__("too many writes to journeys you are not on; retry later")
+        self.retry_after_seconds = retry_after_seconds
 
 
 class JourneyNotFoundError(PolkuError):

@@ -11,14 +11,49 @@
 A case worker asking about a journey they are not on gets 404, as for a journey that does not
 exist: even the existence of a client is sensitive. A role that may never do a thing gets 403.
 The registrar of a journey whose team is still empty may add its first members.
+
+What a reader sees of a journey they may read (:func:`sight_of`, :class:`Sight`) follows the
+member's type and the client's consents and denials; docs/rules.md has the table.
 """
 
 from __future__ import annotations
 
-from domain.events import Actor, ClientRegistered
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from domain.events import (
+    Actor,
+    ClientRegistered,
+    CoordinatorAssigned,
+    CoordinatorReleased,
+    EventRetracted,
+    InformationShared,
+    JourneyClosed,
+    JourneyEvent,
+    JourneyReopened,
+    MeetingHeld,
+    PersonalDataErased,
+    PlanAgreed,
+    TeamMemberAdded,
+    TeamMemberRemoved,
+    TeamMemberRoleChanged,
+)
 from domain.journey import Journey
 
-__all__ = ["CASE_ROLES", "may_read", "may_write", "role_may_read", "role_may_write"]
+__all__ = [
+    "CASE_ROLES",
+    "EVERYTHING",
+    "PLAN_CATEGORY",
+    "Sight",
+    "has_standing",
+    "may_read",
+    "may_write",
+    "role_may_read",
+    "role_may_write",
+    "sight_of",
+]
 
 CASE_ROLES = frozenset({"caseworker", "coordinator"})
 
@@ -48,4 +83,136 @@ def may_write(actor: Actor, journey: Journey, *, open_to_any_case_worker: bool =
         not state.members
         and isinstance(registration, ClientRegistered)
         and registration.recorded_by.party_id == actor.party_id
+    )
+
+
+def has_standing(actor: Actor, journey: Journey) -> bool:
+    """Whether the actor may be told about the journey when they write to it (versions,
+    conflicts, rule violations): they may read it, or may write it as a team member or as the
+    registrar of a journey whose team is still empty. Anyone else is told the same whether the
+    journey exists or not (runtime/writes.py)."""
+    return may_read(actor, journey) or may_write(actor, journey)
+
+
+PROFESSIONAL = "professional"
+EVERY_MEMBER_SEES = (
+    ClientRegistered,
+    TeamMemberAdded,
+    TeamMemberRoleChanged,
+    TeamMemberRemoved,
+    CoordinatorAssigned,
+    CoordinatorReleased,
+    JourneyClosed,
+    JourneyReopened,
+    PersonalDataErased,
+)
+"""Facts about the journey itself and its team: every member sees them."""
+PLAN_CATEGORY = "service_plan"
+"""The information category the plan belongs to."""
+
+
+@dataclass(frozen=True)
+class Sight:
+    """Which parts of one journey a reader sees (docs/rules.md, "What a team member sees").
+
+    ``everything``: an auditor (or the local operator). Otherwise a team member: a
+    ``professional`` sees every part of the journey; any other member (informal network, third
+    sector, employer) sees the team and the facts of the categories in ``allowed``. Nobody but an
+    auditor sees facts of a category in ``denied``.
+    """
+
+    everything: bool
+    professional: bool = False
+    allowed: frozenset[str] | None = None
+    """The categories a member who is not a professional may see (``None``: all)."""
+    denied: frozenset[str] = frozenset()
+
+    def sees(self, categories: Iterable[str]) -> bool:
+        """Whether a fact of these information categories is shown."""
+        if self.everything:
+            return True
+        return all(
+            c not in self.denied and (self.allowed is None or c in self.allowed) for c in categories
+        )
+
+    def shows(self, event: JourneyEvent) -> bool:
+        """Whether this event is shown (a retraction: see :meth:`hidden_events`)."""
+        if self.everything or isinstance(event, EVERY_MEMBER_SEES):
+            return True
+        if isinstance(event, InformationShared | MeetingHeld):
+            return self.sees(event.categories)
+        if isinstance(event, PlanAgreed):
+            return self.sees((PLAN_CATEGORY,))
+        # Consents, denials, referrals, services, transitions: the professionals' business.
+        return self.professional
+
+    def shows_reads_by(self, role: str) -> bool:
+        """Whether a read of the journey by this role is shown: auditors' reads are shown only to
+        auditors (and so in the client's log report an auditor produces for them), never to the
+        team, whom an audit may concern."""
+        return self.everything or role != "auditor"
+
+    def hidden_events(self, events: Sequence[JourneyEvent]) -> frozenset[UUID]:
+        """The ids of the events not shown; a retraction is hidden with what it retracts."""
+        if self.everything:
+            return frozenset()
+        hidden = {
+            e.event_id for e in events if not isinstance(e, EventRetracted) and not self.shows(e)
+        }
+        hidden.update(
+            e.event_id
+            for e in events
+            if isinstance(e, EventRetracted) and e.target_event_id in hidden
+        )
+        return frozenset(hidden)
+
+
+EVERYTHING = Sight(everything=True)
+
+
+def sight_of(actor: Actor, journey: Journey, now: datetime) -> Sight:
+    """What ``actor`` (who may read the journey) sees of it, by the consents and denials in force
+    ``now``.
+
+    - a professional member sees every part, less the categories a denial in force names for
+      their party or organisation;
+    - any other member sees the categories a consent in force names for their party or
+      organisation, less those a denial in force names for them or names for nobody (a denial
+      with no recipients holds against everyone).
+    """
+    if actor.role == "auditor":
+        return EVERYTHING
+    state = journey.end_state()
+    member = state.members.get(actor.party_id)
+    if member is None:  # may_read keeps non-members out; see nothing all the same
+        return Sight(everything=False, allowed=frozenset(), denied=frozenset())
+    party = actor.party_id
+    orgs = {member.added.organisation, actor.organisation}
+    professional = member.added.member_type == PROFESSIONAL
+
+    def names_reader(orgs_named: Iterable[str], parties_named: Iterable[str]) -> bool:
+        return party in parties_named or bool(orgs & set(orgs_named))
+
+    denied: set[str] = set()
+    for denial in state.denials.values():
+        d = denial.registered
+        if denial.lifted is not None:
+            continue
+        blanket = not d.recipient_orgs and not d.recipient_parties
+        if names_reader(d.recipient_orgs, d.recipient_parties) or (blanket and not professional):
+            denied.update(d.categories)
+    allowed: set[str] | None = None
+    if not professional:
+        allowed = {
+            category
+            for consent in state.consents.values()
+            if consent.in_force(now)
+            and names_reader(consent.granted.recipient_orgs, consent.granted.recipient_parties)
+            for category in consent.granted.categories
+        }
+    return Sight(
+        everything=False,
+        professional=professional,
+        allowed=frozenset(allowed) if allowed is not None else None,
+        denied=frozenset(denied),
     )

@@ -56,11 +56,13 @@ from domain.events import (
     TeamMemberRoleChanged,
 )
 from domain.journey import JourneyRecord
+from domain.policy import EVERYTHING, Sight
 from domain.timeline import timeline_at
 from domain.vocabulary import vocabulary
 from projections.history import history
 from projections.journey_view import DisclosureView, JourneyView, view
 from projections.lawfulness import Verdict
+from projections.visibility import visible_reads, visible_record, visible_view
 
 __all__ = ["AccessRead", "fhir_bundle"]
 
@@ -114,15 +116,18 @@ def fhir_bundle(
     at: datetime | None = None,
     known_at: datetime | None = None,
     reads: Sequence[AccessRead] = (),
+    sight: Sight = EVERYTHING,
 ) -> dict[str, Any]:
-    """The journey at (at, known_at) as a FHIR R5 Bundle (type "collection"), as JSON-ready dict.
+    """The journey at (at, known_at) as a FHIR R5 Bundle (type "collection"), as JSON-ready dict,
+    holding only what ``sight`` shows (projections/visibility.py).
 
     Raises ``ValueError`` if the journey was not registered by ``at``.
     """
     v = view(record, at=at, known_at=known_at)
     if not v.registered:
         raise ValueError("the journey was not registered at the time asked for")
-    return _Export(record, v).bundle(reads)
+    shown = visible_record(record, sight)
+    return _Export(shown, visible_view(v, sight)).bundle(visible_reads(reads, sight))
 
 
 class _Export:

@@ -45,6 +45,7 @@ __all__ = [
     "ReferralView",
     "ServiceView",
     "TransitionView",
+    "knowledge_of",
     "view",
 ]
 
@@ -471,11 +472,12 @@ def _build(
         transitions=transitions,
         plan=plan_view,
         disclosures=tuple(disclosures),
-        knowledge=_knowledge(disclosures),
+        knowledge=knowledge_of(disclosures),
     )
 
 
-def _knowledge(disclosures: Sequence[DisclosureView]) -> tuple[KnowledgeView, ...]:
+def knowledge_of(disclosures: Sequence[DisclosureView]) -> tuple[KnowledgeView, ...]:
+    """What each party and organisation had received, per category, from these disclosures."""
     received: dict[tuple[str, str], dict[str, list[DisclosureView]]] = {}
     for d in disclosures:
         keys = []

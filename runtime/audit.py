@@ -13,8 +13,6 @@ from typing import Any
 from domain.errors import InvalidQueryError
 from domain.vocabulary import check_term
 from projections.audit import JourneyAudit, RecordDiff, audit_journey, record_diff, who_knew
-from projections.fhir import fhir_bundle
-from projections.journey_view import view
 from reports.audit import ClientLogReport, LedgerReport, WhoKnewReport, client_log_report
 from runtime.reads import Reader, Reads
 from runtime.wiring import Components
@@ -37,14 +35,14 @@ class AuditReports:
     ) -> JourneyAudit:
         """The journey replayed at (at, known_at), with its findings (auditors only)."""
         journey = self._reads.journey(reader, client_ref, auditors_only=True)
-        return audit_journey(journey.record(), at=at, known_at=known_at)
+        return audit_journey(journey.full_record(), at=at, known_at=known_at)
 
     def diff(self, reader: Reader, client_ref: str, t1: datetime, t2: datetime) -> RecordDiff:
         """What the record showed differently at record time ``t2`` than at ``t1``."""
         if t2 <= t1:
             raise InvalidQueryError("t2 must be after t1")
         journey = self._reads.journey(reader, client_ref, auditors_only=True)
-        return record_diff(journey.record(), t1, t2)
+        return record_diff(journey.full_record(), t1, t2)
 
     def who_knew(
         self,
@@ -62,7 +60,7 @@ class AuditReports:
         journey = self._reads.journey(reader, client_ref, auditors_only=True)
         now = self._components.clock()
         at, known_at = at or now, known_at or now
-        knowers = who_knew(journey.record(), category, at=at, known_at=known_at)
+        knowers = who_knew(journey.full_record(), category, at=at, known_at=known_at)
         return WhoKnewReport(client_ref, category, at, known_at, tuple(knowers))
 
     def ledger(
@@ -79,15 +77,17 @@ class AuditReports:
     def log_report(
         self, reader: Reader, client_ref: str, start: datetime | None, end: datetime | None
     ) -> ClientLogReport:
-        """The client's log report: who read their data and who received it, and why."""
+        """The client's log report: who read their data and who received it, and why — as the
+        reader may see it (a team member is not shown the auditors' reads, nor disclosures of
+        categories denied to them)."""
         check_period(start, end)
-        journey = self._reads.journey(reader, client_ref)
+        journey = self._reads.journey(reader, client_ref, professionals_only=True)
         return client_log_report(
             client_ref,
             start,
             end,
-            self._components.access_log.entries(journey.id, start, end),
-            view(journey.record()).disclosures,
+            journey.reads(start, end),
+            journey.disclosures(),
             self._components.clock(),
         )
 
@@ -96,8 +96,7 @@ class AuditReports:
     ) -> dict[str, Any]:
         """The journey at (at, known_at) as a FHIR R5 Bundle, its access log included."""
         journey = self._reads.journey(reader, client_ref)
-        reads = self._components.access_log.entries(journey.id, None, known_at)
         try:
-            return fhir_bundle(journey.record(), at=at, known_at=known_at, reads=reads)
+            return journey.fhir(at, known_at)
         except ValueError as error:
             raise InvalidQueryError(str(error)) from None

@@ -13,15 +13,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from domain.errors import JourneyNotFoundError, NotPermittedError
 from domain.events import Actor
-from domain.journey import Journey
-from domain.policy import may_read, role_may_read
+from domain.journey import Journey, JourneyRecord
+from domain.policy import Sight, may_read, role_may_read, sight_of
+from projections.fhir import AccessRead, fhir_bundle
+from projections.history import HistoryEntry, history
+from projections.journey_view import DisclosureView, JourneyView, view
+from projections.visibility import (
+    visible_disclosures,
+    visible_reads,
+    visible_record,
+    visible_view,
+)
 from runtime.wiring import Components
 
-__all__ = ["Reader", "Reads"]
+__all__ = ["ReadJourney", "Reader", "Reads"]
 
 
 @dataclass(frozen=True)
@@ -33,14 +44,73 @@ class Reader:
     purpose: str | None = None
 
 
+@dataclass(frozen=True)
+class ReadJourney:
+    """A journey handed to one reader: its parts come out as that reader may see them
+    (:class:`~domain.policy.Sight`, docs/rules.md "What a team member sees")."""
+
+    journey: Journey
+    sight: Sight
+    components: Components
+
+    @property
+    def id(self) -> UUID:
+        return self.journey.id
+
+    def full_record(self) -> JourneyRecord:
+        """Every event: for judging lawfulness, and for the auditors' own reports."""
+        return self.journey.record()
+
+    def record(self) -> JourneyRecord:
+        """The events the reader may see (for folds that show events)."""
+        return visible_record(self.journey.record(), self.sight)
+
+    def view(self, at: datetime | None = None, known_at: datetime | None = None) -> JourneyView:
+        return visible_view(view(self.journey.record(), at=at, known_at=known_at), self.sight)
+
+    def history(self, known_at: datetime | None = None) -> list[HistoryEntry]:
+        return history(self.record(), known_at=known_at)
+
+    def disclosures(self) -> tuple[DisclosureView, ...]:
+        """Every disclosure as judged now, that the reader may see."""
+        now = self.components.clock()
+        judged = view(self.journey.record(), at=now, known_at=now).disclosures
+        return visible_disclosures(judged, self.sight)
+
+    def reads(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> tuple[AccessRead, ...]:
+        """Who read the journey, that the reader may be told (not the auditors, unless an
+        auditor asks)."""
+        entries = self.components.access_log.entries(self.journey.id, start, end)
+        return visible_reads(entries, self.sight)
+
+    def fhir(self, at: datetime | None, known_at: datetime | None) -> dict[str, Any]:
+        reads = self.reads(None, known_at)
+        return fhir_bundle(
+            self.journey.record(), at=at, known_at=known_at, reads=reads, sight=self.sight
+        )
+
+
 class Reads:
     def __init__(self, components: Components) -> None:
         self._components = components
 
-    def journey(self, reader: Reader, client_ref: str, *, auditors_only: bool = False) -> Journey:
-        """The client's journey, if ``reader`` may read it; the read is logged before it returns.
+    def journey(
+        self,
+        reader: Reader,
+        client_ref: str,
+        *,
+        auditors_only: bool = False,
+        professionals_only: bool = False,
+    ) -> ReadJourney:
+        """The client's journey, if ``reader`` may read it, as they may see it; the read is logged
+        before it returns.
 
         ``auditors_only``: the auditors' reports, which other roles may not ask for at all.
+        ``professionals_only``: questions only the professionals on the team (and auditors) may
+        ask — may-share and the client's log; other team members get
+        :class:`~domain.errors.NotPermittedError` (they know the journey exists).
         """
         self.authorise(reader.actor, auditors_only=auditors_only)
         try:
@@ -49,8 +119,11 @@ class Reads:
             raise JourneyNotFoundError(client_ref) from None
         if not may_read(reader.actor, journey):
             raise JourneyNotFoundError(client_ref)
+        sight = sight_of(reader.actor, journey, self._components.clock())
+        if professionals_only and not (sight.everything or sight.professional):
+            raise NotPermittedError("only the professionals on the team may ask this")
         self._log(reader, [journey.id])
-        return journey
+        return ReadJourney(journey, sight, self._components)
 
     def many(self, reader: Reader, journeys: Sequence[UUID], *, auditors_only: bool) -> None:
         """Log a read of several journeys' data (a cross-journey report), one row per journey

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     by LISTEN/NOTIFY (reads catch up in any case)."""
     retention_closed_years: int = Field(default=10, ge=1, le=100)
     """`polku retention` erases the personal data of journeys closed longer ago than this."""
+    outside_writes_per_hour: int = Field(default=30, ge=1, le=100_000)
+    """Writes (referrals, registrations, refused commands) one caller may send per hour to
+    journeys they may not read; beyond it 429."""
+    api_docs: Literal["auto", "on", "off"] = "auto"
+    """``/docs`` and ``/openapi.json``: ``auto`` serves them except in production."""
     database_schema: str = Field(default="public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     """PostgreSQL schema holding Polku's tables (it must exist)."""
     keyring: Path | None = None
@@ -108,6 +113,12 @@ class Settings(BaseSettings):
             if path.name != ":memory:":
                 return path.with_name(path.stem + ".keyring.json")
         return Path("polku.keyring.json")
+
+    @property
+    def serve_api_docs(self) -> bool:
+        if self.api_docs == "auto":
+            return self.environment != "production"
+        return self.api_docs == "on"
 
     @property
     def json_logs(self) -> bool:

@@ -7,6 +7,7 @@ part is made one way only. Nothing is built at import time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from domain.application import Clock, JourneyService, system_clock
 from domain.journey import JourneyIds
@@ -14,6 +15,7 @@ from readmodels.caseload import CaseloadIndex
 from readmodels.ledger import Ledger
 from readmodels.planner import PlannerConformance, PlannerLog
 from readmodels.tracking import TrackedProjection
+from runtime.limits import SlidingWindowLimit
 from runtime.settings import Settings, persistence_env
 from storage.access_log import AccessLog
 from storage.keyring import FileKeyring, Keyring, StaticKeyring
@@ -63,6 +65,8 @@ class Components:
     ledger: Ledger
     planner: PlannerLog
     conformance: PlannerConformance
+    outside_writes: SlidingWindowLimit
+    """Writes by each caller to journeys they may not read (runtime/writes.py), per hour."""
 
     @property
     def clock(self) -> Clock:
@@ -93,4 +97,7 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
         ledger=Ledger(store, service, batch),
         planner=PlannerLog(store, service, batch),
         conformance=PlannerConformance(store, service, batch),
+        outside_writes=SlidingWindowLimit(
+            settings.outside_writes_per_hour, timedelta(hours=1), service.clock
+        ),
     )

@@ -16,12 +16,13 @@ from fastapi import APIRouter, Body, Header, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
 from api.deps import ComponentsDep, CurrentActor
+from api.routes.command_docs import COMMAND_DOCS, WHO_MAY_WRITE
 from api.routes.reads import CLIENT_REF
 from domain import commands as cmd
-from domain.application import CommandContext, Recorded
+from domain.application import Recorded
 from domain.errors import JourneyNotFoundError
-from domain.policy import may_write, role_may_write
 from runtime.erasure import erase_client
+from runtime.writes import Received, Writes
 
 __all__ = ["COMMAND_ROUTES", "CommandOut", "router"]
 
@@ -34,7 +35,8 @@ IdempotencyKey = Annotated[
         min_length=1,
         max_length=128,
         pattern=r"^[\x21-\x7e]+$",
-        description="a retried command with the same key is stored once",
+        description="a retried command with the same key from the same caller is stored once"
+        " (keys are scoped to the caller)",
     ),
 ]
 
@@ -49,6 +51,7 @@ class CommandOut:
 
 
 _OUT = TypeAdapter(CommandOut)
+_RECEIVED = TypeAdapter(Received)
 
 
 @dataclass(frozen=True)
@@ -56,12 +59,10 @@ class CommandRoute:
     path: str
     command: type[cmd.Command]
     path_fields: tuple[str, ...] = ()
-    any_case_worker: bool = False
-    """Referrals may be made by any case worker, not only team members."""
 
 
 COMMAND_ROUTES = (
-    CommandRoute("/referrals", cmd.MakeReferral, any_case_worker=True),
+    CommandRoute("/referrals", cmd.MakeReferral),
     CommandRoute("/referrals/{referral_id}/acceptance", cmd.AcceptReferral, ("referral_id",)),
     CommandRoute("/referrals/{referral_id}/decline", cmd.DeclineReferral, ("referral_id",)),
     CommandRoute("/consents", cmd.GrantConsent),
@@ -91,8 +92,28 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
         (404, "no such journey (or not one you are on)"),
         (409, "expected_version is stale, or the client is already registered"),
         (422, "invalid body, or a rule of the timeline would be broken"),
+        (429, "too many writes to journeys you may not read; retry after Retry-After seconds"),
     )
 }
+_RECEIVED_RESPONSE: dict[int | str, dict[str, Any]] = {
+    202: {
+        "description": "received: the answer to anyone who may not read the journey, the same"
+        " whether or not the client exists",
+        "model": Received,
+    }
+}
+
+
+def _docs(kind: str, *, team_only: bool = True) -> dict[str, Any]:
+    """Summary, description and example body of a command route, for the OpenAPI document."""
+    doc = COMMAND_DOCS[kind]
+    return {
+        "summary": doc.summary,
+        "description": doc.description + (WHO_MAY_WRITE if team_only else ""),
+        "openapi_extra": {
+            "requestBody": {"content": {"application/json": {"example": doc.example}}}
+        },
+    }
 
 
 def _body_model(command: type[cmd.Command], path_fields: tuple[str, ...]) -> type[BaseModel]:
@@ -113,7 +134,14 @@ def _body_model(command: type[cmd.Command], path_fields: tuple[str, ...]) -> typ
     )
 
 
-def _answer(result: Recorded) -> Response:
+def _answer(result: Recorded | Received) -> Response:
+    if isinstance(result, Received):
+        # The same bytes and headers for every journey the caller may not read.
+        return Response(
+            _RECEIVED.dump_json(result, exclude_none=True),
+            status_code=202,
+            media_type="application/json",
+        )
     out = CommandOut(
         client_ref=result.client_ref,
         event_id=result.event_ids[0],
@@ -134,19 +162,11 @@ def _run(
     command: cmd.Command,
     key: str | None,
     expected_version: int | None,
-    *,
-    any_case_worker: bool = False,
 ) -> Response:
-    if not role_may_write(actor):
-        raise HTTPException(403, f"the {actor.role} role may not record events")
-    try:
-        journey = components.service.get_journey(client_ref)
-    except JourneyNotFoundError:
-        raise HTTPException(404, "no such journey") from None
-    if not may_write(actor, journey, open_to_any_case_worker=any_case_worker):
-        raise HTTPException(404, "no such journey")
-    ctx = CommandContext(actor=actor, command_id=key, expected_version=expected_version)
-    return _answer(components.service.execute(client_ref, command, ctx))
+    writes = Writes(components)
+    return _answer(
+        writes.execute(actor, client_ref, command, key=key, expected_version=expected_version)
+    )
 
 
 def _add_command_route(spec: CommandRoute) -> None:
@@ -164,7 +184,6 @@ def _add_command_route(spec: CommandRoute) -> None:
             command,
             kwargs["key"],
             getattr(body, "expected_version", None),
-            any_case_worker=spec.any_case_worker,
         )
 
     params = [
@@ -192,15 +211,16 @@ def _add_command_route(spec: CommandRoute) -> None:
     ]
     endpoint.__signature__ = inspect.Signature(params, return_annotation=Response)  # type: ignore[attr-defined]
     endpoint.__name__ = spec.command.EVENT.KIND
+    referral = spec.command is cmd.MakeReferral
     router.add_api_route(
         "/journeys/{client_ref}" + spec.path,
         endpoint,
         methods=["POST"],
         status_code=201,
         response_model=CommandOut,
-        responses=_PROBLEMS,
-        summary=(spec.command.__doc__ or spec.command.__name__).strip().splitlines()[0],
+        responses=_PROBLEMS | (_RECEIVED_RESPONSE if referral else {}),
         operation_id=spec.command.EVENT.KIND,
+        **_docs(spec.command.EVENT.KIND, team_only=not referral),
     )
 
 
@@ -215,9 +235,9 @@ RegisterBody = _body_model(cmd.RegisterClient, ())
     "/journeys",
     status_code=201,
     response_model=CommandOut,
-    responses=_PROBLEMS,
-    summary="Register a client (opens their journey)",
+    responses=_PROBLEMS | _RECEIVED_RESPONSE,
     operation_id="client_registered",
+    **_docs("client_registered", team_only=False),
 )
 def register_client(
     body: Annotated[RegisterBody, Body()],  # type: ignore[valid-type]
@@ -225,14 +245,11 @@ def register_client(
     actor: CurrentActor,
     key: IdempotencyKey = None,
 ) -> Response:
-    if not role_may_write(actor):
-        raise HTTPException(403, f"the {actor.role} role may not register clients")
     data = cast(BaseModel, body)
     fields = data.model_dump(exclude={"expected_version"}, exclude_unset=True)
     command = cmd.RegisterClient.model_validate(fields)
     expected = getattr(data, "expected_version", None)
-    ctx = CommandContext(actor=actor, command_id=key, expected_version=expected)
-    return _answer(components.service.register_client(command, ctx))
+    return _answer(Writes(components).register(actor, command, key=key, expected_version=expected))
 
 
 class ReplacementBody(BaseModel):
@@ -259,8 +276,8 @@ class RetractionBody(BaseModel):
     status_code=201,
     response_model=CommandOut,
     responses=_PROBLEMS,
-    summary="Retract an event entered in error, optionally with a replacement (a correction)",
     operation_id="event_retracted",
+    **_docs("event_retracted"),
 )
 def retract_event(
     client_ref: Annotated[str, Path(pattern=CLIENT_REF, max_length=128)],
@@ -308,8 +325,8 @@ class ErasureOut:
     status_code=201,
     response_model=ErasureOut,
     responses=_PROBLEMS,
-    summary="Erase the client's personal data (admin): their key is deleted",
     operation_id="personal_data_erased",
+    **_docs("personal_data_erased", team_only=False),
 )
 def erase_personal_data(
     client_ref: Annotated[str, Path(pattern=CLIENT_REF, max_length=128)],

@@ -15,7 +15,7 @@ from api.deps import ComponentsDep, CurrentActor, CurrentReader, ReadsDep
 from api.responses import json_response
 from domain.commands import Moment
 from domain.vocabulary import check_term
-from projections import history, may_share, view
+from projections import may_share
 from projections.fhir import AccessRead
 from projections.history import HistoryEntry
 from projections.journey_view import DisclosureView, JourneyView
@@ -75,7 +75,7 @@ def get_journey_view(
     known_at: KnownAt = None,
 ) -> Response:
     journey = reads.journey(reader, client_ref)
-    return json_response(_VIEW, view(journey.record(), at=at, known_at=known_at))
+    return json_response(_VIEW, journey.view(at=at, known_at=known_at))
 
 
 @router.get(
@@ -90,7 +90,7 @@ def get_history(
     known_at: KnownAt = None,
 ) -> Response:
     journey = reads.journey(reader, client_ref)
-    return json_response(_HISTORY, history(journey.record(), known_at=known_at))
+    return json_response(_HISTORY, journey.history(known_at=known_at))
 
 
 @router.get(
@@ -113,12 +113,12 @@ def get_may_share(
         check_term("purposes", purpose_of_sharing)
     except ValueError as error:
         raise HTTPException(422, str(error)) from None
-    journey = reads.journey(reader, client_ref)
+    journey = reads.journey(reader, client_ref, professionals_only=True)
     kind = recipient_kind or (
-        "party" if recipient in journey.end_state().members else "organisation"
+        "party" if recipient in journey.journey.end_state().members else "organisation"
     )
     answer = may_share(
-        journey.record(),
+        journey.full_record(),
         party=recipient if kind == "party" else None,
         organisation=recipient if kind == "organisation" else None,
         category=category,
@@ -149,12 +149,12 @@ def get_access_log(
 ) -> Response:
     if start is not None and end is not None and end < start:
         raise HTTPException(422, "'to' is before 'from'")
-    journey = reads.journey(reader, client_ref)
-    entries = components.access_log.entries(journey.id, start, end)
-    now = components.clock()
+    journey = reads.journey(reader, client_ref, professionals_only=True)
     disclosures = tuple(
         d
-        for d in view(journey.record(), at=now, known_at=now).disclosures
+        for d in journey.disclosures()
         if (start is None or d.occurred_at >= start) and (end is None or d.occurred_at <= end)
     )
-    return json_response(_ACCESS, AccessLogOut(client_ref, start, end, tuple(entries), disclosures))
+    return json_response(
+        _ACCESS, AccessLogOut(client_ref, start, end, journey.reads(start, end), disclosures)
+    )

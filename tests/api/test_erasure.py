@@ -31,7 +31,7 @@ def personal_journey(api: Api) -> None:
         "name": NAME,
         "contact": "matti@example.invalid",
     }
-    assert api.client.post("/v1/journeys", json=body, headers=h).status_code == 201
+    assert api.client.post("/v1/journeys", json=body, headers=h).status_code == 202
     member = team_member("p-worker", 1) | {"note": NOTE}
     assert api.client.post(J + "/team-members", json=member, headers=h).status_code == 201
     plan = {"occurred_at": T.format(2), "goals": [GOAL], "responsible_parties": ["p-worker"]}

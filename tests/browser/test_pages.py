@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from tests.browser.support import Server, sign_in
 
@@ -51,6 +51,43 @@ def test_signing_in_keeps_the_token_for_the_tab_and_signing_out_forgets_it(
     assert page.evaluate("sessionStorage.length") == 0
     page.goto(f"{server.url}/journey?ref={CHILD}")
     page.wait_for_url(re.compile(r"/signin\?next="))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "/%5Cevil.example/x",  # "/\\evil.example/x": a backslash reads as a slash
+        "/%09/evil.example/x",  # a tab is dropped, leaving "//evil.example/x"
+        "/.//evil.example/x",  # a same-origin URL whose path starts with "//"
+        "//evil.example/x",
+        "https://evil.example/x",
+    ],
+)
+def test_signing_in_goes_on_only_to_a_page_of_this_site(
+    page: Page, server: Server, payload: str
+) -> None:
+    left: list[str] = []
+
+    def evil(route: Route) -> None:
+        left.append(route.request.url)
+        route.fulfill(status=200, content_type="text/html", body="<p>elsewhere</p>")
+
+    page.route(re.compile(r"^https?://evil\.example/"), evil)
+    page.goto(f"{server.url}/signin?next={payload}")
+    page.get_by_label("API token").fill(server.tokens["caseworker"])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/signin" not in url)
+    page.wait_for_load_state("load")
+    assert page.url.startswith(f"{server.url}/"), page.url
+    assert left == []
+
+
+def test_signing_in_goes_on_to_the_page_asked_for(page: Page, server: Server) -> None:
+    page.goto(f"{server.url}/signin?next=/journey%3Fref%3D{CHILD}")
+    page.get_by_label("API token").fill(server.tokens["caseworker"])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server.url}/journey?ref={CHILD}")
+    expect(page.locator("#map-caption")).to_contain_text("on the team")
 
 
 def test_moving_the_date_controls_redraws_the_team(page: Page, server: Server) -> None:
@@ -280,3 +317,28 @@ def test_dates_are_shown_in_the_readers_locale_with_the_time_zone_stated(
         )
     finally:
         context.close()
+
+
+def test_the_api_docs_work_offline_from_this_server_alone(page: Page, server: Server) -> None:
+    """Every request to another origin is refused, as on a machine without internet: the docs
+    still draw every operation, and the Content-Security-Policy is never violated (a violation
+    is a console error, which fails the test)."""
+    elsewhere: list[str] = []
+
+    def offline(route: Route) -> None:
+        if route.request.url.startswith(server.url):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", offline)
+    response = page.goto(f"{server.url}/docs")
+    assert response is not None
+    assert response.status == 200
+    assert "server" not in response.headers  # uvicorn's server header is off
+    assert "content-security-policy" in response.headers
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Polku")
+    expect(page.get_by_text("Refer the client to a service")).to_be_visible()
+    expect(page.locator(".opblock")).to_have_count(50)
+    assert elsewhere == []

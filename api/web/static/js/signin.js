@@ -9,11 +9,27 @@ const REASONS = {
   expired: ["Your token is no longer accepted (revoked or replaced). Sign in again.", "error"],
 };
 
-/** Only a path on this site (never another origin) may be where we go next. */
+/**
+ * Where to go after signing in: `next` only if, parsed the way the browser will parse it, it is
+ * a page of this very origin (never the sign-in page itself). Comparing the parsed origin, not
+ * the text, also refuses `/\\host`, `/<tab>/host` and the like, which browsers read as
+ * another host. The answer is an absolute URL of this origin, so it cannot be read again as
+ * one of another.
+ */
 function nextPage(who) {
   const next = new URLSearchParams(location.search).get("next");
-  if (next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/signin")) return next;
-  return homeOf(who);
+  if (next) {
+    let target = null;
+    try {
+      target = new URL(next, location.origin);
+    } catch {
+      target = null;
+    }
+    if (target && target.origin === location.origin && !target.pathname.startsWith("/signin")) {
+      return target.href;
+    }
+  }
+  return new URL(homeOf(who), location.origin).href;
 }
 
 function showError(text) {
