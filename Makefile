@@ -6,6 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
+DEPS    = $(VENV)/.locked-deps
 LOCKS   = requirements/bootstrap.txt requirements/dev.txt requirements/runtime.txt
 # Hash-checked wheels only: nothing is built from source, so no unhashed build dependency is
 # fetched on the way.
@@ -19,10 +20,13 @@ PIP_LOCKED = $(BIN)/python -m pip install --quiet --require-hashes --only-binary
 # 3. Polku itself, editable, without dependencies and built by the setuptools installed in 1
 #    (no isolated build environment fetched from the index);
 # 4. pip check: the lock satisfies what pyproject.toml asks for (else: `make lock`).
-$(STAMP): pyproject.toml $(LOCKS)
+$(DEPS): $(LOCKS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP_LOCKED) -r requirements/bootstrap.txt
 	$(PIP_LOCKED) -r requirements/dev.txt
+	touch $(DEPS)
+
+$(STAMP): pyproject.toml $(DEPS)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -m pip check || { echo "the lock files do not satisfy pyproject.toml: run make lock"; exit 1; }
 	touch $(STAMP)
@@ -33,7 +37,9 @@ $(STAMP): pyproject.toml $(LOCKS)
 UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
 	--python-platform x86_64-unknown-linux-gnu --custom-compile-command 'make lock'
 
-lock: | $(STAMP)
+# The lock targets need only the locked tools (uv), not Polku installed: after an edit of the
+# dependencies in pyproject.toml the lock is behind until they have run.
+lock: | $(DEPS)
 	$(UV_COMPILE) $(UPGRADE) --extra dev -o requirements/dev.txt \
 		pyproject.toml requirements/tools.in requirements/bootstrap.in
 	$(UV_COMPILE) -c requirements/dev.txt -o requirements/bootstrap.txt requirements/bootstrap.in

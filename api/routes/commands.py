@@ -20,7 +20,6 @@ from api.routes.command_docs import COMMAND_DOCS, WHO_MAY_WRITE
 from api.routes.reads import CLIENT_REF
 from domain import commands as cmd
 from domain.application import Recorded
-from domain.errors import JourneyNotFoundError
 from runtime.erasure import erase_client
 from runtime.writes import Received, Writes
 
