@@ -87,6 +87,7 @@ def production(tmp_path: Any) -> dict[str, Settings]:
         "database_url": f"sqlite:///{tmp_path / 'p.db'}",
         "environment": "production",
         "cipher_key": "A" * 43 + "=",
+        "keyring": tmp_path / "p.keyring.json",
         "_env_file": None,
     }
     return {
