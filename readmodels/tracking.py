@@ -88,6 +88,11 @@ class TrackedProjection:
     """Notification topics to read (empty: all)."""
     tables: Sequence[str] = ()
     """``CREATE … IF NOT EXISTS`` statements."""
+    schema = 1
+    """The shape of the model's tables. A store whose model was built with another shape drops
+    ``upgrade_drops`` (the old tables), creates ``tables`` afresh and replays the log from the
+    start; the shape in force is kept in the tracking table as ``<name>:schema``."""
+    upgrade_drops: Sequence[str] = ()
     batch = 500
 
     def __init__(self, store: SqlStore, service: JourneyService, batch: int | None = None) -> None:
@@ -95,7 +100,9 @@ class TrackedProjection:
         self.service = service
         if batch is not None:
             self.batch = batch
-        store.ensure(_TRACKING, *self.tables)
+        store.ensure(_TRACKING)
+        self._upgrade()
+        store.ensure(*self.tables)
         with store.transaction() as tx:
             tx.execute(
                 "INSERT INTO {polku_tracking} VALUES (%s, 0) ON CONFLICT DO NOTHING", (self.name,)
@@ -104,6 +111,19 @@ class TrackedProjection:
         # PostgreSQL the tracking row is locked for the batch; SQLite serialises writers.
         self._select = _SELECT + (" FOR UPDATE" if store.backend == "postgres" else "")
         self._taking_turns = _catch_up_lock(store)
+
+    def _upgrade(self) -> None:
+        """Drop the tables of an older shape and start the model again from position 0."""
+        key = f"{self.name}:schema"
+        with self.store.transaction() as tx:
+            rows = tx.rows("SELECT position FROM {polku_tracking} WHERE name = %s", (key,))
+            stored = int(rows[0][0]) if rows else 1
+            if stored == self.schema:
+                return
+            for statement in self.upgrade_drops:
+                tx.execute(statement)
+            tx.execute("DELETE FROM {polku_tracking} WHERE name IN (%s, %s)", (self.name, key))
+            tx.execute("INSERT INTO {polku_tracking} VALUES (%s, %s)", (key, self.schema))
 
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
         raise NotImplementedError
