@@ -142,6 +142,9 @@ class PlannerLog(TrackedProjection):
 
 class PlannerConformance(TrackedProjection):
     name = "conformance"
+    schema = 2
+    """2: early steps conform and steps may name their prerequisites; judged afresh on upgrade."""
+    upgrade_drops = ("DROP TABLE IF EXISTS {polku_planner_conformance}",)
     tables = (
         "CREATE TABLE IF NOT EXISTS {polku_planner_conformance} ("
         " journey_id TEXT NOT NULL, pathway TEXT NOT NULL, conforming INTEGER NOT NULL,"

@@ -15,6 +15,8 @@ from demo.journeys import CHILD, ELDER, WORKER, demo_steps
 from demo.loader import ManualClock, load_demo
 from demo.population import generate
 from domain.events import Actor
+from pathways.conformance import check
+from pathways.definitions import catalogue
 from projections import view
 from runtime.erasure import erase_client
 from runtime.settings import Settings
@@ -100,3 +102,33 @@ def test_the_demo_verdicts_are_those_of_its_story(settings: Settings) -> None:
     worker = _verdicts(settings, WORKER)
     assert worker
     assert {(v[3], v[4]) for v in worker} == {("lawful", "lawful")}
+
+
+def _conformance(settings: Settings, client_ref: str, pathway: str) -> tuple[bool, dict[str, str]]:
+    _load(settings)
+    service = build_service(settings)
+    try:
+        result = check(service.get_record(client_ref), catalogue()[pathway])
+    finally:
+        service.close()
+    return result.conforming, {s.step_id: s.status for s in result.steps}
+
+
+def test_the_demo_journeys_conform_where_their_story_says(settings: Settings) -> None:
+    # The child: the teacher joined in March, the consent was signed in February (it names the
+    # school, so it need not wait for the teacher), the handover meeting (16 March) and the
+    # portfolio (1 April) came months before school started on 10 August — early, not overdue.
+    assert _conformance(settings, CHILD, "daycare-to-school") == (
+        True,
+        {
+            "school-on-team": "done",
+            "consent-for-school": "done",
+            "information-to-school": "early",
+            "handover-meeting": "early",
+        },
+    )
+    # The working-age client: referral answered, rehabilitation started and a shared plan, in time.
+    assert _conformance(settings, WORKER, "employment-rehabilitation") == (
+        True,
+        {"referral-answered": "done", "rehabilitation-started": "done", "shared-plan": "done"},
+    )
