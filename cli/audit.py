@@ -30,9 +30,27 @@ def register(commands: Command) -> None:
     )
     journey.add_argument("client_ref", help="the client's ref")
     _times(journey)
-    ledger = sub.add_parser("disclosures", help="the disclosure ledger in a period")
+    ledger = sub.add_parser(
+        "disclosures", help="the disclosure ledger in a period, a page at a time"
+    )
     _period(ledger)
-    ledger.add_argument("--unlawful", action="store_true", help="only those unlawful then or now")
+    ledger.add_argument(
+        "--verdict",
+        choices=["lawful", "unsupported", "unlawful", "findings"],
+        help="only entries judged so now (findings: not lawful then or now)",
+    )
+    ledger.add_argument(
+        "--unlawful",
+        action="store_const",
+        const="findings",
+        dest="verdict",
+        help="the same as --verdict findings",
+    )
+    ledger.add_argument("--client", help="only this client's disclosures")
+    ledger.add_argument("--cursor", help="the next_cursor of the previous page")
+    ledger.add_argument(
+        "--limit", type=int, default=100, help="entries per page (1-1000, default 100)"
+    )
     diff = sub.add_parser("diff", help="what the record showed differently at --t2 than at --t1")
     diff.add_argument("client_ref", help="the client's ref")
     diff.add_argument("--t1", type=moment, required=True, help="the earlier record time")
@@ -46,7 +64,18 @@ def register(commands: Command) -> None:
     _period(log_report)
     makers: list[tuple[argparse.ArgumentParser, Maker]] = [
         (journey, lambda r, who, a: r.journey(who, a.client_ref, a.at, a.known_at)),
-        (ledger, lambda r, who, a: r.ledger(who, a.start, a.end, unlawful=a.unlawful)),
+        (
+            ledger,
+            lambda r, who, a: r.ledger(
+                who,
+                a.start,
+                a.end,
+                verdict=a.verdict,
+                client_ref=a.client,
+                cursor=a.cursor,
+                limit=a.limit,
+            ),
+        ),
         (diff, lambda r, who, a: r.diff(who, a.client_ref, a.t1, a.t2)),
         (knew, lambda r, who, a: r.who_knew(who, a.client_ref, a.category, a.at, a.known_at)),
         (log_report, lambda r, who, a: r.log_report(who, a.client_ref, a.start, a.end)),

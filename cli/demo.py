@@ -15,6 +15,7 @@ from cli.tables import fmt_time, render_table
 
 if TYPE_CHECKING:
     from projections.journey_view import JourneyView
+    from projections.lawfulness import Reason
     from runtime.reads import Reader, Reads
 
 __all__ = ["register"]
@@ -69,10 +70,10 @@ def _team(v: JourneyView) -> str:
 
 
 def _flow(v: JourneyView) -> str:
-    def verdict(lawful: bool, reasons: tuple[object, ...]) -> str:
-        return (
-            "lawful" if lawful else "NOT: " + ", ".join(getattr(r, "code", str(r)) for r in reasons)
-        )
+    """Each disclosure per recipient and category, with the verdict words then and now."""
+
+    def verdict(word: str, reasons: tuple[Reason, ...]) -> str:
+        return word + (f" ({', '.join(r.code for r in reasons)})" if reasons else "")
 
     rows = [
         (
@@ -80,16 +81,16 @@ def _flow(v: JourneyView) -> str:
             fmt_time(d.recorded_at),
             d.from_org or "(meeting)",
             d.to_party or d.to_org,
-            ",".join(d.categories),
+            c.category,
             d.basis + (f":{d.consent_id}" if d.consent_id else ""),
-            verdict(d.then.lawful, d.then.reasons),
-            verdict(d.now.lawful, d.now.reasons),
+            verdict(c.then.verdict, c.then.reasons),
+            verdict(c.now.verdict, c.now.reasons),
         )
         for d in v.disclosures
+        for c in d.verdicts
     ]
     return render_table(
-        ["occurred", "recorded", "from", "to", "categories", "basis", "lawful then", "lawful now"],
-        rows,
+        ["occurred", "recorded", "from", "to", "category", "basis", "then", "now"], rows
     )
 
 
@@ -160,7 +161,8 @@ def _lawful(v: JourneyView, disclosure_id: str) -> str:
         return "not on record"
     d = found[0]
     if d.now.lawful and d.then.lawful:
-        return "yes"
+        return "lawful"
     if d.now.lawful:
-        return "yes, but unsupported then (" + ", ".join(r.code for r in d.then.reasons) + ")"
-    return "no (" + ", ".join(r.code for r in d.now.reasons) + ")"
+        codes = ", ".join(r.code for r in d.then.reasons)
+        return f"lawful now, {d.then.verdict} then ({codes})"
+    return f"{d.now.verdict} ({', '.join(r.code for r in d.now.reasons)})"

@@ -76,18 +76,16 @@ def _serve(args: argparse.Namespace) -> int:
 def _prepare_demo(settings: Settings, components: Components, population: int) -> None:
     from datetime import UTC, datetime
 
-    from demo.journeys import CHILD
     from demo.loader import ManualClock, load_demo
     from runtime.wiring import build_service
 
-    if not components.service.get_version(CHILD):
-        clock = ManualClock(now=datetime.now(UTC))
-        demo_service = build_service(settings, clock=clock)
-        try:
-            stored = load_demo(demo_service, clock)
-        finally:
-            demo_service.close()
-        log.info("demo.loaded", new_events=stored)
+    clock = ManualClock(now=datetime.now(UTC))
+    demo_service = build_service(settings, clock=clock)
+    try:
+        stored = load_demo(demo_service, clock)  # steps already stored (or erased) are skipped
+    finally:
+        demo_service.close()
+    log.info("demo.loaded", new_events=stored)
     if population > 0:
         _demo_population(settings, components, population)
 
@@ -117,14 +115,15 @@ def _print_demo_tokens(components: Components, host: str, port: int) -> None:
 
 
 def _demo_population(settings: Settings, components: Components, clients: int) -> None:
-    """Write a synthetic population (seed ``DEMO_POPULATION_SEED``) unless the store holds its
-    first client already, and bring the read models up to date, so the planner dashboard has
-    figures to show from the first request."""
+    """Write the synthetic population (seed ``DEMO_POPULATION_SEED``) unless the store holds it
+    whole — clients already there are kept, so an interrupted run is completed — and bring the
+    read models up to date, so the planner dashboard has figures to show from the first
+    request."""
     from demo.population import generate
     from runtime.wiring import build_service
 
-    if components.service.get_version(f"gen-{DEMO_POPULATION_SEED}-{0:06d}"):
-        return
+    if components.service.get_version(f"gen-{DEMO_POPULATION_SEED}-{clients - 1:06d}"):
+        return  # the last client is there: the population was written whole
     started = time.perf_counter()
     print(
         f"Writing a synthetic population of {clients} clients for the planner dashboard…",

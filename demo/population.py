@@ -390,7 +390,9 @@ def generate(
 ) -> Generated:
     """Write ``clients`` synthetic journeys through a service that ``build`` makes with the
     given record clock. Every command goes through the ordinary checks; a rejected one is a
-    bug in the generator and raises."""
+    bug in the generator and raises. A client already in the store (say, from a run that was
+    interrupted, or erased since) is left as it is and not counted, so generating again
+    completes a partly written population."""
     clock = _Clock()
     service = build(clock)
     result = Generated()
@@ -398,6 +400,8 @@ def generate(
     try:
         for index in range(clients):
             ref, planned, features = plan_client(seed, index, start)
+            if service.get_version(ref):
+                continue
             for step in _with_targets(service, ref, planned, clock, ctx):
                 result.events += step
             result.clients += 1

@@ -71,6 +71,10 @@ class Recorded:
     journey_id: UUID
     event_ids: tuple[UUID, ...]
     version: int
+    """The journey's position (its version) after the command's last event."""
+    recorded_at: datetime
+    """When the record took the command's events in (record time): a read with
+    ``known_at=recorded_at`` sees the record just after this write."""
     replayed: bool = False
     """True when an identical earlier command was found and nothing new was stored."""
 
@@ -388,5 +392,6 @@ class JourneyService(Application[UUID]):
             journey_id=journey.id,
             event_ids=tuple(e.event_id for e in events),
             version=events[-1].originator_version,
+            recorded_at=events[-1].timestamp,
             replayed=replayed,
         )

@@ -1,9 +1,12 @@
 """Conformance: a journey at (t, T) checked against a pathway.
 
-Each step is **done** (a matching event inside its window), **out of order** (done, but before
-an earlier step was), **overdue** (not done in its window, and the window has closed by t — a
-matching event outside the window is shown as evidence) or **missing** (not done, not yet due).
-Without its anchor event the pathway does not apply yet, and every step is missing.
+Each step is **done** (a matching event inside its window), **early** (a matching event before
+its window opened, none inside it), **out of order** (done or early, but before one of its
+prerequisites — by default every earlier step, or the steps its ``after`` names — had
+happened, by valid time), **overdue** (not done by the time its window closed, as of t; a
+late match is shown as evidence) or **missing** (not done, not yet due). Without its anchor
+event the pathway does not apply yet, and every step is missing. A journey conforms when
+every step is done or early.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ class StepResult:
     step_id: str
     title: str
     status: str
-    """``done``, ``out_of_order``, ``overdue`` or ``missing``."""
+    """``done``, ``early``, ``out_of_order``, ``overdue`` or ``missing``."""
     window_start: datetime | None
     window_end: datetime | None
     responsible_roles: tuple[str, ...]
@@ -52,7 +55,7 @@ class Conformance:
     anchor: Evidence | None
     steps: tuple[StepResult, ...]
     conforming: bool
-    """The pathway applies and every step is done in order."""
+    """The pathway applies and every step is done or early, after its prerequisites."""
 
 
 def matches(event: JourneyEvent, condition: Condition) -> bool:
@@ -104,8 +107,9 @@ def check(
         )
         return Conformance(record.client_ref, pathway.id, at, known_at, False, None, steps, False)
     results: list[StepResult] = []
-    latest_done: datetime | None = None
-    for step in pathway.steps:
+    happened: dict[str, datetime] = {}
+    """When each step was first met (inside its window or early), by valid time."""
+    for index, step in enumerate(pathway.steps):
         start, end = _window(step, anchor.occurred_at)
         candidates = [e for e in timeline if matches(e, step.event)]
         inside = [
@@ -113,12 +117,18 @@ def check(
             for e in candidates
             if (start is None or e.occurred_at >= start) and (end is None or e.occurred_at <= end)
         ]
-        if inside:
-            first = inside[0]
-            out_of_order = latest_done is not None and first.occurred_at < latest_done
-            status = "out_of_order" if out_of_order else "done"
-            latest_done = max(latest_done or first.occurred_at, first.occurred_at)
-            evidence = tuple(_evidence(e) for e in inside)
+        early = [e for e in candidates if start is not None and e.occurred_at < start]
+        met = inside or early
+        if met:
+            first = met[0]
+            happened[step.id] = first.occurred_at
+            before = [
+                p
+                for p in pathway.prerequisites(index)
+                if p not in happened or happened[p] > first.occurred_at
+            ]
+            status = "out_of_order" if before else "done" if inside else "early"
+            evidence = tuple(_evidence(e) for e in met)
         elif end is not None and at > end:
             status, evidence = "overdue", tuple(_evidence(e) for e in candidates)
         else:
@@ -128,7 +138,7 @@ def check(
                 step.id, step.title, status, start, end, tuple(step.responsible_roles), evidence
             )
         )
-    conforming = all(r.status == "done" for r in results)
+    conforming = all(r.status in {"done", "early"} for r in results)
     return Conformance(
         record.client_ref,
         pathway.id,

@@ -83,6 +83,9 @@ class Step(_Strict):
     event: Condition
     window: Window | None = None
     responsible_roles: list[str] = []
+    after: list[Ident] | None = None
+    """The steps that must come first, by valid time (ids of earlier steps); none given: every
+    earlier step, in the order they are listed. ``[]``: none."""
 
     @field_validator("responsible_roles")
     @classmethod
@@ -113,7 +116,18 @@ class Pathway(_Strict):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"step ids must be unique: {', '.join(duplicates)}")
+        for index, step in enumerate(self.steps):
+            unknown = sorted(set(step.after or ()) - set(ids[:index]))
+            if unknown:
+                raise ValueError(
+                    f"step {step.id}: 'after' names {', '.join(unknown)}, not an earlier step"
+                )
         return self
+
+    def prerequisites(self, index: int) -> list[str]:
+        """The ids of the steps that must come before step ``index``."""
+        step = self.steps[index]
+        return list(step.after) if step.after is not None else [s.id for s in self.steps[:index]]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from uuid import UUID
 from domain.events import EventRetracted
 from domain.journey import JourneyRecord
 from projections.history import HistoryEntry, history
-from projections.journey_view import DisclosureView, JourneyView, view
+from projections.journey_view import CategoryVerdict, DisclosureView, JourneyView, view
+from projections.lawfulness import VerdictWord
 
 __all__ = [
     "DiffEntry",
@@ -42,8 +43,9 @@ class Link:
     to_party: str | None
     to_org: str | None
     basis: str
-    lawful_then: bool
-    lawful_now: bool
+    verdict_then: VerdictWord
+    verdict_now: VerdictWord
+    """How sharing this category with this recipient is judged (lawful, unsupported, unlawful)."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def who_knew(
     for d in v.disclosures:  # in valid-time order
         if category not in d.categories:
             continue
-        link = _link(d)
+        link = _link(d, d.verdict(category))
         before = _chains_of_sender(d, chains)
         for key in _keys(d.to_party, d.to_org):
             new = [(*chain, link) for chain in before] or [(link,)]
@@ -106,7 +108,7 @@ def _chains_of_sender(
     return found
 
 
-def _link(d: DisclosureView) -> Link:
+def _link(d: DisclosureView, v: CategoryVerdict) -> Link:
     return Link(
         disclosure_id=d.disclosure_id,
         event_id=d.event_id,
@@ -117,8 +119,8 @@ def _link(d: DisclosureView) -> Link:
         to_party=d.to_party,
         to_org=d.to_org,
         basis=d.basis,
-        lawful_then=d.then.lawful,
-        lawful_now=d.now.lawful,
+        verdict_then=v.then.verdict,
+        verdict_now=v.now.verdict,
     )
 
 
@@ -138,15 +140,17 @@ class DiffEntry:
 
 @dataclass(frozen=True)
 class VerdictChange:
-    """A disclosure judged differently "now" at t2 than at t1 (to the same recipient)."""
+    """A category of a disclosure judged differently "now" at t2 than at t1 (to the same
+    recipient)."""
 
     event_id: UUID
     disclosure_id: str
     recipient: str
+    category: str
     occurred_at: datetime
     recorded_at: datetime
-    lawful_at_t1: bool
-    lawful_at_t2: bool
+    verdict_at_t1: VerdictWord
+    verdict_at_t2: VerdictWord
     reasons_at_t1: tuple[str, ...]
     reasons_at_t2: tuple[str, ...]
 
@@ -192,20 +196,25 @@ def record_diff(record: JourneyRecord, t1: datetime, t2: datetime) -> RecordDiff
     changes = []
     for d in after:
         old = before.get(_verdict_key(d))
-        if old is not None and old.now.lawful != d.now.lawful:
-            changes.append(
-                VerdictChange(
-                    event_id=d.event_id,
-                    disclosure_id=d.disclosure_id,
-                    recipient=d.to_party or d.to_org or "",
-                    occurred_at=d.occurred_at,
-                    recorded_at=d.recorded_at,
-                    lawful_at_t1=old.now.lawful,
-                    lawful_at_t2=d.now.lawful,
-                    reasons_at_t1=tuple(r.code for r in old.now.reasons),
-                    reasons_at_t2=tuple(r.code for r in d.now.reasons),
+        if old is None:
+            continue
+        for v in d.verdicts:
+            was = old.verdict(v.category).now
+            if was.verdict != v.now.verdict:
+                changes.append(
+                    VerdictChange(
+                        event_id=d.event_id,
+                        disclosure_id=d.disclosure_id,
+                        recipient=d.to_party or d.to_org or "",
+                        category=v.category,
+                        occurred_at=d.occurred_at,
+                        recorded_at=d.recorded_at,
+                        verdict_at_t1=was.verdict,
+                        verdict_at_t2=v.now.verdict,
+                        reasons_at_t1=tuple(r.code for r in was.reasons),
+                        reasons_at_t2=tuple(r.code for r in v.now.reasons),
+                    )
                 )
-            )
     return RecordDiff(record.client_ref, t1, t2, tuple(entries), tuple(changes))
 
 
@@ -218,8 +227,10 @@ class Finding:
     """Something an auditor should look at, with its event and both times."""
 
     kind: str
-    """``unlawful-then``, ``unlawful-now``, ``unsupported-then`` (lawful now only), ``late-entry``
-    or ``retracted``."""
+    """``unlawful-now`` or ``unsupported-now`` (as the record stands at the report's record
+    time), ``unlawful-then`` or ``unsupported-then`` (lawful now, not as recorded when the
+    disclosure occurred), ``late-entry`` or ``retracted``. A disclosure finding is about one
+    category to one recipient."""
     event_id: UUID
     event_kind: str
     occurred_at: datetime
@@ -245,28 +256,25 @@ def audit_journey(
     for d in v.disclosures:
         who = d.to_party or d.to_org or "?"
         kind = "information_shared" if d.kind == "information_shared" else "meeting_held"
-        if not d.now.lawful:
-            codes = ", ".join(r.code for r in d.now.reasons)
+        for c in d.verdicts:
+            if not c.now.lawful:
+                finding, verdict = f"{c.now.verdict}-now", c.now
+                summary = f"{c.now.verdict} now"
+            elif not c.then.lawful:
+                finding, verdict = f"{c.then.verdict}-then", c.then
+                summary = f"lawful now, {c.then.verdict} then"
+            else:
+                continue
+            codes = ", ".join(r.code for r in verdict.reasons)
             findings.append(
                 Finding(
-                    "unlawful-now",
+                    finding,
                     d.event_id,
                     kind,
                     d.occurred_at,
                     d.recorded_at,
-                    f"{d.disclosure_id} to {who}: {codes}",
-                )
-            )
-        elif not d.then.lawful:
-            codes = ", ".join(r.code for r in d.then.reasons)
-            findings.append(
-                Finding(
-                    "unsupported-then",
-                    d.event_id,
-                    kind,
-                    d.occurred_at,
-                    d.recorded_at,
-                    f"{d.disclosure_id} to {who}: lawful now, unsupported then ({codes})",
+                    f"{d.disclosure_id} to {who}, {c.category}: {summary} ({codes}) — "
+                    + "; ".join(verdict.explanations),
                 )
             )
     for entry in entries:

@@ -23,8 +23,11 @@ What the bundle holds, all folded by :func:`projections.journey_view.view` at (`
   ``R``: a disclosure is an export of the record (DICOM PS3.15 "Data Export", category DCM
   110106, prescribes ``R``), a read is a read (category DCM 110110 "Patient Record"). The
   lawfulness verdicts then and now ride in the extensions ``urn:polku:extension:lawfulness-then``
-  and ``-now`` (``lawful``, each ``reason``, ``reliedOn``); ``outcome`` stays "0" (success),
-  as the disclosure itself took place;
+  and ``-now`` for the disclosure as a whole (``verdict`` — lawful, unsupported or unlawful,
+  code system ``urn:polku:lawfulness-verdict`` — ``lawful``, each ``reason``, each
+  ``explanation``, ``reliedOn``), and per information category in one
+  ``urn:polku:extension:category-lawfulness`` each (``category``, ``then``, ``now``, each with
+  the same parts); ``outcome`` stays "0" (success), as the disclosure itself took place;
 - one Provenance per event the view folded: ``occurredDateTime`` (valid time), ``recorded``
   (record time), the recorder as ``enterer``, a ``urn:polku:extension:late-entry`` flag from
   :func:`projections.history.history`, and as targets the EpisodeOfCare plus whatever else the
@@ -81,6 +84,7 @@ _CATEGORY = "urn:polku:information-category"
 _BASIS = "urn:polku:basis"
 _EVENT_KIND = "urn:polku:event-kind"
 _REASON = "urn:polku:lawfulness-reason"
+_VERDICT = "urn:polku:lawfulness-verdict"
 _API_ROLE = "urn:polku:api-role"
 _EXT = "urn:polku:extension:"
 
@@ -292,6 +296,17 @@ class _Export:
                     {"url": f"{_EXT}information-category", "valueCoding": _coding(_CATEGORY, k)}
                     for k in d.categories
                 ),
+                *(
+                    {
+                        "url": f"{_EXT}category-lawfulness",
+                        "extension": [
+                            {"url": "category", "valueCoding": _coding(_CATEGORY, v.category)},
+                            _verdict("then", v.then),
+                            _verdict("now", v.now),
+                        ],
+                    }
+                    for v in d.verdicts
+                ),
             ],
             "category": [_concept(_DCM, _EXPORT)],
             "code": _concept(_EVENT_KIND, _DISCLOSURE_KIND[d.kind]),
@@ -406,8 +421,12 @@ def _ref(kind: str, system: str, value: str) -> Json:
 
 
 def _verdict(url: str, verdict: Verdict) -> Json:
-    parts: list[Json] = [{"url": "lawful", "valueBoolean": verdict.lawful}]
+    parts: list[Json] = [
+        {"url": "verdict", "valueCoding": _coding(_VERDICT, verdict.verdict)},
+        {"url": "lawful", "valueBoolean": verdict.lawful},
+    ]
     parts += [{"url": "reason", "valueCoding": _coding(_REASON, r.code)} for r in verdict.reasons]
+    parts += [{"url": "explanation", "valueString": e} for e in verdict.explanations]
     if verdict.relied_on is not None:
         parts.append({"url": "reliedOn", "valueString": verdict.relied_on})
     return {"url": url, "extension": parts}

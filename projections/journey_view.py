@@ -25,15 +25,27 @@ from domain.events import (
     InformationShared,
     JourneyEvent,
     MeetingHeld,
+    ReferralMade,
+    ServiceStarted,
     TeamMemberAdded,
     TeamMemberRemoved,
 )
 from domain.journey import JourneyRecord
 from domain.timeline import TimelineState, fold, timeline_at, valid_order
-from projections.lawfulness import Reason, Recipient, Verdict, judge, recipients_of
+from projections.lawfulness import (
+    Recipient,
+    Verdict,
+    VerdictWord,
+    backdated,
+    combine,
+    judge,
+    recipients_of,
+    worst,
+)
 
 __all__ = [
     "CategoryKnowledge",
+    "CategoryVerdict",
     "ConsentView",
     "CoordinatorView",
     "DenialView",
@@ -140,8 +152,19 @@ class PlanView:
 
 
 @dataclass(frozen=True)
+class CategoryVerdict:
+    """How sharing one category of a disclosure with its recipient is judged, then and now."""
+
+    category: str
+    then: Verdict
+    now: Verdict
+
+
+@dataclass(frozen=True)
 class DisclosureView:
-    """One disclosure to one recipient, with its verdicts then and now."""
+    """One disclosure to one recipient, with its verdicts then and now per category
+    (``verdicts``) and for the disclosure as a whole (``then``, ``now``: the worst word, every
+    reason)."""
 
     disclosure_id: str
     event_id: UUID
@@ -159,16 +182,23 @@ class DisclosureView:
     statute: str | None
     then: Verdict
     now: Verdict
+    verdicts: tuple[CategoryVerdict, ...]
+
+    def verdict(self, category: str) -> CategoryVerdict:
+        return next(v for v in self.verdicts if v.category == category)
 
 
 @dataclass(frozen=True)
 class CategoryKnowledge:
+    """One category a recipient had received: since when, through which disclosures, and the
+    worst verdict of sharing *this category* with them, then and now."""
+
     category: str
     first_at: datetime
     disclosure_ids: tuple[str, ...]
     bases: tuple[str, ...]
-    lawful_then: bool
-    lawful_now: bool
+    verdict_then: VerdictWord
+    verdict_now: VerdictWord
 
 
 @dataclass(frozen=True)
@@ -212,8 +242,11 @@ _AUTHORITY = (
     DisclosureDenialLifted,
     TeamMemberAdded,
     TeamMemberRemoved,
+    ServiceStarted,
+    ReferralMade,
 )
-"""The events a lawfulness judgement depends on."""
+"""The events a lawfulness judgement depends on (services and referrals tell a recipient's
+sector, which decides whether a statutory right applies)."""
 
 
 def view(
@@ -251,8 +284,11 @@ def _judged(
 ) -> list[DisclosureView]:
     views = []
     for recipient in recipients_of(event, state):
-        now_verdict = judge(event, recipient, state)
-        then_verdict = then.verdict(event, recipient, now_verdict, state)
+        verdicts = []
+        for category in dict.fromkeys(event.categories):
+            now_verdict = judge(event, recipient, category, state)
+            then_verdict = then.verdict(event, recipient, category, now_verdict, state)
+            verdicts.append(CategoryVerdict(category, then_verdict, now_verdict))
         if isinstance(event, InformationShared):
             ident, kind, sender = (
                 event.disclosure_id,
@@ -277,8 +313,9 @@ def _judged(
                 basis=event.basis,
                 consent_id=event.consent_id,
                 statute=event.statute,
-                then=then_verdict,
-                now=now_verdict,
+                then=combine([v.then for v in verdicts]),
+                now=combine([v.now for v in verdicts]),
+                verdicts=tuple(verdicts),
             )
         )
     return views
@@ -298,6 +335,7 @@ class _ThenJudge:
             e.target_event_id: e for e in visible if isinstance(e, EventRetracted)
         }
         self._retraction_of = retraction_of
+        self._cache: dict[UUID, TimelineState] = {}
         self._authority = [e for e in visible if isinstance(e, _AUTHORITY)]
         intervals: list[tuple[datetime, datetime]] = []
         for fact in self._authority:
@@ -316,6 +354,7 @@ class _ThenJudge:
         self,
         event: InformationShared | MeetingHeld,
         recipient: Recipient,
+        category: str,
         now_verdict: Verdict,
         now_state: TimelineState,
     ) -> Verdict:
@@ -323,17 +362,19 @@ class _ThenJudge:
         i = bisect_right(self._starts, x)
         if i == 0 or self._reach[i - 1] <= x:
             return now_verdict
-        state = self._state_then(event)
-        verdict = judge(event, recipient, state)
-        if Reason.CONSENT_UNKNOWN in verdict.reasons and event.consent_id in now_state.consents:
-            reasons = tuple(
-                Reason.CONSENT_BACKDATED if r is Reason.CONSENT_UNKNOWN else r
-                for r in verdict.reasons
-            )
-            verdict = Verdict(False, reasons, verdict.relied_on)
+        verdict = judge(event, recipient, category, self._state_then(event))
+        consent = now_state.consents.get(event.consent_id) if event.consent_id else None
+        if consent is not None:
+            verdict = backdated(verdict, consent.granted, event)
         return verdict
 
     def _state_then(self, event: JourneyEvent) -> TimelineState:
+        cached = self._cache.get(event.event_id)
+        if cached is None:
+            cached = self._cache[event.event_id] = self._fold_then(event)
+        return cached
+
+    def _fold_then(self, event: JourneyEvent) -> TimelineState:
         x = event.occurred_at
         facts = []
         for fact in self._authority:
@@ -478,7 +519,7 @@ def _build(
 
 def knowledge_of(disclosures: Sequence[DisclosureView]) -> tuple[KnowledgeView, ...]:
     """What each party and organisation had received, per category, from these disclosures."""
-    received: dict[tuple[str, str], dict[str, list[DisclosureView]]] = {}
+    received: dict[tuple[str, str], dict[str, list[tuple[DisclosureView, CategoryVerdict]]]] = {}
     for d in disclosures:
         keys = []
         if d.to_party is not None:
@@ -487,8 +528,8 @@ def knowledge_of(disclosures: Sequence[DisclosureView]) -> tuple[KnowledgeView, 
             keys.append(("organisation", d.to_org))
         for key in keys:
             per_category = received.setdefault(key, {})
-            for category in d.categories:
-                per_category.setdefault(category, []).append(d)
+            for v in d.verdicts:
+                per_category.setdefault(v.category, []).append((d, v))
     return tuple(
         KnowledgeView(
             recipient_kind=kind,
@@ -496,11 +537,11 @@ def knowledge_of(disclosures: Sequence[DisclosureView]) -> tuple[KnowledgeView, 
             categories=tuple(
                 CategoryKnowledge(
                     category=category,
-                    first_at=ds[0].occurred_at,
-                    disclosure_ids=tuple(dict.fromkeys(d.disclosure_id for d in ds)),
-                    bases=tuple(dict.fromkeys(d.basis for d in ds)),
-                    lawful_then=all(d.then.lawful for d in ds),
-                    lawful_now=all(d.now.lawful for d in ds),
+                    first_at=ds[0][0].occurred_at,
+                    disclosure_ids=tuple(dict.fromkeys(d.disclosure_id for d, _ in ds)),
+                    bases=tuple(dict.fromkeys(d.basis for d, _ in ds)),
+                    verdict_then=worst([v.then.verdict for _, v in ds]),
+                    verdict_now=worst([v.now.verdict for _, v in ds]),
                 )
                 for category, ds in sorted(per_category.items())
             ),

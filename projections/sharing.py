@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from domain.journey import JourneyRecord
-from domain.timeline import TimelineState, fold, timeline_at
-from domain.vocabulary import vocabulary
+from domain.timeline import fold, timeline_at
+from projections.lawfulness import Recipient, Verdict, decide
 
 __all__ = ["SharingAnswer", "may_share"]
 
@@ -18,6 +18,9 @@ class SharingAnswer:
     reason: str
     consent_id: str | None = None
     statute: str | None = None
+    verdict: Verdict | None = None
+    """The full judgement: the same :func:`projections.lawfulness.decide` that judges recorded
+    disclosures (so a disclosure made now would be judged exactly so)."""
 
 
 def may_share(
@@ -30,13 +33,15 @@ def may_share(
     at: datetime | None = None,
     known_at: datetime | None = None,
 ) -> SharingAnswer:
-    """Answer from the consents, denials and statutory rights in force at ``at``.
+    """Answer from the consents, denials and statutory rights in force at ``at``, as recorded at
+    ``known_at`` (both default to now).
 
     A consent in force that names the recipient, the category and the purpose allows sharing,
     unless a denial covering the category and recipient is in force: a denial beats a consent.
     Failing that, a statutory right from the vocabulary whose recipient sectors include the
     recipient's sector (known from the team, services or referrals) allows it; denials do not
-    override statutory rights.
+    override statutory rights. The answer is :func:`projections.lawfulness.decide`'s, the same
+    function that judges each category of a recorded disclosure.
     """
     if party is None and organisation is None:
         raise ValueError("name the recipient: a party, an organisation, or both")
@@ -46,68 +51,14 @@ def may_share(
     state = fold(timeline_at(record.events, at, known_at))
     if party is not None and organisation is None and party in state.members:
         organisation = state.members[party].added.organisation
-
-    denial = next(
-        (
-            d.registered.denial_id
-            for d in state.denials.values()
-            if d.covers(category, party, organisation)
-        ),
-        None,
+    verdict = decide(
+        state,
+        at=at,
+        recipient=Recipient(party, organisation),
+        category=category,
+        purpose=purpose,
     )
-    consent = next(
-        (
-            c.granted.consent_id
-            for c in state.consents.values()
-            if c.in_force(at)
-            and category in c.granted.categories
-            and purpose in c.granted.purposes
-            and (
-                (party is not None and party in c.granted.recipient_parties)
-                or (organisation is not None and organisation in c.granted.recipient_orgs)
-            )
-        ),
-        None,
-    )
-    if consent is not None and denial is None:
-        return SharingAnswer(
-            True, f"consent {consent} covers recipient, category and purpose", consent
-        )
-    sectors = _sectors(state, party, organisation)
-    for statute in vocabulary().statutes.values():
-        if (
-            category in statute.categories
-            and purpose in statute.purposes
-            and (sectors & statute.recipient_sectors)
-        ):
-            return SharingAnswer(True, f"statutory right: {statute.title}", statute=statute.ref)
-    if consent is not None and denial is not None:
-        return SharingAnswer(
-            False, f"denial {denial} is in force and beats consent {consent}", consent
-        )
-    if denial is not None:
-        return SharingAnswer(False, f"denial {denial} is in force and no statutory right applies")
-    return SharingAnswer(
-        False,
-        "no consent in force names this recipient, category and purpose,"
-        " and no statutory right applies",
-    )
-
-
-def _sectors(state: TimelineState, party: str | None, organisation: str | None) -> set[str]:
-    sectors = set()
-    if party is not None and party in state.members:
-        sectors.add(state.members[party].added.sector)
-    if organisation is not None:
-        sectors.update(
-            m.added.sector for m in state.members.values() if m.added.organisation == organisation
-        )
-        sectors.update(
-            s.started.sector
-            for s in state.services.values()
-            if s.started.provider_org == organisation
-        )
-        sectors.update(
-            r.made.to_sector for r in state.referrals.values() if r.made.to_org == organisation
-        )
-    return sectors
+    relied = verdict.relied_on
+    consent = relied if relied is not None and relied in state.consents else None
+    statute = relied if verdict.lawful and consent is None else None
+    return SharingAnswer(verdict.lawful, "; ".join(verdict.explanations), consent, statute, verdict)

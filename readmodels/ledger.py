@@ -1,31 +1,50 @@
-"""The disclosure ledger: every disclosure across all journeys, with its verdicts then and now.
+"""The disclosure ledger: every disclosure across all journeys, one entry per recipient and
+information category, with its verdicts then and now.
 
 Kept from the notification log (see :mod:`readmodels.tracking`). A journey's entries are recomputed
 whenever any of its events arrives, because a late consent, a withdrawal or a retraction can
 change how an earlier disclosure is judged "now"; "then" is fixed by what was recorded when the
-disclosure occurred. Every ``InformationShared`` is an entry per recipient, and every
-``MeetingHeld`` an entry per participant.
+disclosure occurred. Every ``InformationShared`` gives an entry per category, and every
+``MeetingHeld`` an entry per participant and category.
+
+Schema 2 (one entry per category, the verdict words and their explanations) replaced the
+per-disclosure table of schema 1: a store with the old table drops it and rebuilds the ledger
+from the log the first time it opens.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
+from domain.errors import InvalidQueryError
 from projections.journey_view import DisclosureView, view
+from projections.lawfulness import WORDS, VerdictWord
 from readmodels.tracking import TrackedProjection
 from storage.sql import Tx, utc_text
 
-__all__ = ["Ledger", "LedgerEntry"]
+__all__ = ["FINDINGS", "MAX_PAGE", "Ledger", "LedgerEntry", "LedgerPage", "entries_of"]
+
+Texts = tuple[str, ...]
+"""Sentences (stored as a JSON list, since they hold commas)."""
+
+FINDINGS = "findings"
+"""The ``verdict`` filter for entries not lawful then or now."""
 
 
 @dataclass(frozen=True)
 class LedgerEntry:
+    key: str
+    """The entry's place in the ledger's order (occurred, recorded, event, recipient, category);
+    a page ends with the key of its last entry, and the next page starts after it."""
     client_ref: str
     event_id: UUID
     disclosure_id: str
@@ -36,15 +55,24 @@ class LedgerEntry:
     from_org: str | None
     to_party: str | None
     to_org: str | None
-    categories: tuple[str, ...]
+    category: str
     purpose: str
     basis: str
     consent_id: str | None
     statute: str | None
-    lawful_then: bool
+    verdict_then: VerdictWord
     reasons_then: tuple[str, ...]
-    lawful_now: bool
+    explanations_then: Texts
+    verdict_now: VerdictWord
     reasons_now: tuple[str, ...]
+    explanations_now: Texts
+
+
+@dataclass(frozen=True)
+class LedgerPage:
+    entries: tuple[LedgerEntry, ...]
+    next_cursor: str | None
+    """Pass as ``cursor`` for the next page; none when this page is the last."""
 
 
 @dataclass(frozen=True)
@@ -60,13 +88,24 @@ def _codes(value: object) -> tuple[str, ...]:
     return tuple(c for c in str(value).split(",") if c)
 
 
+def _word(value: object) -> VerdictWord:
+    word = str(value)
+    for known in WORDS:
+        if known == word:
+            return known
+    raise ValueError(f"not a verdict word: {word}")
+
+
 _BY_TYPE: dict[str, _Column] = {
     "str": _Column("TEXT NOT NULL", str, str),
     "str | None": _Column("TEXT", lambda v: v, lambda v: None if v is None else str(v)),
     "UUID": _Column("TEXT NOT NULL", str, lambda v: UUID(str(v))),
     "datetime": _Column("TEXT NOT NULL", utc_text, lambda v: datetime.fromisoformat(str(v))),
     "tuple[str, ...]": _Column("TEXT NOT NULL", ",".join, _codes),
-    "bool": _Column("INTEGER NOT NULL", int, bool),
+    "Texts": _Column(
+        "TEXT NOT NULL", lambda v: json.dumps(list(v)), lambda v: tuple(json.loads(v))
+    ),
+    "VerdictWord": _Column("TEXT NOT NULL", str, _word),
 }
 _FIELDS = tuple((f.name, _BY_TYPE[str(f.type)]) for f in fields(LedgerEntry))
 """The ledger's columns after ``journey_id``, one per field of :class:`LedgerEntry`, in order:
@@ -83,13 +122,17 @@ _INSERT = (
     f"INSERT INTO {{polku_ledger}} ({_COLUMNS}) VALUES ({', '.join(['%s'] * (len(_FIELDS) + 1))})"  # noqa: S608
 )
 _SELECT = f"SELECT {_COLUMNS} FROM {{polku_ledger}} WHERE 1 = 1"  # noqa: S608
+MAX_PAGE = 1000
 
 
 class Ledger(TrackedProjection):
     name = "ledger"
+    schema = 2
+    upgrade_drops = ("DROP TABLE IF EXISTS {polku_ledger}",)
     tables = (
         _TABLE,
-        "CREATE INDEX IF NOT EXISTS polku_ledger_by_time ON {polku_ledger} (occurred_at)",
+        "CREATE UNIQUE INDEX IF NOT EXISTS polku_ledger_by_key ON {polku_ledger} (key)",
+        "CREATE INDEX IF NOT EXISTS polku_ledger_by_client ON {polku_ledger} (client_ref, key)",
         "CREATE INDEX IF NOT EXISTS polku_ledger_by_journey ON {polku_ledger} (journey_id)",
     )
 
@@ -101,7 +144,8 @@ class Ledger(TrackedProjection):
         for journey in journeys:
             record = self.service.get_sealed_record_by_id(UUID(journey))
             rows += [
-                _row(journey, _entry_of(record.client_ref, d)) for d in view(record).disclosures
+                _row(journey, entry)
+                for entry in entries_of(record.client_ref, view(record).disclosures)
             ]
         tx.executemany("DELETE FROM {polku_ledger} WHERE journey_id = %s", [(j,) for j in journeys])
         tx.executemany(_INSERT, rows)
@@ -114,13 +158,39 @@ class Ledger(TrackedProjection):
         start: datetime | None = None,
         end: datetime | None = None,
         *,
-        unlawful_only: bool = False,
+        verdict: str | None = None,
         client_ref: str | None = None,
     ) -> list[LedgerEntry]:
-        """Ledger entries whose disclosure occurred in [start, end], oldest first."""
+        """Every ledger entry whose disclosure occurred in [start, end], oldest first."""
+        found: list[LedgerEntry] = []
+        cursor: str | None = None
+        while True:
+            page = self.page(
+                start, end, verdict=verdict, client_ref=client_ref, cursor=cursor, limit=MAX_PAGE
+            )
+            found += page.entries
+            if page.next_cursor is None:
+                return found
+            cursor = page.next_cursor
+
+    def page(
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        verdict: str | None = None,
+        client_ref: str | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> LedgerPage:
+        """One page of entries in the ledger's order (occurred, recorded, event, recipient,
+        category), after ``cursor``. ``verdict`` keeps entries judged so now (``lawful``,
+        ``unsupported``, ``unlawful``) or, with ``findings``, those not lawful then or now."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidQueryError(f"limit must be 1 to {MAX_PAGE}")
         self.catch_up()
         statement = _SELECT
-        params: list[str] = []
+        params: list[object] = []
         if start is not None:
             statement += " AND occurred_at >= %s"
             params.append(utc_text(start))
@@ -130,36 +200,80 @@ class Ledger(TrackedProjection):
         if client_ref is not None:
             statement += " AND client_ref = %s"
             params.append(client_ref)
-        if unlawful_only:
-            statement += " AND (lawful_then = 0 OR lawful_now = 0)"
-        statement += " ORDER BY occurred_at, recorded_at, event_id, to_party, to_org"
+        if verdict == FINDINGS:
+            statement += " AND (verdict_then <> 'lawful' OR verdict_now <> 'lawful')"
+        elif verdict is not None:
+            if verdict not in WORDS:
+                raise InvalidQueryError(f"verdict must be one of {', '.join(WORDS)} or {FINDINGS}")
+            statement += " AND verdict_now = %s"
+            params.append(verdict)
+        if cursor is not None:
+            statement += " AND key > %s"
+            params.append(_decode(cursor))
+        statement += " ORDER BY key LIMIT %s"
+        params.append(limit + 1)
         with self.store.transaction(write=False) as tx:
             rows = tx.rows(statement, params)
-        return [_entry(row) for row in rows]
+        entries = [_entry(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        return LedgerPage(tuple(entries), _encode(entries[-1].key) if more else None)
 
 
-def _entry_of(client_ref: str, d: DisclosureView) -> LedgerEntry:
-    return LedgerEntry(
-        client_ref=client_ref,
-        event_id=d.event_id,
-        disclosure_id=d.disclosure_id,
-        kind=d.kind,
-        occurred_at=d.occurred_at,
-        recorded_at=d.recorded_at,
-        from_party=d.from_party,
-        from_org=d.from_org,
-        to_party=d.to_party,
-        to_org=d.to_org,
-        categories=d.categories,
-        purpose=d.purpose,
-        basis=d.basis,
-        consent_id=d.consent_id,
-        statute=d.statute,
-        lawful_then=d.then.lawful,
-        reasons_then=tuple(r.code for r in d.then.reasons),
-        lawful_now=d.now.lawful,
-        reasons_now=tuple(r.code for r in d.now.reasons),
-    )
+def _encode(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> str:
+    try:
+        key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidQueryError("not a cursor this ledger gave") from None
+    if key.count("|") != 4:
+        raise InvalidQueryError("not a cursor this ledger gave")
+    return key
+
+
+def _fixed(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def entries_of(client_ref: str, disclosures: Sequence[DisclosureView]) -> list[LedgerEntry]:
+    """A journey's disclosures as ledger entries: one per recipient and category."""
+    entries = []
+    recipient_no: dict[UUID, int] = {}
+    for d in disclosures:
+        n = recipient_no[d.event_id] = recipient_no.get(d.event_id, -1) + 1
+        for v in d.verdicts:
+            key = (
+                f"{_fixed(d.occurred_at)}|{_fixed(d.recorded_at)}|{d.event_id}|{n:04d}|{v.category}"
+            )
+            entries.append(
+                LedgerEntry(
+                    key=key,
+                    client_ref=client_ref,
+                    event_id=d.event_id,
+                    disclosure_id=d.disclosure_id,
+                    kind=d.kind,
+                    occurred_at=d.occurred_at,
+                    recorded_at=d.recorded_at,
+                    from_party=d.from_party,
+                    from_org=d.from_org,
+                    to_party=d.to_party,
+                    to_org=d.to_org,
+                    category=v.category,
+                    purpose=d.purpose,
+                    basis=d.basis,
+                    consent_id=d.consent_id,
+                    statute=d.statute,
+                    verdict_then=v.then.verdict,
+                    reasons_then=tuple(r.code for r in v.then.reasons),
+                    explanations_then=v.then.explanations,
+                    verdict_now=v.now.verdict,
+                    reasons_now=tuple(r.code for r in v.now.reasons),
+                    explanations_now=v.now.explanations,
+                )
+            )
+    return entries
 
 
 def _row(journey: str, entry: LedgerEntry) -> tuple[object, ...]:

@@ -46,8 +46,9 @@ _LINKS = json.JSONEncoder(separators=(",", ":")).encode
 
 class PlannerLog(TrackedProjection):
     name = "planner"
-    version = 2
+    schema = 2
     """2: every caller-chosen identifier (party, consent, referral…) kept as a keyed pseudonym."""
+    upgrade_drops = ("DROP TABLE IF EXISTS {polku_planner_log}",)
     tables = (
         "CREATE TABLE IF NOT EXISTS {polku_planner_log} ("
         " position BIGINT PRIMARY KEY, journey_id TEXT NOT NULL, event_id TEXT NOT NULL,"
@@ -146,6 +147,9 @@ class PlannerLog(TrackedProjection):
 
 class PlannerConformance(TrackedProjection):
     name = "conformance"
+    schema = 2
+    """2: early steps conform and steps may name their prerequisites; judged afresh on upgrade."""
+    upgrade_drops = ("DROP TABLE IF EXISTS {polku_planner_conformance}",)
     tables = (
         "CREATE TABLE IF NOT EXISTS {polku_planner_conformance} ("
         " journey_id TEXT NOT NULL, pathway TEXT NOT NULL, conforming INTEGER NOT NULL,"

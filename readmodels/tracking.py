@@ -23,7 +23,7 @@ from typing import Any
 from eventsourcing.persistence import Notification
 
 from domain.application import JourneyService
-from storage.sql import META_TABLE, SqlStore, Tx
+from storage.sql import SqlStore, Tx
 
 __all__ = ["Progress", "TrackedProjection"]
 
@@ -88,9 +88,11 @@ class TrackedProjection:
     """Notification topics to read (empty: all)."""
     tables: Sequence[str] = ()
     """``CREATE … IF NOT EXISTS`` statements."""
-    version = 1
-    """The shape of the model's rows: a store whose rows were made by another version of the
-    model has them cleared and rebuilt from the event log when the model first opens."""
+    schema = 1
+    """The shape of the model's tables. A store whose model was built with another shape drops
+    ``upgrade_drops`` (the old tables), creates ``tables`` afresh and replays the log from the
+    start; the shape in force is kept in the tracking table as ``<name>:schema``."""
+    upgrade_drops: Sequence[str] = ()
     batch = 500
 
     def __init__(self, store: SqlStore, service: JourneyService, batch: int | None = None) -> None:
@@ -98,23 +100,30 @@ class TrackedProjection:
         self.service = service
         if batch is not None:
             self.batch = batch
-        store.ensure(_TRACKING, META_TABLE, *self.tables)
-        marker = f"readmodel:{self.name}:version"
+        store.ensure(_TRACKING)
+        self._upgrade()
+        store.ensure(*self.tables)
         with store.transaction() as tx:
             tx.execute(
                 "INSERT INTO {polku_tracking} VALUES (%s, 0) ON CONFLICT DO NOTHING", (self.name,)
             )
-            found = tx.rows("SELECT value FROM {polku_meta} WHERE name = %s", (marker,))
-            if not found or found[0][0] != str(self.version):
-                # Rows of another shape (or of a version that did not record itself): start over.
-                self.clear(tx)
-                tx.execute("UPDATE {polku_tracking} SET position = 0 WHERE name = %s", (self.name,))
-                tx.execute("DELETE FROM {polku_meta} WHERE name = %s", (marker,))
-                tx.execute("INSERT INTO {polku_meta} VALUES (%s, %s)", (marker, str(self.version)))
         # Two catch-ups at once (a request and the runner) must not apply a batch twice: on
         # PostgreSQL the tracking row is locked for the batch; SQLite serialises writers.
         self._select = _SELECT + (" FOR UPDATE" if store.backend == "postgres" else "")
         self._taking_turns = _catch_up_lock(store)
+
+    def _upgrade(self) -> None:
+        """Drop the tables of an older shape and start the model again from position 0."""
+        key = f"{self.name}:schema"
+        with self.store.transaction() as tx:
+            rows = tx.rows("SELECT position FROM {polku_tracking} WHERE name = %s", (key,))
+            stored = int(rows[0][0]) if rows else 1
+            if stored == self.schema:
+                return
+            for statement in self.upgrade_drops:
+                tx.execute(statement)
+            tx.execute("DELETE FROM {polku_tracking} WHERE name IN (%s, %s)", (self.name, key))
+            tx.execute("INSERT INTO {polku_tracking} VALUES (%s, %s)", (key, self.schema))
 
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
         raise NotImplementedError

@@ -39,10 +39,21 @@ def _period(start: datetime | None, end: datetime | None) -> str:
     return f"{since} to {until}"
 
 
-def _verdict(lawful: bool, reasons: Sequence[object]) -> str:
-    if lawful:
-        return "lawful"
-    return "NOT: " + ", ".join(getattr(r, "code", str(r)) for r in reasons)
+def _verdict(word: str, reasons: Sequence[object], explanations: Sequence[str] = ()) -> str:
+    """A verdict as the reports print it: the word (lawful, unsupported or unlawful), then the
+    reason codes and the explanations with their times."""
+    if word == "lawful" or not reasons:
+        return word
+    codes = ", ".join(getattr(r, "code", str(r)) for r in reasons)
+    return f"{word}: {codes}" + ("".join(f"\n{e}" for e in explanations))
+
+
+def _basis(d: DisclosureView | LedgerEntry) -> str:
+    return (
+        d.basis
+        + (f": {d.consent_id}" if d.consent_id else "")
+        + (f": {d.statute}" if d.statute else "")
+    )
 
 
 def _disclosure_rows(disclosures: Sequence[DisclosureView]) -> list[list[object]]:
@@ -52,16 +63,15 @@ def _disclosure_rows(disclosures: Sequence[DisclosureView]) -> list[list[object]
             d.recorded_at,
             d.from_org or d.from_party or "(meeting)",
             d.to_party or d.to_org,
-            d.categories,
+            v.category,
             d.purpose,
-            d.basis
-            + (f": {d.consent_id}" if d.consent_id else "")
-            + (f": {d.statute}" if d.statute else ""),
-            _verdict(d.then.lawful, d.then.reasons),
-            _verdict(d.now.lawful, d.now.reasons),
+            _basis(d),
+            _verdict(v.then.verdict, v.then.reasons, v.then.explanations),
+            _verdict(v.now.verdict, v.now.reasons, v.now.explanations),
             d.event_id,
         ]
         for d in disclosures
+        for v in d.verdicts
     ]
 
 
@@ -70,13 +80,20 @@ _DISCLOSURE_HEADERS = [
     "recorded",
     "from",
     "to",
-    "categories",
+    "category",
     "purpose",
     "basis",
-    "lawful then",
-    "lawful now",
+    "then",
+    "now",
     "event",
 ]
+VERDICT_NOTE = (
+    "One row per recipient and category. Lawful: a basis on record covered it. Unsupported: no"
+    " basis on record at the time, but nothing forbade it. Unlawful: a denial, a withdrawn,"
+    " expired or non-covering consent, or a missing statute forbade it. Then: with the facts"
+    " recorded by the moment the disclosure occurred; now: with the record at the report's"
+    " record time."
+)
 
 
 def journey_audit_html(audit: JourneyAudit) -> str:
@@ -134,8 +151,7 @@ def journey_audit_html(audit: JourneyAudit) -> str:
             "Disclosures, judged with the record then and now",
             _DISCLOSURE_HEADERS,
             _disclosure_rows(v.disclosures),
-            "Then: the facts recorded by the moment the disclosure occurred."
-            " Now: the record at the report's record time.",
+            VERDICT_NOTE,
         ),
         Section(
             "History as recorded",
@@ -166,10 +182,16 @@ def journey_audit_html(audit: JourneyAudit) -> str:
 
 @dataclass(frozen=True)
 class LedgerReport:
+    """One page of the ledger: the filters it was asked with, its entries, and the cursor of
+    the next page (none when this is the last)."""
+
     start: datetime | None
     end: datetime | None
-    unlawful_only: bool
+    verdict: str | None
+    client_ref: str | None
+    limit: int
     entries: tuple[LedgerEntry, ...]
+    next_cursor: str | None
 
 
 @dataclass(frozen=True)
@@ -190,19 +212,28 @@ def ledger_html(report: LedgerReport) -> str:
             e.recorded_at,
             e.from_org or e.from_party or "(meeting)",
             e.to_party or e.to_org,
-            e.categories,
+            e.category,
             e.purpose,
-            e.basis,
-            _verdict(e.lawful_then, e.reasons_then),
-            _verdict(e.lawful_now, e.reasons_now),
+            _basis(e),
+            _verdict(e.verdict_then, e.reasons_then, e.explanations_then),
+            _verdict(e.verdict_now, e.reasons_now, e.explanations_now),
             e.event_id,
         ]
         for e in entries
     ]
     period = _period(start, end)
+    which = {None: "", "findings": " not lawful then or now"}.get(
+        report.verdict, f" judged {report.verdict} now"
+    )
+    client = f" of client {report.client_ref}" if report.client_ref else ""
+    more = (
+        f"More follow: ask again with cursor={report.next_cursor}."
+        if report.next_cursor
+        else "This is the last page."
+    )
     return render_page(
         "Disclosure ledger",
-        [f"Disclosures that occurred from {period}.", ZONE_NOTE],
+        [f"Disclosures{client}{which} that occurred from {period}.", more, VERDICT_NOTE, ZONE_NOTE],
         [
             Section(
                 "Disclosures",
@@ -212,11 +243,11 @@ def ledger_html(report: LedgerReport) -> str:
                     "recorded",
                     "from",
                     "to",
-                    "categories",
+                    "category",
                     "purpose",
                     "basis",
-                    "lawful then",
-                    "lawful now",
+                    "then",
+                    "now",
                     "event",
                 ],
                 rows,
@@ -244,15 +275,25 @@ def diff_html(diff: RecordDiff) -> str:
             ),
             Section(
                 "Changed verdicts (lawful as recorded)",
-                ["disclosure", "recipient", "occurred", "recorded", "at t1", "at t2", "event"],
+                [
+                    "disclosure",
+                    "recipient",
+                    "category",
+                    "occurred",
+                    "recorded",
+                    "at t1",
+                    "at t2",
+                    "event",
+                ],
                 [
                     [
                         c.disclosure_id,
                         c.recipient,
+                        c.category,
                         c.occurred_at,
                         c.recorded_at,
-                        _verdict(c.lawful_at_t1, c.reasons_at_t1),
-                        _verdict(c.lawful_at_t2, c.reasons_at_t2),
+                        _verdict(c.verdict_at_t1, c.reasons_at_t1),
+                        _verdict(c.verdict_at_t2, c.reasons_at_t2),
                         c.event_id,
                     ]
                     for c in diff.verdict_changes
@@ -324,9 +365,7 @@ def client_log_html(report: ClientLogReport) -> str:
 
 
 def _verdicts(link: Link) -> str:
-    then = "lawful" if link.lawful_then else "NOT"
-    now = "lawful" if link.lawful_now else "NOT"
-    return f"then {then} / now {now}"
+    return f"then {link.verdict_then} / now {link.verdict_now}"
 
 
 def _step(link: Link) -> str:

@@ -15,7 +15,8 @@ body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem; color: #111; }
 h1 { font-size: 1.5rem; margin: 0 0 .25rem; } h2 { font-size: 1.15rem; margin: 1.6rem 0 .4rem; }
 p.meta, p.note { color: #444; margin: .2rem 0; }
 table { border-collapse: collapse; width: 100%; margin: .4rem 0 1rem; }
-th, td { border: 1px solid #bbb; padding: .25rem .4rem; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #bbb; padding: .25rem .4rem; text-align: left; vertical-align: top;
+  white-space: pre-line; }
 th { background: #eee; } td.bad { background: #fde2e2; } td.warn { background: #fff3cd; }
 td.ok { background: #e6f4ea; } code { font-size: .9em; }
 @media print { body { margin: 1cm; font-size: 10pt; } tr, td, th { page-break-inside: avoid; }
@@ -47,9 +48,14 @@ def cell(value: object) -> str:
 def _td(value: object) -> str:
     text = cell(value)
     css = ""
-    if text.startswith("NOT") or text in {"unlawful-now", "unlawful-then"}:
+    if text.startswith("unlawful"):
         css = ' class="bad"'
-    elif text in {"unsupported-then", "late-entry", "retracted", "added-late", "correction"}:
+    elif text.startswith("unsupported") or text in {
+        "late-entry",
+        "retracted",
+        "added-late",
+        "correction",
+    }:
         css = ' class="warn"'
     elif text == "lawful":
         css = ' class="ok"'

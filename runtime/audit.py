@@ -17,7 +17,10 @@ from reports.audit import ClientLogReport, LedgerReport, WhoKnewReport, client_l
 from runtime.reads import Reader, Reads
 from runtime.wiring import Components
 
-__all__ = ["AuditReports", "check_period"]
+__all__ = ["DEFAULT_PAGE", "AuditReports", "check_period"]
+
+DEFAULT_PAGE = 100
+"""Ledger entries per page unless the caller asks for another size (at most 1000)."""
 
 
 def check_period(start: datetime | None, end: datetime | None) -> None:
@@ -64,15 +67,29 @@ class AuditReports:
         return WhoKnewReport(client_ref, category, at, known_at, tuple(knowers))
 
     def ledger(
-        self, reader: Reader, start: datetime | None, end: datetime | None, *, unlawful: bool
+        self,
+        reader: Reader,
+        start: datetime | None,
+        end: datetime | None,
+        *,
+        verdict: str | None = None,
+        client_ref: str | None = None,
+        cursor: str | None = None,
+        limit: int = DEFAULT_PAGE,
     ) -> LedgerReport:
-        """The disclosure ledger across journeys; a read of each client listed is logged."""
+        """One page of the disclosure ledger across journeys (filtered on the server); a read
+        of each client on the page is logged, and of no other."""
         check_period(start, end)
         Reads.authorise(reader.actor, auditors_only=True)
-        entries = self._components.ledger.entries(start, end, unlawful_only=unlawful)
-        journeys = [self._components.service.journey_id(e.client_ref) for e in entries]
-        self._reads.many(reader, journeys, auditors_only=True)
-        return LedgerReport(start, end, unlawful, tuple(entries))
+        page = self._components.ledger.page(
+            start, end, verdict=verdict, client_ref=client_ref, cursor=cursor, limit=limit
+        )
+        self._reads.many(
+            reader,
+            [self._components.service.journey_id(e.client_ref) for e in page.entries],
+            auditors_only=True,
+        )
+        return LedgerReport(start, end, verdict, client_ref, limit, page.entries, page.next_cursor)
 
     def log_report(
         self, reader: Reader, client_ref: str, start: datetime | None, end: datetime | None

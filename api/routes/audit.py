@@ -17,6 +17,7 @@ from api.deps import ComponentsDep, CurrentReader
 from api.routes.reads import ClientRef, KnownAt, When
 from domain.commands import Moment
 from projections.audit import JourneyAudit, RecordDiff
+from readmodels.ledger import MAX_PAGE
 from reports.audit import (
     AuditReport,
     ClientLogReport,
@@ -25,7 +26,7 @@ from reports.audit import (
     as_html,
     as_json,
 )
-from runtime.audit import AuditReports
+from runtime.audit import DEFAULT_PAGE, AuditReports
 
 __all__ = ["router"]
 
@@ -115,17 +116,40 @@ def get_who_knew(
     "/audit/disclosures",
     response_model=LedgerReport,
     responses=_HTML,
-    summary="The disclosure ledger across all journeys, with verdicts then and now",
+    summary="The disclosure ledger across all journeys, one entry per recipient and category,"
+    " with verdicts then and now; a page at a time",
 )
 def get_ledger(
     reports: Reports,
     reader: CurrentReader,
     start: Start = None,
     end: End = None,
-    unlawful: bool = False,
+    verdict: Annotated[
+        Literal["lawful", "unsupported", "unlawful", "findings"] | None,
+        Query(description="entries judged so now; findings: not lawful then or now"),
+    ] = None,
+    unlawful: Annotated[bool, Query(description="the same as verdict=findings")] = False,
+    client: Annotated[
+        str | None,
+        Query(min_length=1, max_length=128, description="only this client's disclosures"),
+    ] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=512, description="the next_cursor of the previous page"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="entries per page")] = DEFAULT_PAGE,
     format: Format = "json",
 ) -> Response:
-    return _out(reports.ledger(reader, start, end, unlawful=unlawful), format)
+    report = reports.ledger(
+        reader,
+        start,
+        end,
+        verdict=verdict or ("findings" if unlawful else None),
+        client_ref=client,
+        cursor=cursor,
+        limit=limit,
+    )
+    return _out(report, format)
 
 
 @router.get(

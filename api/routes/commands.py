@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Literal, cast
 from uuid import UUID
 
@@ -46,6 +47,9 @@ class CommandOut:
     event_id: UUID
     event_ids: tuple[UUID, ...]
     version: int
+    """The journey's position after the write."""
+    recorded_at: datetime
+    """The write's record time: read with ``known_at`` set to it to see the record just after."""
     replayed: bool
 
 
@@ -146,6 +150,7 @@ def _answer(result: Recorded | Received) -> Response:
         event_id=result.event_ids[0],
         event_ids=result.event_ids,
         version=result.version,
+        recorded_at=result.recorded_at,
         replayed=result.replayed,
     )
     headers = {"Idempotent-Replayed": "true"} if result.replayed else None

@@ -38,7 +38,7 @@ def list_pathways(actor: CurrentActor) -> Response:
 @router.get(
     "/journeys/{client_ref}/conformance",
     response_model=Conformance,
-    summary="Which steps of a pathway are done, missing, overdue or out of order",
+    summary="Which steps of a pathway are done, early, missing, overdue or out of order",
 )
 def get_conformance(
     client_ref: ClientRef,

@@ -185,17 +185,25 @@ def test_the_ledger_judges_every_disclosure_then_and_now(api: Api, scenario: str
         (e.disclosure_id, e.to_party or e.to_org): e for e in api.components.ledger.entries()
     }
     backdated = entries[("d-before-consent", "p-school")]
-    assert (backdated.lawful_then, backdated.reasons_then) == (False, ("consent-backdated",))
-    assert backdated.lawful_now
+    assert (backdated.verdict_then, backdated.reasons_then) == (
+        "unsupported",
+        ("consent-backdated",),
+    )
+    assert backdated.verdict_now == "lawful"
     after_withdrawal = entries[("d-after-withdrawal", "p-school")]
-    assert after_withdrawal.reasons_then == ("consent-withdrawn",)
-    assert after_withdrawal.lawful_now  # the withdrawal was later retracted as an error
-    assert entries[("d-denied", "p-nurse")].reasons_now == ("denial-in-force",)
+    assert (after_withdrawal.verdict_then, after_withdrawal.reasons_then) == (
+        "unlawful",
+        ("consent-withdrawn",),
+    )
+    assert after_withdrawal.verdict_now == "lawful"  # the withdrawal was retracted as an error
+    denied = entries[("d-denied", "p-nurse")]
+    assert (denied.verdict_now, denied.reasons_now) == ("unlawful", ("denial-in-force",))
     assert entries[("d-statute", "koto")].reasons_now == ("statute-missing",)
-    assert entries[("d-statute-ok", "koto")].lawful_then
-    assert entries[("d-statute-ok", "koto")].lawful_now
-    assert entries[("d-onward", "p-nurse")].lawful_now
-    unlawful = api.components.ledger.entries(unlawful_only=True)
+    assert entries[("d-statute", "koto")].verdict_now == "unlawful"
+    assert entries[("d-statute-ok", "koto")].verdict_then == "lawful"
+    assert entries[("d-statute-ok", "koto")].verdict_now == "lawful"
+    assert entries[("d-onward", "p-nurse")].verdict_now == "lawful"
+    unlawful = api.components.ledger.entries(verdict="findings")
     assert {e.disclosure_id for e in unlawful} == {
         "d-before-consent",
         "d-after-withdrawal",
@@ -247,8 +255,8 @@ def test_the_diff_shows_late_entries_retractions_corrections_and_changed_verdict
     assert ("added-late", "consent_granted") in kinds
     assert ("correction", "event_retracted") in kinds
     changed = [v for v in diff.verdict_changes if v.disclosure_id == "d-before-consent"]
-    assert changed[0].lawful_at_t1 is False
-    assert changed[0].lawful_at_t2 is True
+    assert (changed[0].verdict_at_t1, changed[0].verdict_at_t2) == ("unsupported", "lawful")
+    assert changed[0].category == "education"
     assert consent.event_id in {e.event_id for e in diff.entries}
     with pytest.raises(ValueError, match="after"):
         record_diff(record, t1, t1)
@@ -259,9 +267,9 @@ def test_the_diff_shows_late_entries_retractions_corrections_and_changed_verdict
     assert [(e.change, e.target_event_id) for e in flipped.entries] == [
         ("retraction", retraction.target_event_id)  # type: ignore[attr-defined]
     ]
-    assert [(v.disclosure_id, v.lawful_at_t1, v.lawful_at_t2) for v in flipped.verdict_changes] == [
-        ("d-after-withdrawal", False, True)
-    ]
+    assert [
+        (v.disclosure_id, v.verdict_at_t1, v.verdict_at_t2) for v in flipped.verdict_changes
+    ] == [("d-after-withdrawal", "unlawful", "lawful")]
 
 
 def test_auditor_endpoints_answer_json_and_printable_html(api: Api, scenario: str) -> None:
@@ -335,7 +343,17 @@ def test_the_audit_commands(
     monkeypatch.setenv("POLKU_KEYRING", str(settings.keyring_path().resolve()))
     url = ["--database-url", settings.database_url]
     assert main([*url, "audit", "disclosures", "--unlawful"]) == 0
-    assert len(json.loads(capsys.readouterr().out)) == 4
+    found = json.loads(capsys.readouterr().out)["entries"]
+    assert {e["disclosure_id"] for e in found} == {
+        "d-before-consent",
+        "d-after-withdrawal",
+        "d-denied",
+        "d-statute",
+    }
+    assert main([*url, "audit", "disclosures", "--verdict", "unlawful", "--limit", "1"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert [e["verdict_now"] for e in first["entries"]] == ["unlawful"]
+    assert first["next_cursor"] is not None
     out = tmp_path / "journey.html"
     assert main([*url, "audit", "journey", scenario, "--format", "html", "--output", str(out)]) == 0
     assert "Findings" in out.read_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timedelta
 from typing import Any
 
 from tests.api.conftest import Api, T, team_member
@@ -157,6 +158,31 @@ def test_a_correction_replaces_an_event_in_one_save(api: Api, journey: str) -> N
     assert "p-typo" not in {m["party_id"] for m in team}
 
 
+def test_a_command_answers_its_record_time_to_read_as_recorded_just_after(
+    api: Api, journey: str
+) -> None:
+    h = api.headers("worker")
+    first = ok(post(api, J + "/team-members", team_member("p-first", 4)))
+    second = ok(post(api, J + "/team-members", team_member("p-second", 4)))
+    assert second["version"] == first["version"] + 1
+    recorded = datetime.fromisoformat(first["recorded_at"])
+    assert recorded <= datetime.fromisoformat(second["recorded_at"])
+    just_after = api.client.get(J, params={"known_at": first["recorded_at"]}, headers=h).json()
+    assert just_after["known_version"] == first["version"]
+    assert "p-first" in {m["party_id"] for m in just_after["team"]}
+    before = (recorded - timedelta(microseconds=1)).isoformat()
+    just_before = api.client.get(J, params={"known_at": before}, headers=h).json()
+    assert "p-first" not in {m["party_id"] for m in just_before["team"]}
+    stored = ok(
+        post(api, J + "/team-members", team_member("p-third", 4), **{"Idempotency-Key": "k"})
+    )
+    retry = ok(
+        post(api, J + "/team-members", team_member("p-third", 4), **{"Idempotency-Key": "k"})
+    )
+    assert retry["replayed"]
+    assert (retry["recorded_at"], retry["version"]) == (stored["recorded_at"], stored["version"])
+
+
 def test_the_view_answers_for_any_valid_and_record_time(api: Api, journey: str) -> None:
     h = api.headers("worker")
     now = api.client.get(J, headers=h).json()
@@ -191,18 +217,21 @@ def test_may_share_answers_with_its_reason(api: Api, journey: str) -> None:
         params={"recipient": "rehab", "category": "health", "purpose": "rehabilitation"},
         headers=h,
     )
-    assert yes.json() == {
+    answer = yes.json()
+    assert {k: answer[k] for k in ("allowed", "consent_id", "statute")} == {
         "allowed": True,
-        "reason": yes.json()["reason"],
         "consent_id": "k1",
         "statute": None,
     }
+    assert (answer["verdict"]["verdict"], answer["verdict"]["relied_on"]) == ("lawful", "k1")
+    assert "consent k1" in answer["reason"]
     no = api.client.get(
         J + "/may-share",
         params={"recipient": "rehab", "category": "income", "purpose": "rehabilitation"},
         headers=h,
     ).json()
     assert no["allowed"] is False
+    assert (no["verdict"]["verdict"], no["verdict"]["reasons"]) == ("unsupported", ["no-basis"])
     bad = api.client.get(
         J + "/may-share",
         params={"recipient": "rehab", "category": "astrology", "purpose": "rehabilitation"},

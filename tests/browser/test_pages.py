@@ -13,6 +13,7 @@ from tests.browser.support import Server, sign_in
 pytestmark = pytest.mark.browser
 
 CHILD = "demo-child-001"
+ELDER = "demo-elder-003"
 
 
 def open_journey(page: Page, server: Server, client_ref: str = CHILD) -> None:
@@ -199,18 +200,23 @@ def test_the_auditor_finds_the_backdated_consent_and_follows_it_to_the_event(
 ) -> None:
     sign_in(page, server, "auditor")
     assert page.url.endswith("/audit")
-    expect(page.locator("#ledger-summary")).to_contain_text("disclosures in the period")
-    page.get_by_label("Verdict").select_option("unsupported-then")
-    page.get_by_label("Client reference contains").fill("demo-child")
+    expect(page.locator("#ledger-summary")).to_contain_text("Entries 1")
+    page.get_by_label("Client", exact=True).fill(CHILD)
+    page.get_by_label("Verdict").select_option("findings")  # the server filters and pages
 
     finding = page.locator('tr.ledger-row[data-disclosure="disc-child-portfolio"]')
     expect(finding).to_have_count(1)
     expect(finding.locator('td[data-label="Finding"]')).to_have_text("lawful now, unsupported then")
-    expect(finding.locator('td[data-label="Then"]')).to_have_text("unsupportedconsent-backdated")
+    expect(finding.locator('td[data-label="Then"]')).to_contain_text("unsupported")
+    expect(finding.locator('td[data-label="Then"]')).to_contain_text("consent-backdated")
+    expect(finding.locator('td[data-label="Then"]')).to_contain_text(
+        "after the disclosure occurred"
+    )
     expect(finding.locator('td[data-label="Now"]')).to_have_text("lawful")
     event_id = finding.get_attribute("data-event")
     rows = page.locator("tr.ledger-row")
-    assert set(rows.evaluate_all("rs => rs.map(r => r.dataset.finding)")) == {"unsupported-then"}
+    assert set(rows.evaluate_all("rs => rs.map(r => r.dataset.client)")) == {CHILD}
+    assert "lawful" not in set(rows.evaluate_all("rs => rs.map(r => r.dataset.finding)"))
 
     finding.get_by_role("link", name="open the event").click()
     page.wait_for_url(re.compile(r"/journey\?ref=demo-child-001&event="))
@@ -218,6 +224,24 @@ def test_the_auditor_finds_the_backdated_consent_and_follows_it_to_the_event(
     expect(event_row).to_have_class(re.compile(r"\bhighlight\b"))
     expect(event_row).to_contain_text("Information shared")
     expect(event_row).to_be_focused()
+
+
+def test_the_denial_case_reads_unlawful_then_and_now_on_both_pages(
+    page: Page, server: Server
+) -> None:
+    sign_in(page, server, "auditor")
+    page.get_by_label("Client", exact=True).fill(ELDER)
+    page.get_by_label("Verdict").select_option("unlawful")
+    row = page.locator('tr.ledger-row[data-disclosure="disc-elder-visitor"]')
+    expect(row).to_have_count(1)
+    expect(row.locator('td[data-label="Then"]')).to_contain_text("unlawful")
+    expect(row.locator('td[data-label="Then"]')).to_contain_text("denial-in-force")
+    expect(row.locator('td[data-label="Now"]')).to_contain_text("unlawful")
+    page.goto(f"{server.url}/journey?ref={ELDER}")
+    visitor = page.locator('li[data-recipient="p-visitor-01"]')
+    expect(visitor.locator('[data-verdict="then:unlawful"]')).to_have_count(1)
+    expect(visitor.locator('[data-verdict="now:unlawful"]')).to_have_count(1)
+    expect(visitor).not_to_contain_text("unsupported")
 
 
 def test_the_clients_log_report_is_shown_and_printable(page: Page, server: Server) -> None:

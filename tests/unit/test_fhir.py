@@ -18,7 +18,7 @@ from domain.journey import JourneyRecord
 from domain.roles import Role
 from domain.vocabulary import vocabulary
 from projections.fhir import AccessRead, fhir_bundle
-from projections.lawfulness import Reason
+from projections.lawfulness import WORDS, Reason
 from tests.support import CTX, StepClock, day, member, register
 
 Json = dict[str, Any]
@@ -174,6 +174,7 @@ def polku_codes() -> dict[str, frozenset[str]]:
         "urn:polku:basis": terms["basis_kinds"],
         "urn:polku:event-kind": frozenset(EVENT_TYPES),
         "urn:polku:lawfulness-reason": frozenset(r.code for r in Reason),
+        "urn:polku:lawfulness-verdict": frozenset(WORDS),
         "urn:polku:api-role": frozenset(get_args(Role)),
     }
 

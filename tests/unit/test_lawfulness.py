@@ -10,6 +10,7 @@ from domain import commands as cmd
 from domain.application import JourneyService
 from projections import Reason, may_share, view
 from projections.journey_view import DisclosureView
+from projections.lawfulness import when
 from tests.support import CTX, StepClock, day, member, register
 
 
@@ -175,8 +176,8 @@ def test_knowledge_says_who_received_what_first_when(
     assert school.category == "education"
     assert school.first_at == day(4)
     assert school.disclosure_ids == ("d-4", "d-6")
-    assert school.lawful_then is False  # the consent was entered on day 9
-    assert school.lawful_now is True
+    assert school.verdict_then == "unsupported"  # the consent was entered on day 9
+    assert school.verdict_now == "lawful"
     assert ("party", "p-school") in knowledge
 
 
@@ -228,3 +229,89 @@ def test_may_share_relies_on_a_statutory_right_when_no_consent_covers(
 def test_may_share_needs_a_recipient(journey: JourneyService) -> None:
     with pytest.raises(ValueError, match="recipient"):
         may_share(journey.get_record("client-1"), category="health", purpose="safeguarding")
+
+
+@pytest.mark.parametrize("late", [False, True], ids=["timely-consent", "late-consent"])
+def test_each_category_is_judged_on_its_own_and_agrees_with_may_share(
+    journey: JourneyService, clock: StepClock, late: bool
+) -> None:
+    # The consent names education only; the disclosure carries education and health.
+    if not late:
+        clock.set(day(2) + timedelta(hours=1))
+        journey.execute("client-1", grant(2), CTX)
+    clock.set(day(4) + timedelta(hours=1))
+    journey.execute("client-1", share(4, categories=["education", "health"]), CTX)
+    if late:
+        clock.set(day(9))
+        journey.execute("client-1", grant(2), CTX)
+    d = only_disclosure(journey)
+    education, health = d.verdict("education"), d.verdict("health")
+    assert education.now.verdict == "lawful"
+    assert education.now.relied_on == "k1"
+    assert (health.now.verdict, health.now.reasons) == ("unlawful", (Reason.CATEGORY_NOT_NAMED,))
+    assert any("health" in e and "k1" in e for e in health.now.explanations)
+    assert (d.now.verdict, d.now.reasons) == ("unlawful", (Reason.CATEGORY_NOT_NAMED,))
+    assert education.then.verdict == ("unsupported" if late else "lawful")
+    record = journey.get_record("client-1")
+    ask = {"party": "p-school", "purpose": "transition_planning", "at": day(4)}
+    assert may_share(record, category="education", **ask).allowed  # type: ignore[arg-type]
+    assert not may_share(record, category="health", **ask).allowed  # type: ignore[arg-type]
+    knowledge = {
+        (k.recipient_id, c.category): c for k in view(record).knowledge for c in k.categories
+    }
+    assert knowledge[("school", "education")].verdict_now == "lawful"
+    assert knowledge[("school", "health")].verdict_now == "unlawful"
+
+
+def test_a_disclosure_while_a_denial_was_in_force_is_unlawful_then_and_now(
+    journey: JourneyService, clock: StepClock
+) -> None:
+    clock.set(day(2) + timedelta(hours=1))
+    journey.execute("client-1", grant(2), CTX)
+    clock.set(day(3) + timedelta(hours=1))
+    denial = cmd.RegisterDenial(
+        occurred_at=day(3), denial_id="n1", categories=["education"], recipient_orgs=["school"]
+    )
+    journey.execute("client-1", denial, CTX)
+    clock.set(day(4) + timedelta(hours=1))
+    journey.execute("client-1", share(4), CTX)
+    d = only_disclosure(journey)
+    assert (d.then.verdict, d.now.verdict) == ("unlawful", "unlawful")
+    assert d.then.reasons == d.now.reasons == (Reason.DENIAL_IN_FORCE,)
+    recorded = when(day(3) + timedelta(hours=1))
+    assert any(
+        "denial n1" in e and f"occurred {when(day(3))}, recorded {recorded}" in e
+        for e in d.now.explanations
+    )
+
+
+def test_a_consent_not_on_record_leaves_the_disclosure_unsupported_then_and_now(
+    journey: JourneyService, clock: StepClock
+) -> None:
+    clock.set(day(5) + timedelta(hours=1))
+    journey.execute("client-1", share(5), CTX)
+    d = only_disclosure(journey)
+    assert (d.then.verdict, d.now.verdict) == ("unsupported", "unsupported")
+    assert d.now.reasons == (Reason.CONSENT_UNKNOWN,)
+    clock.set(day(6))
+    journey.execute("client-1", share(5.5, basis="none"), CTX)
+    undeclared = view(journey.get_record("client-1")).disclosures[1]
+    assert (undeclared.now.verdict, undeclared.now.reasons) == ("unsupported", (Reason.NO_BASIS,))
+
+
+def test_a_backdated_consent_says_it_was_recorded_after_the_disclosure_occurred(
+    journey: JourneyService, clock: StepClock
+) -> None:
+    # History entered afterwards: the consent (dated day 2) is recorded on day 8, the
+    # disclosure (which occurred on day 5) only on day 9. The consent was recorded before the
+    # disclosure was, but after the disclosure occurred.
+    clock.set(day(8))
+    journey.execute("client-1", grant(2), CTX)
+    clock.set(day(9))
+    journey.execute("client-1", share(5), CTX)
+    d = only_disclosure(journey)
+    assert (d.then.verdict, d.then.reasons) == ("unsupported", (Reason.CONSENT_BACKDATED,))
+    (text,) = d.then.explanations
+    assert f"was recorded {when(day(8))}, after the disclosure occurred {when(day(5))}" in text
+    assert f"(recorded {when(day(9))})" in text
+    assert d.now.verdict == "lawful"

@@ -147,17 +147,48 @@ def test_steps_done_in_their_windows_conform(journey: JourneyService) -> None:
     assert result.steps[1].evidence[0].occurred_at == day(80)
 
 
-def test_a_step_outside_its_window_is_overdue_with_the_late_event_as_evidence(
-    journey: JourneyService,
-) -> None:
+def test_a_step_done_before_its_window_is_early_and_conforms(journey: JourneyService) -> None:
     journey.execute("client-1", consent(10), CTX)
-    journey.execute("client-1", meeting(20), CTX)  # 80 days early
+    journey.execute("client-1", meeting(20), CTX)  # 50 days before the window opens
     journey.execute("client-1", transition(100), CTX)
     result = check(journey.get_record("client-1"), load_pathway("good.toml", GOOD))
     meeting_step = result.steps[1]
-    assert meeting_step.status == "overdue"
+    assert meeting_step.status == "early"
     assert meeting_step.window_start == day(70)
     assert [e.occurred_at for e in meeting_step.evidence] == [day(20)]
+    assert result.conforming
+    # Early even while its window is still open, as of a moment inside it.
+    assert statuses(journey, at=day(100) + timedelta(hours=1))["meeting"] == "early"
+
+
+def test_a_step_done_only_after_its_window_is_overdue_with_the_late_event_as_evidence(
+    journey: JourneyService, clock: StepClock
+) -> None:
+    journey.execute("client-1", consent(10), CTX)
+    journey.execute("client-1", transition(100), CTX)
+    clock.set(day(210))
+    journey.execute("client-1", meeting(110), CTX)  # after the window closed at day 100
+    result = check(journey.get_record("client-1"), load_pathway("good.toml", GOOD))
+    meeting_step = result.steps[1]
+    assert meeting_step.status == "overdue"
+    assert [e.occurred_at for e in meeting_step.evidence] == [day(110)]
+    assert not result.conforming
+
+
+def test_a_step_may_name_its_prerequisites(journey: JourneyService) -> None:
+    journey.execute("client-1", meeting(75), CTX)
+    journey.execute("client-1", consent(90), CTX)
+    journey.execute("client-1", transition(100), CTX)
+    free = GOOD.replace(
+        'window = { relative_to_anchor = "before", days = 30 }',
+        'window = { relative_to_anchor = "before", days = 30 }\nafter = []',
+    )
+    assert free != GOOD
+    result = check(journey.get_record("client-1"), load_pathway("free.toml", free))
+    assert [s.status for s in result.steps] == ["done", "done"]
+    assert result.conforming
+    with pytest.raises(DefinitionError, match="not an earlier step"):
+        load_pathway("bad.toml", free.replace("after = []", 'after = ["meeting"]'))
 
 
 def test_a_step_not_yet_due_is_missing(journey: JourneyService) -> None:

@@ -21,13 +21,17 @@ from domain.application import CommandContext, JourneyService
 from domain.errors import InvariantViolationError
 from domain.events import Actor, JourneyEvent
 from domain.journey import JourneyRecord
-from projections import view
+from domain.vocabulary import vocabulary
+from projections import may_share, view
 from tests.support import T0, StepClock
 
 PARTIES = ["p0", "p1", "p2", "p3", "p4"]
 ORGS = ["org-a", "org-b", "org-c"]
 CATEGORIES = ["health", "education", "social_care"]
 PURPOSES = ["care_coordination", "transition_planning"]
+# No statutory right of the vocabulary covers these purposes, so the reference below need not
+# model statutory rights (checked here, so that a new statute cannot make it quietly wrong).
+assert not any(set(PURPOSES) & s.purposes for s in vocabulary().statutes.values())
 ACTOR = Actor("p-prop", "org-prop", "caseworker")
 
 
@@ -281,15 +285,17 @@ def reference(events: tuple[JourneyEvent, ...], at: datetime, known_at: datetime
 
         then = _reference_state(events, x, precedes)
         for party, org in _recipients(e, before):
-            disclosures.append(
-                (
-                    e.event_id,
-                    party,
-                    org,
-                    _lawful(e, party, org, before),
-                    _lawful(e, party, org, then),
+            for category in dict.fromkeys(e.categories):
+                disclosures.append(
+                    (
+                        e.event_id,
+                        party,
+                        org,
+                        category,
+                        _verdict(e, party, org, category, before),
+                        _verdict(e, party, org, category, then),
+                    )
                 )
-            )
     return {
         "team": state["team"],
         "coordinator": state["coordinator"],
@@ -373,34 +379,39 @@ def _valid(grant: Any, x: datetime) -> bool:
     return bool(grant.valid_from <= x and (grant.valid_until is None or x < grant.valid_until))
 
 
-def _lawful(e: Any, party: str | None, org: str | None, s: dict[str, Any]) -> bool:
-    if e.basis == "client_self":
-        return True
-    if e.basis == "statutory":
-        return bool(e.statute)
-    if e.basis != "consent" or e.consent_id not in s["consents"]:
-        return False
-    grant, withdrawn = s["consents"][e.consent_id]
+def _verdict(e: Any, party: str | None, org: str | None, category: str, s: dict[str, Any]) -> str:
+    """docs/audit.md: lawful if a basis on record covered it; unlawful if a denial, the consent
+    relied on (withdrawn, not valid, not naming recipient, category or purpose) or a missing
+    statute forbade it; otherwise unsupported."""
+    if e.basis == "client_self" or (e.basis == "statutory" and e.statute):
+        return "lawful"
+
+    def covers(grant: Any, withdrawn: bool) -> bool:
+        return bool(
+            not withdrawn
+            and _valid(grant, e.occurred_at)
+            and (party in grant.recipient_parties or org in grant.recipient_orgs)
+            and category in grant.categories
+            and e.purpose in grant.purposes
+        )
+
     denial_events = s.get("denial_events", {})
     denied = any(
         not lifted
-        and cat in denial_events[d].categories
+        and category in denial_events[d].categories
         and (
             not (denial_events[d].recipient_orgs or denial_events[d].recipient_parties)
             or party in denial_events[d].recipient_parties
             or org in denial_events[d].recipient_orgs
         )
         for d, lifted in s["denials"].items()
-        for cat in e.categories
     )
-    return (
-        not withdrawn
-        and _valid(grant, e.occurred_at)
-        and (party in grant.recipient_parties or org in grant.recipient_orgs)
-        and set(e.categories) <= set(grant.categories)
-        and e.purpose in grant.purposes
-        and not denied
-    )
+    if any(covers(g, w) for g, w in s["consents"].values()) and not denied:
+        return "lawful"
+    cited = s["consents"].get(e.consent_id) if e.basis == "consent" else None
+    if denied or (cited is not None and not covers(*cited)) or e.basis == "statutory":
+        return "unlawful"
+    return "unsupported"
 
 
 def observed(rec: JourneyRecord, at: datetime, known_at: datetime) -> dict[str, Any]:
@@ -413,7 +424,9 @@ def observed(rec: JourneyRecord, at: datetime, known_at: datetime) -> dict[str, 
         "services": sorted(s.episode_id for s in v.active_services),
         "referrals": sorted(r.referral_id for r in v.open_referrals),
         "disclosures": [
-            (d.event_id, d.to_party, d.to_org, d.now.lawful, d.then.lawful) for d in v.disclosures
+            (d.event_id, d.to_party, d.to_org, c.category, c.now.verdict, c.then.verdict)
+            for d in v.disclosures
+            for c in d.verdicts
         ],
     }
 
@@ -432,3 +445,31 @@ def test_the_view_equals_the_reference_fold(plan: list[Planned], data: st.DataOb
         pairs.append((at, known_at))
     for at, known_at in pairs:
         assert observed(rec, at, known_at) == reference(rec.events, at, known_at)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=scenarios())
+def test_may_share_agrees_with_every_verdict(plan: list[Planned]) -> None:
+    """For each category of each disclosure that cites no basis of its own (a statute, or the
+    client sharing), ``may_share`` at the moment it occurred answers "allowed" exactly when the
+    verdict is lawful: as the record stands now, and as it stood when the disclosure occurred.
+    Disclosures sharing their moment with another event are left out: the view folds ties in
+    record order, while ``may_share`` sees everything at that moment."""
+    rec = record(plan)
+    last = rec.events[-1].recorded_at
+    occurred = [e.occurred_at for e in rec.events]
+    for d in view(rec, at=last, known_at=last).disclosures:
+        if d.basis == "client_self" or d.statute or occurred.count(d.occurred_at) > 1:
+            continue
+        for c in d.verdicts:
+            for known_at, verdict in ((last, c.now), (d.occurred_at, c.then)):
+                answer = may_share(
+                    rec,
+                    category=c.category,
+                    purpose=d.purpose,
+                    party=d.to_party,
+                    organisation=d.to_org,
+                    at=d.occurred_at,
+                    known_at=known_at,
+                )
+                assert answer.allowed == verdict.lawful, (d, c, answer)

@@ -1,18 +1,20 @@
-// The auditor page: the disclosure ledger with filters and verdicts then and now (each finding
-// links to its journey and event), and the client's printable log report.
+// The auditor page: the disclosure ledger — filtered and paged on the server, one entry per
+// recipient and information category, judged then and now (each finding links to its journey and
+// event) — and the client's printable log report.
 
 import { get, journeyPath } from "./api.js";
 import { byId, fill, h, table } from "./dom.js";
-import { localDay, term, when, zoneNote } from "./format.js";
+import { VERDICT_COLOUR, localDay, term, when, zoneNote } from "./format.js";
 import { explain, say, startPage } from "./shell.js";
 
-const MAX_ROWS = 500;
-let entries = [];
+const PAGE = 100;
+let pages = []; // the cursors of the pages shown so far: pages[i] starts page i
+let page = 0;
 
 /** The finding a ledger entry makes: its key, its words and its badge colour. */
 export function finding(entry) {
-  if (!entry.lawful_now) return ["unlawful-now", "unlawful now", "bad"];
-  if (!entry.lawful_then) return ["unsupported-then", "lawful now, unsupported then", "warn"];
+  if (entry.verdict_now !== "lawful") return [`${entry.verdict_now}-now`, `${entry.verdict_now} now`, VERDICT_COLOUR[entry.verdict_now]];
+  if (entry.verdict_then !== "lawful") return [`${entry.verdict_then}-then`, `lawful now, ${entry.verdict_then} then`, VERDICT_COLOUR[entry.verdict_then]];
   return ["lawful", "lawful then and now", "ok"];
 }
 
@@ -31,12 +33,14 @@ function period(form) {
   };
 }
 
-/** A verdict: "then" is judged on the record as it stood when the disclosure happened. */
-function reasons(lawful, list, when = "now") {
-  const words = lawful ? "lawful" : when === "then" ? "unsupported" : "unlawful";
+/** A verdict word as the API gives it, with the reason codes and the explanations (both times). */
+function verdict(word, codes, explanations) {
   return [
-    h("span", { class: `badge ${lawful ? "ok" : "bad"}` }, words),
-    list.length ? h("div", { class: "meta" }, list.join(", ")) : null,
+    h("span", { class: `badge ${VERDICT_COLOUR[word] || "plain"}` }, word),
+    codes.length ? h("div", { class: "meta" }, codes.join(", ")) : null,
+    word !== "lawful" && explanations && explanations.length
+      ? h("ul", { class: "explanations meta" }, explanations.map((e) => h("li", {}, e)))
+      : null,
   ];
 }
 
@@ -50,25 +54,19 @@ function basis(e) {
   return term(e.basis);
 }
 
-function renderLedger() {
-  const form = byId("ledger-filters");
-  const wanted = form.elements.verdict.value;
-  const client = form.elements.client.value.trim().toLowerCase();
-  const rows = entries.filter((e) => {
-    const [key] = finding(e);
-    if (wanted === "findings" && key === "lawful") return false;
-    if (wanted && wanted !== "findings" && key !== wanted) return false;
-    return !client || e.client_ref.toLowerCase().includes(client);
-  });
-  const unlawful = entries.filter((e) => finding(e)[0] === "unlawful-now").length;
-  const unsupported = entries.filter((e) => finding(e)[0] === "unsupported-then").length;
-  const shown = rows.slice(0, MAX_ROWS);
-  byId("ledger-summary").textContent =
-    `${entries.length} disclosures in the period: ${unlawful} unlawful now, ${unsupported} lawful now but unsupported then. ` +
-    (rows.length > shown.length ? `Showing the first ${shown.length} of ${rows.length} that match.` : `${rows.length} match the filters.`);
+function renderLedger(ledger) {
+  const entries = ledger.entries;
+  const first = page * PAGE + 1;
+  byId("ledger-summary").textContent = entries.length
+    ? `Entries ${first}–${first + entries.length - 1}` + (ledger.next_cursor ? ", more follow." : ", the last of them.") +
+      " One entry per recipient and category."
+    : "No disclosure matches.";
+  byId("ledger-prev").disabled = page === 0;
+  byId("ledger-next").disabled = !ledger.next_cursor;
+  byId("ledger-pager").hidden = page === 0 && !ledger.next_cursor;
   fill(
     byId("ledger"),
-    shown.length
+    entries.length
       ? table(
           [
             ["Finding", (e) => { const [, words, colour] = finding(e); return h("span", { class: `badge wrap ${colour}` }, words); }],
@@ -80,14 +78,14 @@ function renderLedger() {
             ["Happened / recorded", (e) => [h("div", {}, when(e.occurred_at)), h("div", { class: "meta" }, `recorded ${when(e.recorded_at)}`)]],
             ["From → to", (e) => [h("div", {}, party(e.from_party, e.from_org)), h("div", {}, `→ ${party(e.to_party, e.to_org)}`)]],
             ["What, why, basis", (e) => [
-              h("div", {}, e.categories.map(term).join(", ")),
+              h("div", {}, term(e.category)),
               h("div", { class: "meta" }, `${term(e.purpose)}; ${basis(e)}`),
             ]],
-            ["Then", (e) => reasons(e.lawful_then, e.reasons_then, "then")],
-            ["Now", (e) => reasons(e.lawful_now, e.reasons_now)],
+            ["Then", (e) => verdict(e.verdict_then, e.reasons_then, e.explanations_then)],
+            ["Now", (e) => verdict(e.verdict_now, e.reasons_now, e.explanations_now)],
             ["Event", (e) => h("a", { href: journeyHref(e.client_ref, e.event_id), class: "event-link" }, "open the event")],
           ],
-          shown,
+          entries,
           {
             rowAttrs: (e) => ({
               class: "ledger-row",
@@ -95,6 +93,7 @@ function renderLedger() {
               "data-client": e.client_ref,
               "data-event": e.event_id,
               "data-disclosure": e.disclosure_id,
+              "data-category": e.category,
             }),
           },
         )
@@ -104,13 +103,24 @@ function renderLedger() {
   fill(byId("client-refs"), refs.map((value) => h("option", { value })));
 }
 
-async function loadLedger() {
+/** Load page ``n`` of the ledger with the filters as they stand (the server filters and pages:
+ * only the clients on the page shown are written to their access logs). */
+async function loadLedger(n = 0) {
+  if (n === 0) pages = [undefined];
   byId("ledger-summary").textContent = "Loading…";
+  const form = byId("ledger-filters");
+  const params = {
+    ...period(form),
+    verdict: form.elements.verdict.value || undefined,
+    client: form.elements.client.value.trim() || undefined,
+    cursor: pages[n],
+    limit: PAGE,
+  };
   try {
-    const ledger = await get("/v1/audit/disclosures", period(byId("ledger-filters")));
-    // Newest first: the most recent disclosures are the likeliest to need attention.
-    entries = [...ledger.entries].sort((a, b) => Date.parse(b.occurred_at) - Date.parse(a.occurred_at));
-    renderLedger();
+    const ledger = await get("/v1/audit/disclosures", params);
+    page = n;
+    pages[n + 1] = ledger.next_cursor || undefined;
+    renderLedger(ledger);
   } catch (error) {
     byId("ledger-summary").textContent = "";
     say(explain(error, "the disclosure ledger"), "error");
@@ -172,13 +182,13 @@ async function showReport(event) {
             ["Recorded", (d) => when(d.recorded_at)],
             ["From", (d) => party(d.from_party, d.from_org)],
             ["To", (d) => party(d.to_party, d.to_org)],
-            ["Categories", (d) => d.categories.map(term).join(", ")],
+            ["Category", (d) => term(d.category)],
             ["Purpose", (d) => term(d.purpose)],
             ["Basis", (d) => basis(d)],
-            ["Lawful then", (d) => reasons(d.then.lawful, d.then.reasons, "then")],
-            ["Lawful now", (d) => reasons(d.now.lawful, d.now.reasons)],
+            ["Then", (d) => verdict(d.then.verdict, d.then.reasons, d.then.explanations)],
+            ["Now", (d) => verdict(d.now.verdict, d.now.reasons, d.now.explanations)],
           ],
-          report.disclosures,
+          report.disclosures.flatMap((d) => d.verdicts.map((v) => ({ ...d, category: v.category, then: v.then, now: v.now }))),
         )
       : h("p", {}, "The client's data was not disclosed in this period."),
   );
@@ -191,10 +201,11 @@ const who = startPage();
 if (who) {
   byId("ledger-filters").addEventListener("submit", (event) => {
     event.preventDefault();
-    loadLedger();
+    loadLedger(0);
   });
-  byId("f-verdict").addEventListener("change", renderLedger);
-  byId("f-client").addEventListener("input", renderLedger);
+  byId("f-verdict").addEventListener("change", () => loadLedger(0));
+  byId("ledger-prev").addEventListener("click", () => loadLedger(Math.max(0, page - 1)));
+  byId("ledger-next").addEventListener("click", () => loadLedger(page + 1));
   byId("report-form").addEventListener("submit", showReport);
   const asked = new URLSearchParams(location.search).get("client");
   if (asked) byId("r-client").value = asked;

@@ -87,3 +87,10 @@ export function localDay(value, end = false) {
 }
 
 export const DAY_MS = 86_400_000;
+
+/**
+ * The three verdict words (docs/audit.md), used as the API gives them: lawful (a basis on record
+ * covered it), unsupported (no basis on record, nothing forbade it), unlawful (something forbade
+ * it). The badge colour follows the word.
+ */
+export const VERDICT_COLOUR = { lawful: "ok", unsupported: "warn", unlawful: "bad" };

@@ -3,7 +3,7 @@
 
 import { get, journeyPath } from "./api.js";
 import { byId, fill, h, table } from "./dom.js";
-import { DAY_MS, day, isoDate, localDay, term } from "./format.js";
+import { DAY_MS, VERDICT_COLOUR, day, isoDate, localDay, term } from "./format.js";
 import { setUpForms, suggest } from "./forms.js";
 import { drawTeam, teamLegend } from "./network.js";
 import { explain, mayWrite, say, startPage } from "./shell.js";
@@ -180,9 +180,9 @@ function denialCards(denials) {
   );
 }
 
-function verdict(lawful, when) {
-  const words = lawful ? "lawful" : when === "then" ? "unsupported" : "unlawful";
-  return h("span", { class: `badge ${lawful ? "ok" : "bad"}` }, `${when}: ${words}`);
+/** A verdict word as the API gives it, for this category to this recipient. */
+function verdict(word, when) {
+  return h("span", { class: `badge ${VERDICT_COLOUR[word] || "plain"}`, "data-verdict": `${when}:${word}` }, `${when}: ${word}`);
 }
 
 function knowledgeCards(knowledge) {
@@ -204,9 +204,9 @@ function knowledgeCards(knowledge) {
               {},
               h("span", { class: "tag" }, term(c.category)),
               ` since ${day(c.first_at)} via ${c.disclosure_ids.join(", ")} `,
-              verdict(c.lawful_then, "then"),
+              verdict(c.verdict_then, "then"),
               " ",
-              verdict(c.lawful_now, "now"),
+              verdict(c.verdict_now, "now"),
             ),
           ),
         ),
