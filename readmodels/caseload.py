@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
-from domain.events import ClientRegistered, TeamMemberAdded
+from domain.events import ClientRegistered, PersonalDataErased, TeamMemberAdded
 from readmodels.tracking import TrackedProjection
 from storage.sql import Tx
 
-__all__ = ["CaseloadEntry", "CaseloadIndex"]
+__all__ = ["ERASED_PREFIX", "CaseloadEntry", "CaseloadIndex"]
+
+ERASED_PREFIX = "erased-"
+"""How an erased client is named in the read models: ``erased-<journey id>``."""
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,17 @@ class CaseloadEntry:
 
 class CaseloadIndex(TrackedProjection):
     name = "caseload"
-    topics = (get_topic(ClientRegistered), get_topic(TeamMemberAdded))
+    topics = (
+        get_topic(ClientRegistered),
+        get_topic(TeamMemberAdded),
+        get_topic(PersonalDataErased),
+    )
+    schema = 2
+    """2: an erased client's ref and private network are not kept."""
+    upgrade_drops = (
+        "DROP TABLE IF EXISTS {polku_party_journeys}",
+        "DROP TABLE IF EXISTS {polku_journeys}",
+    )
     tables = (
         "CREATE TABLE IF NOT EXISTS {polku_journeys} ("
         " journey_id TEXT PRIMARY KEY, client_ref TEXT NOT NULL)",
@@ -40,19 +53,38 @@ class CaseloadIndex(TrackedProjection):
     )
 
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
-        journeys, members = [], []
+        journeys, members, erased = [], [], []
         for n in notifications:
             event = self.service.decode_sealed(n)
             if isinstance(event, ClientRegistered):
                 journeys.append((str(event.originator_id), event.client_ref))
             elif isinstance(event, TeamMemberAdded):
                 members.append((event.party_id, str(event.originator_id)))
+            elif isinstance(event, PersonalDataErased):
+                erased.append(event.originator_id)
         tx.executemany(
             "INSERT INTO {polku_journeys} VALUES (%s, %s) ON CONFLICT DO NOTHING", journeys
         )
         tx.executemany(
             "INSERT INTO {polku_party_journeys} VALUES (%s, %s) ON CONFLICT DO NOTHING", members
         )
+        for journey in erased:
+            # The client ref gives way to the journey's pseudonym, and only the professionals
+            # stay findable by party: nothing here names the client or their private network.
+            record = self.service.get_sealed_record_by_id(journey)
+            private = {
+                e.party_id
+                for e in record.events
+                if isinstance(e, TeamMemberAdded) and e.member_type != "professional"
+            }
+            tx.execute(
+                "UPDATE {polku_journeys} SET client_ref = %s WHERE journey_id = %s",
+                (f"{ERASED_PREFIX}{journey}", str(journey)),
+            )
+            tx.executemany(
+                "DELETE FROM {polku_party_journeys} WHERE party_id = %s AND journey_id = %s",
+                [(party, str(journey)) for party in sorted(private)],
+            )
 
     def clear(self, tx: Tx) -> None:
         tx.execute("DELETE FROM {polku_party_journeys}")
@@ -62,7 +94,11 @@ class CaseloadIndex(TrackedProjection):
         """Every registered client (from the index)."""
         self.catch_up()
         with self.store.transaction(write=False) as tx:
-            rows = tx.rows("SELECT client_ref FROM {polku_journeys} ORDER BY client_ref")
+            rows = tx.rows(
+                "SELECT client_ref FROM {polku_journeys} WHERE client_ref NOT LIKE %s"
+                " ORDER BY client_ref",
+                (ERASED_PREFIX + "%",),
+            )
         return [str(row[0]) for row in rows]
 
     def caseload(self, party_id: str) -> list[CaseloadEntry]:
@@ -77,6 +113,8 @@ class CaseloadIndex(TrackedProjection):
             )
         entries = []
         for (client_ref,) in rows:
+            if str(client_ref).startswith(ERASED_PREFIX):
+                continue  # erased: no longer found by its ref
             state = self.service.get_journey(client_ref).end_state()
             member = state.members.get(party_id)
             if member is not None:

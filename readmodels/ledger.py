@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
@@ -26,8 +27,11 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 
 from domain.errors import InvalidQueryError
+from domain.events import PersonalDataErased, TeamMemberAdded
+from domain.journey import JourneyRecord
 from projections.journey_view import DisclosureView, view
 from projections.lawfulness import WORDS, VerdictWord
+from readmodels.caseload import ERASED_PREFIX
 from readmodels.tracking import TrackedProjection
 from storage.sql import Tx, utc_text
 
@@ -143,10 +147,10 @@ class Ledger(TrackedProjection):
         rows = []
         for journey in journeys:
             record = self.service.get_sealed_record_by_id(UUID(journey))
-            rows += [
-                _row(journey, entry)
-                for entry in entries_of(record.client_ref, view(record).disclosures)
-            ]
+            entries = entries_of(record.client_ref, view(record).disclosures)
+            if any(isinstance(e, PersonalDataErased) for e in record.events):
+                entries = _after_erasure(entries, record, self.service.journey_id.pseudonym)
+            rows += [_row(journey, entry) for entry in entries]
         tx.executemany("DELETE FROM {polku_ledger} WHERE journey_id = %s", [(j,) for j in journeys])
         tx.executemany(_INSERT, rows)
 
@@ -235,6 +239,45 @@ def _decode(cursor: str) -> str:
 
 def _fixed(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _after_erasure(
+    entries: list[LedgerEntry], record: JourneyRecord, pseudonym: Callable[[str, str], str]
+) -> list[LedgerEntry]:
+    """An erased client's entries with nothing that names them or their private network: the
+    client ref becomes the journey's pseudonym, and every party who was not a professional on
+    the team becomes a keyed pseudonym (in the entry and in its explanations)."""
+    professionals = {
+        e.party_id
+        for e in record.events
+        if isinstance(e, TeamMemberAdded) and e.member_type == "professional"
+    }
+    client = f"{ERASED_PREFIX}{record.journey_id}"
+
+    def hide(party: str | None) -> str | None:
+        return party if party is None or party in professionals else pseudonym("party", party)
+
+    def scrub(texts: tuple[str, ...], parties: dict[str, str]) -> tuple[str, ...]:
+        for party, hidden in parties.items():
+            texts = tuple(text.replace(party, hidden) for text in texts)
+        return tuple(text.replace(record.client_ref, client) for text in texts)
+
+    out = []
+    for entry in entries:
+        parties = {
+            p: str(hide(p)) for p in (entry.from_party, entry.to_party) if p and hide(p) != p
+        }
+        out.append(
+            dataclasses.replace(
+                entry,
+                client_ref=client,
+                from_party=hide(entry.from_party),
+                to_party=hide(entry.to_party),
+                explanations_then=scrub(entry.explanations_then, parties),
+                explanations_now=scrub(entry.explanations_now, parties),
+            )
+        )
+    return out
 
 
 def entries_of(client_ref: str, disclosures: Sequence[DisclosureView]) -> list[LedgerEntry]:

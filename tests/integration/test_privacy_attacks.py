@@ -349,3 +349,31 @@ def test_a_store_with_unkeyed_ids_migrates_to_keyed_ids(
         assert str(old).encode() not in dump or migrated.store.backend == "postgres"
     finally:
         migrated.close()
+
+
+def _read_model_rows(components: Components) -> bytes:
+    tables = (
+        "polku_ledger",
+        "polku_journeys",
+        "polku_party_journeys",
+        "polku_planner_log",
+        "polku_planner_conformance",
+        "polku_access_log",
+    )
+    for model in components.read_models.values():
+        model.catch_up()
+    with components.store.transaction(write=False) as tx:
+        return repr([tx.rows(f"SELECT * FROM {{{table}}}") for table in tables]).encode()  # noqa: S608
+
+
+def test_read_models_keep_nothing_of_an_erased_client(components: Components) -> None:
+    _canary_journey(components, "010190-999Z")
+    before = _read_model_rows(components)
+    # The control: before the erasure the read models name the client and their network.
+    assert b"010190-999Z" in before
+    assert b"p-canary-neighbour" in before
+    erase_client(components, "010190-999Z", "client_request", ADMIN)
+    after = _read_model_rows(components)
+    for secret in ("010190-999Z", *CANARIES, NAME):
+        assert secret.encode() not in after, secret
+    assert b"p-pro-1" in after  # the professional stays, as the ledger must show who sent it
