@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import re
 import subprocess
 from collections.abc import Iterator
@@ -377,3 +378,55 @@ def test_read_models_keep_nothing_of_an_erased_client(components: Components) ->
     for secret in ("010190-999Z", *CANARIES, NAME):
         assert secret.encode() not in after, secret
     assert b"p-pro-1" in after  # the professional stays, as the ledger must show who sent it
+
+
+@pytest.mark.postgres
+def test_a_base_backup_taken_before_the_erasure_is_useless_after_rotation(
+    postgres_settings: Settings, tmp_path: Path
+) -> None:
+    """``pg_basebackup`` of the whole server before the erasure: its copy of the wrapped key
+    opens with the KEK of the time, and with no KEK the keyring holds after the rotation."""
+    built = build_components(postgres_settings)
+    try:
+        _canary_journey(built, "client-backed-up")
+        journey = str(built.service.journey_id("client-backed-up"))
+        with built.store.transaction(write=False) as tx:
+            ((kek_id,),) = tx.rows(
+                "SELECT kek_id FROM {polku_client_keys} WHERE journey_id = %s", (journey,)
+            )
+        backup = _base_backup(tmp_path / "backup")
+        erase_client(built, "client-backed-up", "client_request", ADMIN)
+        candidates = _wrapped_candidates(backup, journey)
+        assert _unwrappable(candidates, postgres_settings, journey, {str(kek_id)}) == 1
+        vault = built.service.vault
+        assert isinstance(vault, KeyVault)
+        rotation = vault.rotate()
+        every_kek = {str(kek_id), rotation.kek_id}
+        assert _unwrappable(candidates, postgres_settings, journey, every_kek) == 0
+        assert NAME.encode() not in backup
+    finally:
+        built.close()
+
+
+def _base_backup(target: Path) -> bytes:
+    """A base backup of the whole server (tar format, with the WAL it needs), as bytes; skipped
+    where the server refuses replication connections (outside CI; ``.ci/run`` allows them)."""
+    done = subprocess.run(  # noqa: S603 - fixed arguments
+        [  # noqa: S607
+            "pg_basebackup",
+            "--host=/var/run/postgresql",
+            "--username=postgres",
+            f"--pgdata={target}",
+            "--format=tar",
+            "--wal-method=fetch",
+            "--checkpoint=fast",
+        ],
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    if done.returncode != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"pg_basebackup failed in CI: {done.stderr.decode(errors='replace')}")
+        pytest.skip("the server refuses replication connections (see .ci/run)")
+    return b"".join(part.read_bytes() for part in sorted(target.glob("*.tar")))
