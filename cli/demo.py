@@ -8,8 +8,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import structlog
-
 from cli.common import Command, cli_reader, settings_of
 from cli.tables import fmt_time, render_table
 
@@ -19,8 +17,6 @@ if TYPE_CHECKING:
     from runtime.reads import Reader, Reads
 
 __all__ = ["register"]
-
-log = structlog.get_logger(__name__)
 
 
 def register(commands: Command) -> None:
@@ -35,6 +31,8 @@ def register(commands: Command) -> None:
 def _demo(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
+    import structlog
+
     from demo.loader import ManualClock, load_demo
     from runtime.reads import Reads
     from runtime.wiring import build_components
@@ -44,7 +42,9 @@ def _demo(args: argparse.Namespace) -> int:
     try:
         started = time.perf_counter()
         stored = load_demo(components.service, clock)
-        log.info("demo.loaded", new_events=stored, seconds=round(time.perf_counter() - started, 3))
+        structlog.get_logger(__name__).info(
+            "demo.loaded", new_events=stored, seconds=round(time.perf_counter() - started, 3)
+        )
         clock.now = datetime.now(UTC)
         print_demo(Reads(components), cli_reader("cli demo"))
     finally:

@@ -8,8 +8,6 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-import structlog
-
 from cli.common import Command, settings_of
 
 if TYPE_CHECKING:
@@ -18,7 +16,6 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-log = structlog.get_logger(__name__)
 
 DEMO_LABEL = "demo"
 DEMO_POPULATION = 300
@@ -76,6 +73,8 @@ def _serve(args: argparse.Namespace) -> int:
 def _prepare_demo(settings: Settings, components: Components, population: int) -> None:
     from datetime import UTC, datetime
 
+    import structlog
+
     from demo.loader import ManualClock, load_demo
     from runtime.wiring import build_service
 
@@ -85,7 +84,7 @@ def _prepare_demo(settings: Settings, components: Components, population: int) -
         stored = load_demo(demo_service, clock)  # steps already stored (or erased) are skipped
     finally:
         demo_service.close()
-    log.info("demo.loaded", new_events=stored)
+    structlog.get_logger(__name__).info("demo.loaded", new_events=stored)
     if population > 0:
         _demo_population(settings, components, population)
 
@@ -119,6 +118,8 @@ def _demo_population(settings: Settings, components: Components, clients: int) -
     whole — clients already there are kept, so an interrupted run is completed — and bring the
     read models up to date, so the planner dashboard has figures to show from the first
     request."""
+    import structlog
+
     from demo.population import generate
     from runtime.wiring import build_service
 
@@ -136,4 +137,6 @@ def _demo_population(settings: Settings, components: Components, clients: int) -
         model.catch_up()
     seconds = time.perf_counter() - started
     print(f"  {result.clients} clients, {result.events} events in {seconds:.1f} s", file=sys.stderr)
-    log.info("demo.population", clients=result.clients, events=result.events, seconds=seconds)
+    structlog.get_logger(__name__).info(
+        "demo.population", clients=result.clients, events=result.events, seconds=seconds
+    )
