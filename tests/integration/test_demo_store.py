@@ -46,10 +46,11 @@ def test_the_demo_loads_and_serves_after_a_demo_client_was_erased(
     settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("POLKU_DATABASE_SCHEMA", settings.database_schema)
+    monkeypatch.setenv("POLKU_KEYRING", str(settings.keyring_path().resolve()))
     _load(settings)
     components = build_components(settings)
     try:
-        erase_client(components, ELDER, "the client asked", ADMIN)
+        erase_client(components, ELDER, "client_request", ADMIN)
         version = components.service.get_version(ELDER)
         # What ``make run`` does: ``polku demo``, then ``polku serve --demo``'s preparation.
         assert main(["--database-url", settings.database_url, "demo"]) == 0
