@@ -35,7 +35,15 @@ from readmodels.caseload import ERASED_PREFIX
 from readmodels.tracking import TrackedProjection
 from storage.sql import Tx, utc_text
 
-__all__ = ["FINDINGS", "MAX_PAGE", "Ledger", "LedgerEntry", "LedgerPage", "entries_of"]
+__all__ = [
+    "FINDINGS",
+    "MAX_PAGE",
+    "JourneyHit",
+    "Ledger",
+    "LedgerEntry",
+    "LedgerPage",
+    "entries_of",
+]
 
 Texts = tuple[str, ...]
 """Sentences (stored as a JSON list, since they hold commas)."""
@@ -222,6 +230,67 @@ class Ledger(TrackedProjection):
         more = len(rows) > limit
         return LedgerPage(tuple(entries), _encode(entries[-1].key) if more else None)
 
+    def search(
+        self,
+        *,
+        ref_prefix: str | None = None,
+        organisation: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        findings_only: bool = False,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[JourneyHit]:
+        """Journeys whose disclosures in [start, end] match: by client-ref prefix, an
+        organisation that sent or received, and (``findings_only``) a verdict other than lawful
+        then or now; in client-ref order after ``after``. Erased clients are not found by ref."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidQueryError(f"limit must be 1 to {MAX_PAGE}")
+        self.catch_up()
+        statement = (
+            "SELECT client_ref, COUNT(*),"
+            " SUM(CASE WHEN verdict_then <> 'lawful' OR verdict_now <> 'lawful' THEN 1 ELSE 0 END),"
+            " MIN(occurred_at), MAX(occurred_at) FROM {polku_ledger}"
+            " WHERE client_ref NOT LIKE %s"
+        )
+        params: list[object] = [ERASED_PREFIX + "%"]
+        if ref_prefix:
+            escaped = ref_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            statement += " AND client_ref LIKE %s ESCAPE '\\'"
+            params.append(escaped + "%")
+        if organisation:
+            statement += " AND (from_org = %s OR to_org = %s)"
+            params += [organisation, organisation]
+        if start is not None:
+            statement += " AND occurred_at >= %s"
+            params.append(utc_text(start))
+        if end is not None:
+            statement += " AND occurred_at <= %s"
+            params.append(utc_text(end))
+        if after is not None:
+            statement += " AND client_ref > %s"
+            params.append(after)
+        statement += " GROUP BY client_ref"
+        if findings_only:
+            statement += (
+                " HAVING SUM(CASE WHEN verdict_then <> 'lawful' OR verdict_now <> 'lawful'"
+                " THEN 1 ELSE 0 END) > 0"
+            )
+        statement += " ORDER BY client_ref LIMIT %s"
+        params.append(limit)
+        with self.store.transaction(write=False) as tx:
+            rows = tx.rows(statement, params)
+        return [
+            JourneyHit(
+                str(ref),
+                int(count),
+                int(found),
+                datetime.fromisoformat(str(first)) if first else None,
+                datetime.fromisoformat(str(last)) if last else None,
+            )
+            for ref, count, found, first, last in rows
+        ]
+
 
 def _encode(key: str) -> str:
     return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
@@ -239,6 +308,17 @@ def _decode(cursor: str) -> str:
 
 def _fixed(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+@dataclass(frozen=True)
+class JourneyHit:
+    """A journey an auditor's search found, with what the ledger says of it in the period."""
+
+    client_ref: str
+    disclosures: int
+    findings: int
+    first_at: datetime | None
+    last_at: datetime | None
 
 
 def _after_erasure(

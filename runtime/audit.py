@@ -7,20 +7,30 @@ report is worked out one way only, and every one of them reads the journey throu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from domain.errors import InvalidQueryError
 from domain.vocabulary import check_term
 from projections.audit import JourneyAudit, RecordDiff, audit_journey, record_diff, who_knew
+from readmodels.ledger import JourneyHit
 from reports.audit import ClientLogReport, LedgerReport, WhoKnewReport, client_log_report
 from runtime.reads import Reader, Reads
 from runtime.wiring import Components
 
-__all__ = ["DEFAULT_PAGE", "AuditReports", "check_period"]
+__all__ = ["DEFAULT_PAGE", "AuditReports", "JourneySearch", "check_period"]
 
 DEFAULT_PAGE = 100
 """Ledger entries per page unless the caller asks for another size (at most 1000)."""
+
+
+@dataclass(frozen=True)
+class JourneySearch:
+    """Journeys an auditor's search found; ``next_after`` continues it (none: no more)."""
+
+    journeys: tuple[JourneyHit, ...]
+    next_after: str | None
 
 
 def check_period(start: datetime | None, end: datetime | None) -> None:
@@ -90,6 +100,37 @@ class AuditReports:
             auditors_only=True,
         )
         return LedgerReport(start, end, verdict, client_ref, limit, page.entries, page.next_cursor)
+
+    def search(
+        self,
+        reader: Reader,
+        *,
+        ref_prefix: str | None = None,
+        organisation: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        findings_only: bool = False,
+        after: str | None = None,
+        limit: int = DEFAULT_PAGE,
+    ) -> JourneySearch:
+        """Journeys by client-ref prefix, an organisation that sent or received their data, the
+        period of their disclosures and whether any has a finding (auditors only); a read of
+        each client listed is logged, and of no other."""
+        check_period(start, end)
+        Reads.authorise(reader.actor, auditors_only=True)
+        hits = self._components.ledger.search(
+            ref_prefix=ref_prefix,
+            organisation=organisation,
+            start=start,
+            end=end,
+            findings_only=findings_only,
+            after=after,
+            limit=limit,
+        )
+        journey_id = self._components.service.journey_id
+        self._reads.many(reader, [journey_id(h.client_ref) for h in hits], auditors_only=True)
+        after_last = hits[-1].client_ref if len(hits) == limit else None
+        return JourneySearch(tuple(hits), after_last)
 
     def log_report(
         self, reader: Reader, client_ref: str, start: datetime | None, end: datetime | None

@@ -12,8 +12,10 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
+from pydantic import TypeAdapter
 
 from api.deps import ComponentsDep, CurrentReader
+from api.responses import json_response
 from api.routes.reads import ClientRef, KnownAt, When
 from domain.commands import Moment
 from projections.audit import JourneyAudit, RecordDiff
@@ -26,7 +28,7 @@ from reports.audit import (
     as_html,
     as_json,
 )
-from runtime.audit import DEFAULT_PAGE, AuditReports
+from runtime.audit import DEFAULT_PAGE, AuditReports, JourneySearch
 
 __all__ = ["router"]
 
@@ -110,6 +112,47 @@ def get_who_knew(
     format: Format = "json",
 ) -> Response:
     return _out(reports.who_knew(reader, client_ref, category, at, known_at), format)
+
+
+@router.get(
+    "/audit/journeys",
+    response_model=JourneySearch,
+    summary="Find journeys by ref prefix, organisation, period and finding",
+)
+def search_journeys(
+    reports: Reports,
+    reader: CurrentReader,
+    ref_prefix: Annotated[
+        str | None, Query(min_length=1, max_length=128, description="the client ref starts so")
+    ] = None,
+    organisation: Annotated[
+        str | None,
+        Query(min_length=1, max_length=128, description="sent or received the client's data"),
+    ] = None,
+    start: Start = None,
+    end: End = None,
+    findings: Annotated[
+        bool, Query(description="only journeys with a disclosure not lawful then or now")
+    ] = False,
+    after: Annotated[
+        str | None, Query(max_length=128, description="the next_after of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="journeys per page")] = DEFAULT_PAGE,
+) -> Response:
+    found = reports.search(
+        reader,
+        ref_prefix=ref_prefix,
+        organisation=organisation,
+        start=start,
+        end=end,
+        findings_only=findings,
+        after=after,
+        limit=limit,
+    )
+    return json_response(_SEARCH, found)
+
+
+_SEARCH = TypeAdapter(JourneySearch)
 
 
 @router.get(

@@ -56,6 +56,11 @@ READ_DOCS: dict[str, str] = {
     + _AUDITORS,
     "/v1/audit/journeys/{client_ref}/who-knew": "Who had received the category by `at`, as"
     " recorded at `known_at`, with the chains of onward sharing behind each." + _AUDITORS,
+    "/v1/audit/journeys": "Find journeys by their disclosures: a client-ref prefix, an"
+    " organisation that sent or received the client's data, a period, or only those with a"
+    " finding (a verdict other than lawful, then or now); a page at a time (continue with"
+    " `after`). Clients whose data was erased are not found by ref. A read of each client"
+    " listed is written to their access log." + _AUDITORS,
     "/v1/audit/disclosures": "The disclosure ledger across every journey, each disclosure"
     " judged then and now; filter by period and by verdict. A read of each client listed is"
     " written to their access log." + _AUDITORS,

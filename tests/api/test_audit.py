@@ -418,3 +418,59 @@ def test_the_fhir_export_through_the_api_and_the_command_line(
         == 0
     )
     assert json.loads(out.read_text())["resourceType"] == "Bundle"
+
+
+def test_auditors_find_journeys_by_prefix_organisation_and_finding(api: Api) -> None:
+    """Two clients, one with a finding: the search narrows by each filter, pages with `after`,
+    and writes one access-log row per client it lists (and none for the others)."""
+    from tests.api.conftest import T, team_member
+
+    h = api.headers("worker")
+    for ref in ("search-a", "search-b"):
+        body = {"occurred_at": T.format(1), "client_ref": ref, "preferred_language": "fi"}
+        assert api.client.post("/v1/journeys", json=body, headers=h).status_code in (201, 202)
+        member = team_member("p-worker", 1)
+        assert (
+            api.client.post(f"/v1/journeys/{ref}/team-members", json=member, headers=h).status_code
+            == 201
+        )
+    for ref, basis in (("search-a", "client_self"), ("search-b", "none")):
+        share = {
+            "occurred_at": T.format(2),
+            "disclosure_id": f"d-{ref}",
+            "from_org": "city-social",
+            "to_org": "clinic" if ref == "search-a" else "school",
+            "categories": ["health"],
+            "purpose": "care_coordination",
+            "basis": basis,
+        }
+        assert (
+            api.client.post(f"/v1/journeys/{ref}/disclosures", json=share, headers=h).status_code
+            == 201
+        )
+
+    def search(**params: object) -> list[str]:
+        response = api.client.get(
+            "/v1/audit/journeys", params=params, headers=api.headers("auditor")
+        )
+        assert response.status_code == 200, response.text
+        return [j["client_ref"] for j in response.json()["journeys"]]
+
+    assert search(ref_prefix="search-") == ["search-a", "search-b"]
+    assert search(ref_prefix="search-", organisation="clinic") == ["search-a"]
+    assert search(ref_prefix="search-", findings=True) == ["search-b"]
+    assert search(ref_prefix="search_") == []  # the prefix is literal, not a pattern
+    first = api.client.get(
+        "/v1/audit/journeys",
+        params={"ref_prefix": "search-", "limit": 1},
+        headers=api.headers("auditor"),
+    ).json()
+    assert [j["client_ref"] for j in first["journeys"]] == ["search-a"]
+    assert search(ref_prefix="search-", after=first["next_after"]) == ["search-b"]
+    assert api.client.get("/v1/audit/journeys", headers=api.headers("worker")).status_code == 403
+    a = api.components.service.journey_id("search-a")
+    b = api.components.service.journey_id("search-b")
+    before_b = len(api.components.access_log.entries(b))
+    search(ref_prefix="search-", organisation="clinic")
+    assert len(api.components.access_log.entries(b)) == before_b  # not listed: not logged
+    assert any(r.endpoint == "GET /v1/audit/journeys" for r in api.components.access_log.entries(a))
