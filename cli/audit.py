@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from cli.common import Command, cli_reader, moment, settings_of, write_output
+from cli.tables import fmt_time, render_table
 
 if TYPE_CHECKING:
     from reports.audit import AuditReport
@@ -30,6 +31,19 @@ def register(commands: Command) -> None:
     )
     journey.add_argument("client_ref", help="the client's ref")
     _times(journey)
+    search = sub.add_parser(
+        "journeys", help="find journeys by ref prefix, organisation, period and findings"
+    )
+    search.add_argument("--ref-prefix", help="the client ref starts so")
+    search.add_argument("--organisation", help="sent or received the client's data")
+    _period(search)
+    search.add_argument("--findings", action="store_true", help="only journeys with a finding")
+    search.add_argument("--after", help="continue after this client ref (the last shown)")
+    search.add_argument("--limit", type=int, default=100, help="journeys per page (1-1000)")
+    search.add_argument(
+        "--format", choices=["table", "json"], default="table", help="default: table"
+    )
+    search.set_defaults(handler=_search)
     ledger = sub.add_parser(
         "disclosures", help="the disclosure ledger in a period, a page at a time"
     )
@@ -96,6 +110,39 @@ def _times(command: argparse.ArgumentParser) -> None:
 def _period(command: argparse.ArgumentParser) -> None:
     command.add_argument("--from", dest="start", type=moment, help="from this time")
     command.add_argument("--to", dest="end", type=moment, help="up to this time")
+
+
+def _search(args: argparse.Namespace) -> int:
+    from pydantic import TypeAdapter
+
+    from runtime.audit import AuditReports, JourneySearch
+    from runtime.wiring import build_components
+
+    components = build_components(settings_of(args))
+    try:
+        found = AuditReports(components).search(
+            cli_reader("cli audit journeys"),
+            ref_prefix=args.ref_prefix,
+            organisation=args.organisation,
+            start=args.start,
+            end=args.end,
+            findings_only=args.findings,
+            after=args.after,
+            limit=args.limit,
+        )
+    finally:
+        components.close()
+    if args.format == "json":
+        print(TypeAdapter(JourneySearch).dump_json(found, indent=2).decode())
+        return 0
+    rows = [
+        (h.client_ref, h.disclosures, h.findings, fmt_time(h.first_at), fmt_time(h.last_at))
+        for h in found.journeys
+    ]
+    print(render_table(["client", "disclosures", "findings", "first", "last"], rows))
+    if found.next_after:
+        print(f"more: --after {found.next_after}")
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:
