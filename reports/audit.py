@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
 
+from domain.vocabulary import vocabulary
 from projections.audit import JourneyAudit, Knower, Link, RecordDiff
 from projections.fhir import AccessRead
 from projections.journey_view import DisclosureView
@@ -303,6 +304,57 @@ def diff_html(diff: RecordDiff) -> str:
     )
 
 
+_WHAT = {
+    "GET /v1/journeys/{client_ref}": "looked at your journey",
+    "GET /v1/journeys/{client_ref}/history": "looked at the history of your journey",
+    "GET /v1/journeys/{client_ref}/may-share": "checked whether your data may be shared",
+    "GET /v1/journeys/{client_ref}/access-log": "looked at who has read and received your data",
+    "GET /v1/journeys/{client_ref}/log-report": "looked at this report",
+    "GET /v1/journeys/{client_ref}/fhir": "exported your record",
+    "GET /v1/journeys/{client_ref}/conformance": "checked your care pathway",
+    "GET /v1/audit/journeys/{client_ref}": "audited your journey",
+    "GET /v1/audit/journeys/{client_ref}/diff": "audited the changes to your record",
+    "GET /v1/audit/journeys/{client_ref}/who-knew": "audited who had received your data",
+    "GET /v1/audit/disclosures": "audited disclosures, yours among them",
+    "GET /v1/audit/journeys": "searched the journeys, yours among them",
+}
+"""What each way of reading someone's data did, in the words a client would use."""
+
+
+def what_was_done(endpoint: str) -> str:
+    if endpoint in _WHAT:
+        return _WHAT[endpoint]
+    if endpoint.startswith("cli "):
+        return "read your data with the operators' tools (" + endpoint.removeprefix("cli ") + ")"
+    return "read your data"
+
+
+def why_in_words(purpose: str | None) -> str:
+    """A purpose from the vocabulary in words (``care_coordination`` → "care coordination"),
+    a purpose written by the reader as it is, or that none was given."""
+    if not purpose:
+        return "no reason given"
+    if purpose in vocabulary().terms["purposes"]:
+        return purpose.replace("_", " ")
+    return purpose
+
+
+@dataclass(frozen=True)
+class Visit:
+    """Reads of the client's data by one reader on one day, for one thing and one reason,
+    grouped: a page loaded ten times is one line with ``times`` 10."""
+
+    day: date
+    who: str
+    organisation: str
+    role: str
+    what: str
+    why: str
+    times: int
+    first_at: datetime
+    last_at: datetime
+
+
 @dataclass(frozen=True)
 class ClientLogReport:
     """The client's right of access to log data: who read their data, and who received it."""
@@ -313,6 +365,29 @@ class ClientLogReport:
     produced_at: datetime
     reads: tuple[AccessRead, ...]
     disclosures: tuple[DisclosureView, ...]
+    visits: tuple[Visit, ...] = ()
+    """The reads as a client reads them: grouped per reader, day, thing done and reason, with
+    names for the people on the team and words for routes, roles and purposes."""
+
+
+def visits_of(reads: Sequence[AccessRead], names: dict[str, str]) -> tuple[Visit, ...]:
+    """The reads grouped as :class:`Visit`, oldest first; ``names`` gives the team's display
+    names by party id (a reader not on it is named by their party id)."""
+    groups: dict[tuple[date, str, str, str, str, str], list[AccessRead]] = {}
+    for read in sorted(reads, key=lambda r: r.read_at):
+        key = (
+            read.read_at.date(),
+            names.get(read.party_id, read.party_id),
+            read.organisation,
+            read.role.replace("_", " "),
+            what_was_done(read.endpoint),
+            why_in_words(read.purpose),
+        )
+        groups.setdefault(key, []).append(read)
+    return tuple(
+        Visit(*key, times=len(group), first_at=group[0].read_at, last_at=group[-1].read_at)
+        for key, group in groups.items()
+    )
 
 
 def client_log_report(
@@ -322,6 +397,7 @@ def client_log_report(
     reads: Sequence[AccessRead],
     disclosures: Sequence[DisclosureView],
     produced_at: datetime,
+    names: dict[str, str] | None = None,
 ) -> ClientLogReport:
     return ClientLogReport(
         client_ref,
@@ -334,6 +410,7 @@ def client_log_report(
             for d in disclosures
             if (start is None or d.occurred_at >= start) and (end is None or d.occurred_at <= end)
         ),
+        visits_of(reads, names or {}),
     )
 
 
@@ -348,11 +425,13 @@ def client_log_html(report: ClientLogReport) -> str:
         [
             Section(
                 "Who read your data",
-                ["when", "who", "organisation", "role", "what", "why"],
+                ["day", "who", "organisation", "role", "what they did", "why", "times"],
                 [
-                    [r.read_at, r.party_id, r.organisation, r.role, r.endpoint, r.purpose]
-                    for r in report.reads
+                    [v.day, v.who, v.organisation, v.role, v.what, v.why, v.times]
+                    for v in report.visits
                 ],
+                "Reads by the same person on the same day, for the same thing and reason, are"
+                " one line.",
             ),
             Section(
                 "Who received your data",

@@ -12,6 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from domain.errors import InvalidQueryError
+from domain.events import TeamMemberAdded
+from domain.personal import ERASED
 from domain.vocabulary import check_term
 from projections.audit import JourneyAudit, RecordDiff, audit_journey, record_diff, who_knew
 from readmodels.ledger import JourneyHit
@@ -140,6 +142,12 @@ class AuditReports:
         categories denied to them)."""
         check_period(start, end)
         journey = self._reads.journey(reader, client_ref, professionals_only=True)
+        names = {
+            e.party_id: str(e.personal["display_name"])
+            for e in journey.full_record().events
+            if isinstance(e, TeamMemberAdded)
+            and e.personal.get("display_name") not in (None, ERASED)
+        }
         return client_log_report(
             client_ref,
             start,
@@ -147,6 +155,7 @@ class AuditReports:
             journey.reads(start, end),
             journey.disclosures(),
             self._components.clock(),
+            names,
         )
 
     def fhir(

@@ -474,3 +474,29 @@ def test_auditors_find_journeys_by_prefix_organisation_and_finding(api: Api) -> 
     search(ref_prefix="search-", organisation="clinic")
     assert len(api.components.access_log.entries(b)) == before_b  # not listed: not logged
     assert any(r.endpoint == "GET /v1/audit/journeys" for r in api.components.access_log.entries(a))
+
+
+def test_the_log_report_reads_as_a_client_would_read_it(api: Api, scenario: str) -> None:
+    """Names instead of party ids, what was done in words instead of routes, purposes in words,
+    and ten loads of the same page by the same person on the same day as one line."""
+    for _ in range(10):
+        api.client.get(
+            f"/v1/journeys/{scenario}",
+            headers=api.headers("worker", **{"X-Purpose": "care_coordination"}),
+        )
+    api.client.get(f"/v1/journeys/{scenario}/history", headers=api.headers("worker"))
+    report = api.client.get(
+        f"/v1/journeys/{scenario}/log-report", headers=api.headers("worker")
+    ).json()
+    visits = {(v["what"], v["why"]): v for v in report["visits"]}
+    looked = visits[("looked at your journey", "care coordination")]
+    assert looked["times"] == 10
+    assert looked["role"] == "caseworker"
+    assert ("looked at the history of your journey", "no reason given") in visits
+    page = api.client.get(
+        f"/v1/journeys/{scenario}/log-report",
+        params={"format": "html"},
+        headers=api.headers("worker"),
+    ).text
+    assert "looked at your journey" in page
+    assert "{client_ref}" not in page  # no route templates for the client to decode
