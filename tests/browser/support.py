@@ -105,9 +105,20 @@ def running_server(settings: Settings, workdir: Path) -> Iterator[Server]:
             process.wait(timeout=30)
 
 
-def sign_in(page: Page, server: Server, role: str) -> None:
-    """Sign in through the sign-in page, as a person would."""
+def sign_in(page: Page, server: Server, role: str, purpose: str = "care coordination") -> None:
+    """Sign in through the sign-in page, as a person would: the token, then (for the roles that
+    read clients' data) the reason for this session's reads."""
     page.goto(f"{server.url}/signin")
     page.get_by_label("API token").fill(server.tokens[role])
     page.get_by_role("button", name="Sign in").click()
+    if role in ("caseworker", "coordinator", "auditor"):
+        choose_purpose(page, purpose)
     page.wait_for_url(lambda url: "/signin" not in url)
+
+
+def choose_purpose(page: Page, purpose: str = "care coordination") -> None:
+    """The sign-in page's second step for roles that read clients' data: why, once."""
+    page.get_by_label("Why are you reading clients' data in this session?").select_option(
+        label=purpose
+    )
+    page.get_by_role("button", name="Continue").click()

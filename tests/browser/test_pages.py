@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Route, expect
 
-from tests.browser.support import Server, sign_in
+from tests.browser.support import Server, choose_purpose, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -77,6 +77,7 @@ def test_signing_in_goes_on_only_to_a_page_of_this_site(
     page.goto(f"{server.url}/signin?next={payload}")
     page.get_by_label("API token").fill(server.tokens["caseworker"])
     page.get_by_role("button", name="Sign in").click()
+    choose_purpose(page)
     page.wait_for_url(lambda url: "/signin" not in url)
     page.wait_for_load_state("load")
     assert page.url.startswith(f"{server.url}/"), page.url
@@ -87,8 +88,14 @@ def test_signing_in_goes_on_to_the_page_asked_for(page: Page, server: Server) ->
     page.goto(f"{server.url}/signin?next=/journey%3Fref%3D{CHILD}")
     page.get_by_label("API token").fill(server.tokens["caseworker"])
     page.get_by_role("button", name="Sign in").click()
+    with page.expect_request(
+        lambda request: request.url.startswith(f"{server.url}/v1/journeys/{CHILD}")
+    ) as asked:
+        choose_purpose(page, "safeguarding")
     page.wait_for_url(f"{server.url}/journey?ref={CHILD}")
     expect(page.locator("#map-caption")).to_contain_text("on the team")
+    # The reason chosen once goes with every read, into the client's log report.
+    assert asked.value.headers.get("x-purpose") == "safeguarding"
 
 
 def test_moving_the_date_controls_redraws_the_team(page: Page, server: Server) -> None:

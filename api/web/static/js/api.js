@@ -3,6 +3,7 @@
 
 const TOKEN = "polku.token";
 const ME = "polku.me";
+const PURPOSE = "polku.purpose";
 
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -26,9 +27,20 @@ export function remember(newToken, who) {
   sessionStorage.setItem(ME, JSON.stringify(who));
 }
 
+/** Why this session reads clients' data (a purpose term, chosen once when signing in). It is
+ * sent with every request as X-Purpose and so appears in each client's log report. */
+export function purpose() {
+  return sessionStorage.getItem(PURPOSE);
+}
+
+export function rememberPurpose(term) {
+  sessionStorage.setItem(PURPOSE, term);
+}
+
 export function forget() {
   sessionStorage.removeItem(TOKEN);
   sessionStorage.removeItem(ME);
+  sessionStorage.removeItem(PURPOSE);
 }
 
 /** Where we are, to come back to after signing in. */
@@ -50,6 +62,7 @@ async function call(method, path, { params, body, key, bearer } = {}) {
   const headers = { Accept: "application/json", Authorization: `Bearer ${bearer || token() || ""}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (key) headers["Idempotency-Key"] = key;
+  if (!bearer && purpose()) headers["X-Purpose"] = purpose();
   const response = await fetch(url, {
     method,
     headers,
@@ -76,6 +89,8 @@ export const get = (path, params) => call("GET", path, { params });
 export const post = (path, body) => call("POST", path, { body, key: crypto.randomUUID() });
 /** Ask who a token belongs to, without keeping it (the sign-in page). */
 export const whoIs = (bearer) => call("GET", "/v1/me", { bearer });
+/** The vocabularies, asked with a token not yet kept (the sign-in page's purpose step). */
+export const vocabularyFor = (bearer) => call("GET", "/v1/vocabulary", { bearer });
 
 /** The path of a journey's API resource. */
 export function journeyPath(clientRef, rest = "") {

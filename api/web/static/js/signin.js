@@ -1,8 +1,11 @@
 // The sign-in page: a pasted token is checked against /v1/me before it is kept.
 
-import { ApiError, forget, remember, whoIs } from "./api.js";
-import { byId } from "./dom.js";
+import { ApiError, forget, remember, rememberPurpose, vocabularyFor, whoIs } from "./api.js";
+import { byId, fill, h } from "./dom.js";
 import { homeOf, say } from "./shell.js";
+
+/** Roles that read clients' data (and so say why when they sign in). */
+const READERS = new Set(["caseworker", "coordinator", "auditor"]);
 
 const REASONS = {
   "signed-out": ["You are signed out. The token was removed from this tab.", "ok"],
@@ -52,8 +55,33 @@ async function signIn(event) {
   button.disabled = true;
   try {
     const who = await whoIs(value);
-    remember(value, who);
-    location.assign(nextPage(who));
+    if (!READERS.has(who.role)) {
+      remember(value, who);
+      location.assign(nextPage(who));
+      return;
+    }
+    // Roles that read clients' data first say why, once for the session.
+    const vocabulary = await vocabularyFor(value);
+    const select = byId("purpose");
+    fill(
+      select,
+      h("option", { value: "" }, "Choose a reason…"),
+      ...vocabulary.purposes.map((term) => h("option", { value: term }, term.replaceAll("_", " "))),
+    );
+    byId("signin").hidden = true;
+    const step = byId("purpose-step");
+    step.hidden = false;
+    select.focus();
+    step.addEventListener("submit", (submitted) => {
+      submitted.preventDefault();
+      if (!select.value) {
+        select.setAttribute("aria-invalid", "true");
+        return;
+      }
+      remember(value, who);
+      rememberPurpose(select.value);
+      location.assign(nextPage(who));
+    });
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       showError("This token was not accepted: it is wrong, mistyped or revoked.");
