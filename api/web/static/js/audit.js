@@ -197,6 +197,42 @@ async function showReport(event) {
   article.querySelector("h2").focus();
 }
 
+/** The auditor's search: journeys by ref prefix, organisation, period and findings. Only the
+ * clients listed are written to an access log, so nothing is asked until the auditor asks. */
+async function searchJourneys(event) {
+  event.preventDefault();
+  const form = event.target;
+  const params = {
+    ref_prefix: form.elements.ref_prefix.value.trim(),
+    organisation: form.elements.organisation.value.trim(),
+    findings: form.elements.findings.checked ? "true" : undefined,
+    ...period(form),
+  };
+  try {
+    const found = await get("/v1/audit/journeys", params);
+    byId("search-summary").textContent = found.journeys.length
+      ? `${found.journeys.length} journeys` + (found.next_after ? " (the first of more)." : ".")
+      : "No journey matches.";
+    fill(
+      byId("search-results"),
+      found.journeys.length
+        ? table(
+            [
+              ["Client", (j) => h("a", { href: journeyHref(j.client_ref), class: "journey-link" }, j.client_ref)],
+              ["Disclosures", (j) => String(j.disclosures)],
+              ["Findings", (j) => h("span", { class: `badge ${j.findings ? "bad" : "ok"}` }, String(j.findings))],
+              ["First / last", (j) => [h("div", {}, when(j.first_at)), h("div", { class: "meta" }, when(j.last_at))]],
+            ],
+            found.journeys,
+            { caption: "Journeys found" },
+          )
+        : null,
+    );
+  } catch (error) {
+    say(`Could not search: ${error.message}`, "error");
+  }
+}
+
 const who = startPage();
 if (who) {
   byId("ledger-filters").addEventListener("submit", (event) => {
@@ -207,6 +243,7 @@ if (who) {
   byId("ledger-prev").addEventListener("click", () => loadLedger(Math.max(0, page - 1)));
   byId("ledger-next").addEventListener("click", () => loadLedger(page + 1));
   byId("report-form").addEventListener("submit", showReport);
+  byId("journey-search").addEventListener("submit", searchJourneys);
   const asked = new URLSearchParams(location.search).get("client");
   if (asked) byId("r-client").value = asked;
   loadLedger();
