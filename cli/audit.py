@@ -10,7 +10,7 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from cli.common import Command, cli_reader, moment, settings_of, write_output
+from cli.common import Command, bounded, cli_reader, moment, settings_of, write_output
 from cli.tables import fmt_time, render_table
 
 if TYPE_CHECKING:
@@ -39,7 +39,9 @@ def register(commands: Command) -> None:
     _period(search)
     search.add_argument("--findings", action="store_true", help="only journeys with a finding")
     search.add_argument("--after", help="continue after this client ref (the last shown)")
-    search.add_argument("--limit", type=int, default=100, help="journeys per page (1-1000)")
+    search.add_argument(
+        "--limit", type=bounded(1, 1000), default=100, help="journeys per page (1-1000)"
+    )
     search.add_argument(
         "--format", choices=["table", "json"], default="table", help="default: table"
     )
@@ -63,7 +65,7 @@ def register(commands: Command) -> None:
     ledger.add_argument("--client", help="only this client's disclosures")
     ledger.add_argument("--cursor", help="the next_cursor of the previous page")
     ledger.add_argument(
-        "--limit", type=int, default=100, help="entries per page (1-1000, default 100)"
+        "--limit", type=bounded(1, 1000), default=100, help="entries per page (1-1000, default 100)"
     )
     diff = sub.add_parser("diff", help="what the record showed differently at --t2 than at --t1")
     diff.add_argument("client_ref", help="the client's ref")

@@ -25,7 +25,7 @@ def register(commands: Command) -> None:
         help="load the three demo journeys (once) and print their teams and information flow",
         description="Load the demo journeys into the store (steps already stored are skipped)"
         " and print their teams, coordinators and information flow.",
-    ).set_defaults(handler=_demo)
+    ).set_defaults(handler=_demo, creates_store=True)
 
 
 def _demo(args: argparse.Namespace) -> int:

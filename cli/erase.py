@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from cli.common import Command, settings_of
+from cli.common import Command, bounded, settings_of
 from cli.tables import render_table
 from domain.vocabulary import vocabulary
 
@@ -33,7 +33,9 @@ def register(commands: Command) -> None:
     retention = commands.add_parser(
         "retention", help="erase journeys closed longer ago than POLKU_RETENTION_CLOSED_YEARS"
     )
-    retention.add_argument("--years", type=int, help="override the configured number of years")
+    retention.add_argument(
+        "--years", type=bounded(1, 100), help="override the configured number of years"
+    )
     retention.add_argument("--dry-run", action="store_true", help="only list what would go")
     retention.add_argument("--token", help=argparse.SUPPRESS)
     retention.set_defaults(handler=_retention)

@@ -8,7 +8,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from cli.common import Command, settings_of
+from cli.common import Command, bounded, settings_of
 
 if TYPE_CHECKING:
     from runtime.settings import Settings
@@ -26,7 +26,7 @@ DEMO_POPULATION_SEED = 7
 def register(commands: Command) -> None:
     serve = commands.add_parser("serve", help="serve the HTTP API (docs at /docs)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument("--port", type=bounded(1, 65535), default=8000, help="port to listen on")
     serve.add_argument(
         "--demo",
         action="store_true",
@@ -35,13 +35,13 @@ def register(commands: Command) -> None:
     )
     serve.add_argument(
         "--population",
-        type=int,
+        type=bounded(0, 1_000_000),
         default=DEMO_POPULATION,
         metavar="N",
         help=f"with --demo: how many synthetic clients (seed {DEMO_POPULATION_SEED}) to write"
         f" when the store holds none yet (default {DEMO_POPULATION}; 0: none)",
     )
-    serve.set_defaults(handler=_serve)
+    serve.set_defaults(handler=_serve, creates_store=True)
 
 
 def _serve(args: argparse.Namespace) -> int:

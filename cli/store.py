@@ -7,7 +7,7 @@ import argparse
 import sys
 import time
 
-from cli.common import Command, progress_bar, settings_of
+from cli.common import Command, bounded, progress_bar, settings_of
 
 __all__ = ["READ_MODELS", "register"]
 
@@ -18,9 +18,11 @@ def register(commands: Command) -> None:
     generate = commands.add_parser(
         "generate", help="write a synthetic population (for demos, benchmarks)"
     )
-    generate.add_argument("--clients", type=int, required=True, help="how many clients")
+    generate.add_argument(
+        "--clients", type=bounded(1, 10_000_000), required=True, help="how many clients"
+    )
     generate.add_argument("--seed", type=int, default=1, help="the random seed (default 1)")
-    generate.set_defaults(handler=_generate)
+    generate.set_defaults(handler=_generate, creates_store=True)
     projections = commands.add_parser("projections", help="read models fed from the event log")
     sub = projections.add_subparsers(dest="projections_command", required=True)
     rebuild = sub.add_parser("rebuild", help="rebuild read models from scratch, with progress")
@@ -32,9 +34,6 @@ def _generate(args: argparse.Namespace) -> int:
     from demo.population import generate
     from runtime.wiring import build_service
 
-    if args.clients < 1:
-        print("polku: --clients must be at least 1", file=sys.stderr)
-        return 2
     settings = settings_of(args)
     started = time.perf_counter()
     result = generate(

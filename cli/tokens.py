@@ -20,7 +20,7 @@ def register(commands: Command) -> None:
     create.add_argument("--org", required=True, help="the party's organisation")
     create.add_argument("--role", required=True, choices=ROLES, help="what the token may do")
     create.add_argument("--label", default="", help="a note for the token list (no secrets)")
-    create.set_defaults(handler=_create)
+    create.set_defaults(handler=_create, creates_store=True)
     sub.add_parser("list", help="list tokens (ids, parties, roles; never secrets)").set_defaults(
         handler=_list
     )

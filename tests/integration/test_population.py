@@ -61,4 +61,6 @@ def test_the_generate_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     url = ["--database-url", f"sqlite:///{tmp_path / 'gen.db'}"]
     assert main([*url, "generate", "--clients", "10", "--seed", "5"]) == 0
     assert "10 clients" in capsys.readouterr().err
-    assert main([*url, "generate", "--clients", "0"]) == 2
+    with pytest.raises(SystemExit) as refused:  # argparse refuses it before anything runs
+        main([*url, "generate", "--clients", "0"])
+    assert refused.value.code == 2
