@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from cli.common import Command, bounded, cli_reader, moment, settings_of, write_output
-from cli.tables import fmt_time, render_table
+from cli.tables import add_format, emit
 
 if TYPE_CHECKING:
     from reports.audit import AuditReport
@@ -42,9 +42,7 @@ def register(commands: Command) -> None:
     search.add_argument(
         "--limit", type=bounded(1, 1000), default=100, help="journeys per page (1-1000)"
     )
-    search.add_argument(
-        "--format", choices=["table", "json"], default="table", help="default: table"
-    )
+    add_format(search)
     search.set_defaults(handler=_search)
     ledger = sub.add_parser(
         "disclosures", help="the disclosure ledger in a period, a page at a time"
@@ -138,11 +136,10 @@ def _search(args: argparse.Namespace) -> int:
         print(TypeAdapter(JourneySearch).dump_json(found, indent=2).decode())
         return 0
     rows = [
-        (h.client_ref, h.disclosures, h.findings, fmt_time(h.first_at), fmt_time(h.last_at))
-        for h in found.journeys
+        (h.client_ref, h.disclosures, h.findings, h.first_at, h.last_at) for h in found.journeys
     ]
-    print(render_table(["client", "disclosures", "findings", "first", "last"], rows))
-    if found.next_after:
+    print(emit(["client", "disclosures", "findings", "first", "last"], rows, args.format))
+    if found.next_after and args.format == "table":
         print(f"more: --after {found.next_after}")
     return 0
 

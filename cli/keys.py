@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from cli.common import Command, progress_bar, settings_of
-from cli.tables import render_table
+from cli.tables import add_format, emit
 
 __all__ = ["register"]
 
@@ -19,9 +19,11 @@ __all__ = ["register"]
 def register(commands: Command) -> None:
     keys = commands.add_parser("keys", help="key-encryption keys and keyed journey ids")
     sub = keys.add_subparsers(dest="keys_command", required=True)
-    sub.add_parser(
+    status = sub.add_parser(
         "status", help="the KEK in use, keys per KEK, and the journey-id scheme"
-    ).set_defaults(handler=_status)
+    )
+    add_format(status)
+    status.set_defaults(handler=_status)
     sub.add_parser(
         "rotate", help="re-wrap every client key under a new KEK and destroy the old ones"
     ).set_defaults(handler=_rotate)
@@ -44,9 +46,10 @@ def _status(args: argparse.Namespace) -> int:
             meta = dict(tx.rows("SELECT name, value FROM {polku_meta} ORDER BY name"))
     finally:
         components.close()
-    print(render_table(["wrapped under", "client keys"], per_kek))
-    print(f"KEK named current by the store: {meta.get('kek_current', '-')}")
-    print(f"journey ids: {meta.get('journey_ids', '-')}")
+    print(emit(["wrapped under", "client keys"], per_kek, args.format))
+    if args.format == "table":
+        print(f"KEK named current by the store: {meta.get('kek_current', '-')}")
+        print(f"journey ids: {meta.get('journey_ids', '-')}")
     return 0
 
 

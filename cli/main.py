@@ -99,6 +99,8 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(str(error), 1)
     except KeyringError as error:
         return _fail(f"keyring: {error}", 1)
+    except BrokenPipeError:
+        raise  # main ends it quietly
     except Exception as error:
         return _fail(_explain(error), 1)
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from cli.common import Command, cli_reader, moment, settings_of
-from cli.tables import fmt_time, render_table
+from cli.tables import add_format, emit, fmt_time
 
 __all__ = ["register"]
 
@@ -14,7 +14,9 @@ __all__ = ["register"]
 def register(commands: Command) -> None:
     pathways = commands.add_parser("pathways", help="the pathway catalogue and conformance")
     sub = pathways.add_subparsers(dest="pathways_command", required=True)
-    sub.add_parser("list", help="list the pathways in the catalogue").set_defaults(handler=_list)
+    listing = sub.add_parser("list", help="list the pathways in the catalogue")
+    add_format(listing)
+    listing.set_defaults(handler=_list)
     validate = sub.add_parser("validate", help="validate pathway definition files")
     validate.add_argument("files", nargs="+", help="TOML pathway definitions")
     validate.set_defaults(handler=_validate)
@@ -23,6 +25,7 @@ def register(commands: Command) -> None:
     check.add_argument("pathway", help="a pathway id (see polku pathways list)")
     check.add_argument("--at", type=moment, help="valid time (default now)")
     check.add_argument("--known-at", type=moment, help="record time (default now)")
+    add_format(check)
     check.set_defaults(handler=_check)
 
 
@@ -45,7 +48,7 @@ def _list(args: argparse.Namespace) -> int:
     from pathways.definitions import catalogue
 
     rows = [(p.id, p.title, ", ".join(p.sectors), str(len(p.steps))) for p in catalogue().values()]
-    print(render_table(["pathway", "title", "sectors", "steps"], rows))
+    print(emit(["pathway", "title", "sectors", "steps"], rows, args.format))
     return 0
 
 
@@ -66,10 +69,11 @@ def _check(args: argparse.Namespace) -> int:
     finally:
         components.close()
     anchor = result.anchor.occurred_at.isoformat(timespec="minutes") if result.anchor else "not yet"
-    print(
-        f"{definition.title} — {args.client_ref}: anchor {anchor};"
-        f" {'conforming' if result.conforming else 'not conforming'}"
-    )
+    if args.format == "table":
+        print(
+            f"{definition.title} — {args.client_ref}: anchor {anchor};"
+            f" {'conforming' if result.conforming else 'not conforming'}"
+        )
     step_rows = [
         (
             s.step_id,
@@ -80,5 +84,6 @@ def _check(args: argparse.Namespace) -> int:
         )
         for s in result.steps
     ]
-    print(render_table(["step", "status", "window from", "window to", "evidence"], step_rows))
+    headers = ["step", "status", "window from", "window to", "evidence"]
+    print(emit(headers, step_rows, args.format))
     return 0

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
+import csv
+import io
+import json
 from collections.abc import Sequence
 from datetime import datetime
 
-__all__ = ["fmt_time", "render_table"]
+__all__ = ["FORMATS", "add_format", "emit", "fmt_time", "render_table"]
+
+FORMATS = ("table", "json", "csv")
 
 
 def fmt_time(value: datetime | None) -> str:
@@ -27,3 +33,40 @@ def render_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def add_format(command: argparse.ArgumentParser) -> None:
+    """``--format table|json|csv`` for a command whose answer is a table."""
+    command.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="a table for reading (default), JSON (a list of objects) or CSV for spreadsheets",
+    )
+
+
+def emit(headers: Sequence[str], rows: Sequence[Sequence[object]], fmt: str) -> str:
+    """The rows as a padded table, a JSON list of objects keyed by the headers, or CSV."""
+    if fmt == "json":
+        return json.dumps(
+            [dict(zip(headers, (_plain(v) for v in row), strict=True)) for row in rows],
+            ensure_ascii=False,
+            indent=2,
+        )
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(headers)
+        writer.writerows([["" if v is None else _plain(v) for v in row] for row in rows])
+        return out.getvalue().rstrip("\n")
+    return render_table(
+        headers, [[fmt_time(v) if isinstance(v, datetime) else v for v in row] for row in rows]
+    )
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if value is None or isinstance(value, int | float | str | bool):
+        return value
+    return str(value)

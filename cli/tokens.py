@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from cli.common import Command, settings_of
-from cli.tables import render_table
+from cli.tables import add_format, emit
 from domain.roles import ROLES
 
 __all__ = ["register"]
@@ -21,9 +21,9 @@ def register(commands: Command) -> None:
     create.add_argument("--role", required=True, choices=ROLES, help="what the token may do")
     create.add_argument("--label", default="", help="a note for the token list (no secrets)")
     create.set_defaults(handler=_create, creates_store=True)
-    sub.add_parser("list", help="list tokens (ids, parties, roles; never secrets)").set_defaults(
-        handler=_list
-    )
+    listing = sub.add_parser("list", help="list tokens (ids, parties, roles; never secrets)")
+    add_format(listing)
+    listing.set_defaults(handler=_list)
     revoke = sub.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("token_id", help="the id shown by `polku tokens list`")
     revoke.set_defaults(handler=_revoke)
@@ -66,7 +66,7 @@ def _list(args: argparse.Namespace) -> int:
     finally:
         components.close()
     headers = ["id", "party", "organisation", "role", "label", "created", "revoked"]
-    print(render_table(headers, rows))
+    print(emit(headers, rows, args.format))
     return 0
 
 

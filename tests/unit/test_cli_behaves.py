@@ -4,6 +4,9 @@ never a traceback; read commands do not create a store; times are taken as the h
 from __future__ import annotations
 
 import argparse
+import csv
+import io
+import json
 import subprocess
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -149,3 +152,18 @@ def test_every_option_has_help() -> None:
         if isinstance(action, argparse._SubParsersAction | argparse._HelpAction):
             continue
         assert action.help, action.option_strings or action.dest
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_tables_come_as_table_json_or_csv(fmt: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["pathways", "list", "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    if fmt == "json":
+        rows = json.loads(out)
+        assert {"pathway", "title", "sectors", "steps"} <= set(rows[0])
+    elif fmt == "csv":
+        header, *rows = list(csv.reader(io.StringIO(out)))
+        assert header == ["pathway", "title", "sectors", "steps"]
+        assert any(row[0] == "daycare-to-school" for row in rows)
+    else:
+        assert out.splitlines()[0].split()[0] == "pathway"
