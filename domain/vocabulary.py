@@ -12,7 +12,19 @@ from functools import cache
 from importlib import resources
 from typing import Literal, get_args
 
-__all__ = ["Statute", "Term", "Vocabulary", "check_term", "vocabulary"]
+__all__ = [
+    "LANGUAGES",
+    "Statute",
+    "Term",
+    "Vocabulary",
+    "check_term",
+    "label",
+    "labels",
+    "vocabulary",
+]
+
+LANGUAGES = ("en", "fi", "sv")
+"""The languages every term has a label in (the pages' languages)."""
 
 Term = Literal[
     "sectors",
@@ -86,3 +98,23 @@ def check_term(term: Term, value: str) -> str:
         allowed = ", ".join(sorted(vocabulary().terms[term]))
         raise ValueError(f"'{value}' is not one of the {term.replace('_', ' ')}: {allowed}")
     return value
+
+
+@cache
+def labels() -> dict[str, dict[str, dict[str, str]]]:
+    """What each term is called: ``labels()[vocabulary][term][language]``
+    (``vocabulary_labels.toml``)."""
+    text = resources.files("domain").joinpath("vocabulary_labels.toml").read_text(encoding="utf-8")
+    raw = tomllib.loads(text)
+    return {
+        name: {
+            term: {lang: str(words[lang]) for lang in LANGUAGES} for term, words in terms.items()
+        }
+        for name, terms in raw.items()
+    }
+
+
+def label(term: Term, value: str, language: str = "en") -> str:
+    """The words for ``value`` of vocabulary ``term`` in ``language`` (the term itself if the
+    value is not in the vocabulary, as in events stored before it was removed)."""
+    return labels().get(term, {}).get(value, {}).get(language, value)

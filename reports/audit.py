@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from domain.vocabulary import vocabulary
+from domain.vocabulary import label, vocabulary
 from projections.audit import JourneyAudit, Knower, Link, RecordDiff
 from projections.fhir import AccessRead
 from projections.journey_view import DisclosureView
@@ -335,7 +335,7 @@ def why_in_words(purpose: str | None) -> str:
     if not purpose:
         return "no reason given"
     if purpose in vocabulary().terms["purposes"]:
-        return purpose.replace("_", " ")
+        return label("purposes", purpose).lower()
     return purpose
 
 

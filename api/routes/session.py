@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import TypeAdapter
 
 from api.deps import CurrentActor
-from domain.vocabulary import Term, vocabulary
+from domain.vocabulary import Term, labels, vocabulary
 
 __all__ = ["router"]
 
@@ -42,6 +42,8 @@ class VocabularyOut:
     basis_kinds: tuple[str, ...]
     transition_kinds: tuple[str, ...]
     statutes: tuple[StatuteOut, ...]
+    labels: dict[str, dict[str, dict[str, str]]]
+    """What each term is called in English, Finnish and Swedish: labels[vocabulary][term][lang]."""
 
 
 _ME = TypeAdapter(MeOut)
@@ -76,5 +78,6 @@ def get_vocabulary(actor: CurrentActor) -> Response:
         basis_kinds=terms("basis_kinds"),
         transition_kinds=terms("transition_kinds"),
         statutes=tuple(StatuteOut(s.ref, s.title) for s in known.statutes.values()),
+        labels=labels(),
     )
     return Response(_VOCABULARY.dump_json(out), media_type="application/json")

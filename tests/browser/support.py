@@ -105,7 +105,7 @@ def running_server(settings: Settings, workdir: Path) -> Iterator[Server]:
             process.wait(timeout=30)
 
 
-def sign_in(page: Page, server: Server, role: str, purpose: str = "care coordination") -> None:
+def sign_in(page: Page, server: Server, role: str, purpose: str = "Care coordination") -> None:
     """Sign in through the sign-in page, as a person would: the token, then (for the roles that
     read clients' data) the reason for this session's reads."""
     page.goto(f"{server.url}/signin")
@@ -116,7 +116,7 @@ def sign_in(page: Page, server: Server, role: str, purpose: str = "care coordina
     page.wait_for_url(lambda url: "/signin" not in url)
 
 
-def choose_purpose(page: Page, purpose: str = "care coordination") -> None:
+def choose_purpose(page: Page, purpose: str = "Care coordination") -> None:
     """The sign-in page's second step for roles that read clients' data: why, once."""
     page.get_by_label("Why are you reading clients' data in this session?").select_option(
         label=purpose

@@ -91,7 +91,7 @@ def test_signing_in_goes_on_to_the_page_asked_for(page: Page, server: Server) ->
     with page.expect_request(
         lambda request: request.url.startswith(f"{server.url}/v1/journeys/{CHILD}")
     ) as asked:
-        choose_purpose(page, "safeguarding")
+        choose_purpose(page, "Safeguarding")
     page.wait_for_url(f"{server.url}/journey?ref={CHILD}")
     expect(page.locator("#map-caption")).to_contain_text("on the team")
     # The reason chosen once goes with every read, into the client's log report.

@@ -120,3 +120,17 @@ def test_every_vocabulary_list_is_loaded() -> None:
     assert "education" in vocab.terms["sectors"]
     assert all(vocab.terms.values())
     assert "FI:integration-act:information-right" in vocab.statutes
+
+
+def test_every_vocabulary_term_has_a_label_in_every_language() -> None:
+    from domain.vocabulary import LANGUAGES, labels, vocabulary
+
+    known = labels()
+    for name, terms in vocabulary().terms.items():
+        for term in terms:
+            words = known.get(name, {}).get(term, {})
+            for language in LANGUAGES:
+                assert words.get(language, "").strip(), (name, term, language)
+    # and no label for a term the vocabulary does not have (a typo would hide a missing one)
+    for name, terms in known.items():
+        assert set(terms) <= vocabulary().terms[name], name

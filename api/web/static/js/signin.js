@@ -66,7 +66,9 @@ async function signIn(event) {
     fill(
       select,
       h("option", { value: "" }, "Choose a reason…"),
-      ...vocabulary.purposes.map((term) => h("option", { value: term }, term.replaceAll("_", " "))),
+      ...vocabulary.purposes.map((term) =>
+        h("option", { value: term }, (vocabulary.labels.purposes[term] || {}).en || term),
+      ),
     );
     byId("signin").hidden = true;
     const step = byId("purpose-step");
