@@ -40,8 +40,13 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
         wired: Components = components or build_components(settings)
         app.state.polku = wired
         runner = None
-        if settings.projection_runner and wired.store.backend == "postgres":
-            runner = ReadModelRunner(wired.service, list(wired.read_models.values()))
+        if settings.projection_runner:
+            # PostgreSQL wakes the runner; on SQLite it looks at the log's head now and then.
+            runner = ReadModelRunner(
+                wired.service,
+                list(wired.read_models.values()),
+                subscribe=wired.store.backend == "postgres",
+            )
             runner.start()
         try:
             yield

@@ -28,7 +28,7 @@ from eventsourcing.persistence import Notification
 from domain.errors import InvalidQueryError
 from projections.journey_view import DisclosureView, view
 from projections.lawfulness import WORDS, VerdictWord
-from readmodels.tracking import TrackedProjection
+from readmodels.tracking import Freshness, TrackedProjection
 from storage.sql import Tx, utc_text
 
 __all__ = ["FINDINGS", "MAX_PAGE", "Ledger", "LedgerEntry", "LedgerPage", "entries_of"]
@@ -73,6 +73,8 @@ class LedgerPage:
     entries: tuple[LedgerEntry, ...]
     next_cursor: str | None
     """Pass as ``cursor`` for the next page; none when this page is the last."""
+    freshness: Freshness
+    """The notifications the ledger reflected when the page was read."""
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,7 @@ class Ledger(TrackedProjection):
         ``unsupported``, ``unlawful``) or, with ``findings``, those not lawful then or now."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidQueryError(f"limit must be 1 to {MAX_PAGE}")
-        self.catch_up()
+        freshness = self.refresh()
         statement = _SELECT
         params: list[object] = []
         if start is not None:
@@ -216,7 +218,7 @@ class Ledger(TrackedProjection):
             rows = tx.rows(statement, params)
         entries = [_entry(row) for row in rows[:limit]]
         more = len(rows) > limit
-        return LedgerPage(tuple(entries), _encode(entries[-1].key) if more else None)
+        return LedgerPage(tuple(entries), _encode(entries[-1].key) if more else None, freshness)
 
 
 def _encode(key: str) -> str:
