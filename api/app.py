@@ -40,13 +40,10 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
         wired: Components = components or build_components(settings)
         app.state.polku = wired
         runner = None
-        if settings.projection_runner:
-            # PostgreSQL wakes the runner; on SQLite it looks at the log's head now and then.
-            runner = ReadModelRunner(
-                wired.service,
-                list(wired.read_models.values()),
-                subscribe=wired.store.backend == "postgres",
-            )
+        if settings.projection_runner and wired.store.backend == "postgres":
+            # On SQLite a background writer would contend for the file's lock with the polku
+            # commands run beside the server; there reads catch up, a bounded slice each.
+            runner = ReadModelRunner(wired.service, list(wired.read_models.values()))
             runner.start()
         try:
             yield
