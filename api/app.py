@@ -41,6 +41,8 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
         app.state.polku = wired
         runner = None
         if settings.projection_runner and wired.store.backend == "postgres":
+            # On SQLite a background writer would contend for the file's lock with the polku
+            # commands run beside the server; there reads catch up, a bounded slice each.
             runner = ReadModelRunner(wired.service, list(wired.read_models.values()))
             runner.start()
         try:

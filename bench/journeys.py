@@ -26,12 +26,18 @@ class RecordClock:
 
 
 def build_long_journey(
-    service: JourneyService, clock: RecordClock, client_ref: str, events: int = 1000
+    service: JourneyService,
+    clock: RecordClock,
+    client_ref: str,
+    events: int = 1000,
+    *,
+    late_hours: int = 20,
 ) -> int:
     """Record about ``events`` events for ``client_ref`` through the service; returns the count.
 
     Events are entered 10 minutes after they happen, except the late disclosures (entered about
-    20 hours late) and the retractions.
+    ``late_hours`` hours late: 0 records the same journey in valid-time order) and the
+    retractions.
     """
     start = clock.now
     tick = iter(range(10**9))
@@ -122,7 +128,7 @@ def build_long_journey(
         late = service.execute(
             ref,
             cmd.RecordInformationShared(
-                occurred_at=at() - timedelta(hours=20),
+                occurred_at=at() - timedelta(hours=late_hours),
                 disclosure_id=f"dl{i}",
                 from_org="org-src",
                 to_org=org,

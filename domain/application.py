@@ -7,14 +7,17 @@ process environment is not consulted, so nothing configures the store behind the
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import random
 import secrets
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import ClassVar, cast
+from typing import ClassVar, TypeVar, cast
 from uuid import UUID
 
 import structlog
@@ -46,7 +49,9 @@ from domain.vocabulary import check_term
 __all__ = ["Clock", "CommandContext", "JourneyService", "Recorded", "system_clock"]
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 log = structlog.get_logger(__name__)
+_LOCK_STRIPES = 256
 
 
 def system_clock() -> datetime:
@@ -134,6 +139,10 @@ class JourneyService(Application[UUID]):
         self.journey_id = journey_ids or JourneyIds(secrets.token_bytes(32))
         self._vault = vault
         self._sealed_mapper: Mapper[UUID] | None = None
+        # Commands decide on the cached journey itself (no copy per command): one command at a
+        # time per journey in this process, each taken back if it fails. Locks are striped by
+        # journey id; a command holds one journey's lock only.
+        self._locks = [threading.Lock() for _ in range(_LOCK_STRIPES)]
         super().__init__(env=dict(env))
 
     @property
@@ -166,9 +175,10 @@ class JourneyService(Application[UUID]):
     def register_client(self, command: cmd.RegisterClient, ctx: CommandContext) -> Recorded:
         (draft,) = command.drafts()
         now = self._now(command.drafts())
-        existing = self._find(command.client_ref)
-        if existing is not None:
-            return self._replay_or(existing, ctx, command.drafts(), AlreadyRegisteredError)
+        with self._locked(self.journey_id(command.client_ref)):
+            existing = self._find(command.client_ref)
+            if existing is not None:
+                return self._replay_or(existing, ctx, command.drafts(), AlreadyRegisteredError)
         if ctx.expected_version not in (None, 0):
             raise ConcurrencyError(ctx.expected_version, 0)
         journey = Journey.register(
@@ -181,9 +191,10 @@ class JourneyService(Application[UUID]):
         try:
             self.save(journey)
         except IntegrityError:
-            existing = self._find(command.client_ref)
-            assert existing is not None
-            return self._replay_or(existing, ctx, command.drafts(), AlreadyRegisteredError)
+            with self._locked(journey.id):
+                existing = self._find(command.client_ref)
+                assert existing is not None
+                return self._replay_or(existing, ctx, command.drafts(), AlreadyRegisteredError)
         return self._recorded(journey, journey.events)
 
     def retract_event(
@@ -214,16 +225,21 @@ class JourneyService(Application[UUID]):
         check_term("erasure_reasons", reason)
         if note is not None and (not note.strip() or len(note) > 500):
             raise ValueError("a note has 1-500 characters")
-        journey = self._load(client_ref, fresh=True)
-        done = [e for e in journey.events if isinstance(e, PersonalDataErased)]
-        if done:
-            result = self._recorded(journey, done[-1:], replayed=True)
-        else:
-            recorded_at = max(self._clock(), journey.modified_on)
-            personal = {"note": note.strip()} if note else {}
-            event = journey.erase(reason, personal, recorded_at=recorded_at, actor=ctx.actor)
-            self.save(journey)  # the cache now holds this scrubbed copy
-            result = self._recorded(journey, [event])
+        with self._locked(self.journey_id(client_ref)):
+            journey = self._load(client_ref, fresh=True)
+            done = [e for e in journey.events if isinstance(e, PersonalDataErased)]
+            if done:
+                result = self._recorded(journey, done[-1:], replayed=True)
+            else:
+                recorded_at = max(self._clock(), journey.modified_on)
+                personal = {"note": note.strip()} if note else {}
+                event = journey.erase(reason, personal, recorded_at=recorded_at, actor=ctx.actor)
+                try:
+                    self.save(journey)  # the cache now holds this scrubbed journey
+                except BaseException:
+                    self._forget(journey.id)  # scrubbed in memory but not stored
+                    raise
+                result = self._recorded(journey, [event])
         self._vault.erase(journey.id)
         log.info("journey.erased", journey_id=str(journey.id), version=result.version)
         return result
@@ -282,7 +298,13 @@ class JourneyService(Application[UUID]):
 
     def get_journey(self, client_ref: str) -> Journey:
         """The journey aggregate (a private, up-to-date copy); raises if not registered."""
-        return self._load(client_ref, fresh=True)
+        return self.peek(client_ref, copy.deepcopy)
+
+    def peek(self, client_ref: str, look: Callable[[Journey], T]) -> T:
+        """``look`` at the up-to-date cached journey, without a copy: it must only read, and not
+        keep the journey. Raises :class:`JourneyNotFoundError` if not registered."""
+        with self._locked(self.journey_id(client_ref)):
+            return look(self._load(client_ref, fresh=True))
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -300,11 +322,27 @@ class JourneyService(Application[UUID]):
                 )
         return now
 
+    @contextmanager
+    def _locked(self, journey: UUID) -> Iterator[None]:
+        with self._locks[journey.int % _LOCK_STRIPES]:
+            yield
+
     def _find(self, client_ref: str) -> Journey | None:
+        """The cached journey itself (not a copy; hold its lock), or None."""
         try:
-            return cast(Journey, self.repository.get(self.journey_id(client_ref)))
+            return cast(
+                Journey,
+                self.repository.get(self.journey_id(client_ref), deepcopy_from_cache=False),
+            )
         except AggregateNotFoundError:
             return None
+
+    def _forget(self, journey: UUID) -> None:
+        """Drop the cached journey (it is read again from the store when next needed)."""
+        cache = self.repository.cache
+        if cache is not None:
+            with suppress(KeyError):
+                cache.get(journey, evict=True)
 
     def _execute(self, client_ref: str, command: cmd.Command, ctx: CommandContext) -> Recorded:
         """Decide on the cached journey, save, and let the store's version check catch staleness.
@@ -318,21 +356,32 @@ class JourneyService(Application[UUID]):
         fresh = False
         for attempt in range(self.MAX_ATTEMPTS):
             now = self._now(drafts)
-            journey = self._load(client_ref, fresh=fresh)
-            seen_version = journey.version
-            try:
-                result = self._decide(journey, drafts, ctx, now)
-                if not result.replayed:
-                    self.save(journey)
-            except IntegrityError:
-                fresh = True
+            with self._locked(self.journey_id(client_ref)):
+                journey = self._load(client_ref, fresh=fresh)
+                seen_version = journey.version
+                mark = journey.mark()
+                try:
+                    result = self._decide(journey, drafts, ctx, now)
+                    if not result.replayed:
+                        self.save(journey)
+                except IntegrityError:
+                    journey.rollback(mark)  # the store moved on: catch up and decide again
+                    fresh = True
+                    stale = True
+                except PolkuError:
+                    journey.rollback(mark)  # a rejection leaves nothing behind
+                    if not fresh and self.get_version(client_ref) != seen_version:
+                        fresh = True
+                        continue
+                    raise
+                except BaseException:
+                    self._forget(journey.id)
+                    raise
+                else:
+                    stale = False
+            if stale:
                 time.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # noqa: S311 - jitter
                 continue
-            except PolkuError:
-                if not fresh and self.get_version(client_ref) != seen_version:
-                    fresh = True
-                    continue
-                raise
             if not result.replayed:
                 log.debug(
                     "journey.recorded",
@@ -361,7 +410,7 @@ class JourneyService(Application[UUID]):
         return self._recorded(journey, new)
 
     def _load(self, client_ref: str, *, fresh: bool) -> Journey:
-        """The journey (a private copy), caught up with the store if ``fresh``."""
+        """The cached journey itself (hold its lock), caught up with the store if ``fresh``."""
         journey = self._find(client_ref)
         if journey is None:
             raise JourneyNotFoundError(client_ref)

@@ -1,19 +1,25 @@
 """The journey aggregate: one client's append-only record, and the decisions that extend it.
 
-The aggregate keeps every event in record order. Its *end state* (the fold of all effective
-events in valid-time order) is kept up to date while events arrive in valid-time order and is
-rebuilt lazily otherwise. A command that fails its checks leaves the aggregate unusable; callers
-work on a copy (the repository hands out copies) and discard it.
+The aggregate keeps every event in record order, and beside it the *timeline*: the effective
+events in valid-time order, each with the undo record of its step of the fold, and the *end
+state* (the fold of the whole timeline). An event dated after the last one is one more step. An
+event dated earlier (a late entry), or a retraction, touches only the part of the timeline from
+where it falls: those steps are taken back, the change is made, and they are taken again, with
+the checks when deciding. A command that fails its checks takes itself back out, so the
+journey stays usable; :meth:`Journey.rollback` takes back a decided command whose save failed.
+The service therefore decides on its cached journey itself, not on a copy of it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hmac
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from hashlib import sha256
+from itertools import chain, islice
 from typing import Any, cast
 from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
@@ -31,9 +37,21 @@ from domain.events import (
 )
 from domain.personal import ERASED
 from domain.rules import Rule
-from domain.timeline import TimelineState, effective_events, fold, valid_order
+from domain.timeline import (
+    RECORD_EVENTS,
+    TimelineState,
+    Undo,
+    check_placed,
+    effective_events,
+    valid_order,
+)
 
-__all__ = ["Journey", "JourneyIds", "JourneyRecord", "legacy_journey_id"]
+__all__ = ["Journey", "JourneyIds", "JourneyRecord", "Mark", "legacy_journey_id"]
+
+SHORT_TAIL = 256
+"""Outside a decision (replaying stored events, catching up with another writer's), an event
+that lands further back than this many timeline steps marks the timeline stale instead: it is
+then rebuilt in one sort and fold when next needed, which is cheaper for a whole replay."""
 
 _LEGACY_NAMESPACE = uuid5(NAMESPACE_URL, "https://polku.invalid/journey")
 
@@ -83,6 +101,21 @@ class JourneyRecord:
         return self.events[-1].originator_version if self.events else 0
 
 
+@dataclass(frozen=True)
+class Mark:
+    """Where a journey stood before a command (see :meth:`Journey.rollback`)."""
+
+    events: int
+    version: int
+    modified_on: datetime
+    pending: int
+
+
+def _key(event: JourneyEvent) -> tuple[datetime, int]:
+    """An event's place on the timeline: valid time, ties in record order."""
+    return (event.occurred_at, event.originator_version)
+
+
 class Journey(Aggregate):
     def __init__(self) -> None:
         self._events: list[JourneyEvent] = []
@@ -90,17 +123,25 @@ class Journey(Aggregate):
         self._by_command: dict[str, list[JourneyEvent]] = {}
         self._retracted: dict[UUID, EventRetracted] = {}
         self._state: TimelineState | None = TimelineState()
+        # The timeline and the undo record of each of its steps (None: stale, or a copy).
+        self._timeline: list[JourneyEvent] | None = []
+        self._undo: list[Undo] = []
+        self._deciding = False
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Journey:
         # Events are immutable: a copy needs new containers, not new events. The library's own
         # snapshot round trip gives a new journey with the same id, version and times and no
-        # pending events; only our containers are then copied.
+        # pending events; only our containers are then copied. A copy is for reading: it gets
+        # the end state but no timeline (rebuilt if it is ever asked to decide).
         clone = cast(Journey, Snapshot.take(self).mutate(None))
         clone._events = list(self._events)
         clone._by_id = dict(self._by_id)
         clone._by_command = {k: list(v) for k, v in self._by_command.items()}
         clone._retracted = dict(self._retracted)
         clone._state = self._state.copy() if self._state is not None else None
+        clone._timeline = None
+        clone._undo = []
+        clone._deciding = False
         return clone
 
     # -- creation ------------------------------------------------------------------------------
@@ -138,9 +179,11 @@ class Journey(Aggregate):
         return JourneyRecord(self.client_ref, self.id, tuple(self._events))
 
     def end_state(self) -> TimelineState:
-        """The fold of every effective event (the timeline as now recorded)."""
+        """The fold of every effective event (the timeline as now recorded). Read it, do not
+        change it: it is the journey's own."""
         if self._state is None:
-            self._state = fold(valid_order(effective_events(self._events)))
+            self._rebuild()
+        assert self._state is not None
         return self._state
 
     def append(self, event: JourneyEvent) -> None:
@@ -149,18 +192,154 @@ class Journey(Aggregate):
         self._by_id[event.event_id] = event
         if event.command_id is not None:
             self._by_command.setdefault(event.command_id, []).append(event)
-        state = self._state
         if isinstance(event, PersonalDataErased):
             self._scrub()
-        elif isinstance(event, EventRetracted):
+            return
+        if isinstance(event, EventRetracted):
             self._retracted[event.target_event_id] = event
-            self._state = None
-        elif state is not None and (
-            state.last_occurred_at is None or event.occurred_at >= state.last_occurred_at
-        ):
-            state.apply(event)
+        if self._deciding:
+            return  # decide() places the command's events itself, with the checks
+        if isinstance(event, EventRetracted):
+            target = self._by_id.get(event.target_event_id)
+            gone = [] if target is None or isinstance(target, RECORD_EVENTS) else [target]
+            self._place([], gone)
         else:
+            self._place([event], [])
+
+    # -- the timeline ----------------------------------------------------------------------
+
+    def _rebuild(self) -> None:
+        state = TimelineState()
+        timeline = valid_order(effective_events(self._events))
+        self._undo = [state.apply_logged(e) for e in timeline]
+        self._timeline = timeline
+        self._state = state
+
+    def _stale(self) -> None:
+        self._timeline, self._undo, self._state = None, [], None
+
+    def _place(self, add: list[JourneyEvent], remove: list[JourneyEvent]) -> None:
+        """Put stored events on the timeline and take retracted ones off (no checks)."""
+        timeline, state = self._timeline, self._state
+        if timeline is None:
+            # A copy, or stale: keep the end state only while events come in order.
+            if (
+                state is not None
+                and not remove
+                and all(
+                    state.last_occurred_at is None or e.occurred_at >= state.last_occurred_at
+                    for e in add
+                )
+            ):
+                for e in add:
+                    state.apply(e)
+            else:
+                self._state = None
+            return
+        assert state is not None
+        if not remove and len(add) == 1 and (not timeline or _key(add[0]) > _key(timeline[-1])):
+            self._undo.append(state.apply_logged(add[0]))
+            timeline.append(add[0])
+            return
+        start = self._start_of(add, remove)
+        if len(timeline) - start > SHORT_TAIL:
+            self._stale()
+            return
+        self._edit(add, remove, start, check=False)
+
+    def _start_of(self, add: Sequence[JourneyEvent], remove: Sequence[JourneyEvent]) -> int:
+        """The first timeline step that adding ``add`` and removing ``remove`` changes."""
+        timeline = self._timeline
+        assert timeline is not None
+        starts = [bisect_right(timeline, _key(e), key=_key) for e in add]
+        starts += [bisect_left(timeline, _key(e), key=_key) for e in remove]
+        return min(starts, default=len(timeline))
+
+    def _edit(
+        self,
+        add: Sequence[JourneyEvent],
+        remove: Sequence[JourneyEvent],
+        start: int,
+        *,
+        check: bool,
+    ) -> None:
+        """Take back the timeline's steps from ``start`` on, make the change, take them again.
+
+        With ``check``, every step taken again is checked (the events of ``add`` as new ones);
+        if one fails, the timeline and the end state are put back as they were and the error
+        is raised.
+        """
+        timeline, undo, state = self._timeline, self._undo, self._state
+        assert timeline is not None
+        assert state is not None
+        for record in reversed(undo[start:]):
+            state.undo(record)
+        old_tail = timeline[start:]
+        gone = {e.event_id for e in remove}
+        new_tail = sorted([e for e in old_tail if e.event_id not in gone] + list(add), key=_key)
+        new_ids = {e.event_id for e in add}
+
+        def registration() -> ClientRegistered | None:
+            steps = chain(islice(timeline, start), new_tail)
+            return next((e for e in steps if isinstance(e, ClientRegistered)), None)
+
+        applied: list[Undo] = []
+        try:
+            for e in new_tail:
+                if check:
+                    check_placed(state, e, new=e.event_id in new_ids, registration=registration)
+                applied.append(state.apply_logged(e))
+        except InvariantViolationError:
+            for record in reversed(applied):
+                state.undo(record)
+            undo[start:] = [state.apply_logged(e) for e in old_tail]
+            raise
+        timeline[start:] = new_tail
+        undo[start:] = applied
+
+    # -- taking a command back -----------------------------------------------------------------
+
+    def mark(self) -> Mark:
+        """Where the journey stands now: :meth:`rollback` returns it here."""
+        return Mark(len(self._events), self.version, self.modified_on, len(self._pending_events))
+
+    def rollback(self, mark: Mark) -> None:
+        """Take back every event appended since ``mark`` (a decided command whose save failed,
+        say): the record, the indexes, the version and the timeline are as they were."""
+        new = self._events[mark.events :]
+        if any(isinstance(e, PersonalDataErased) for e in new):
+            raise ValueError("an erasure cannot be taken back in memory; reload the journey")
+        restored = [
+            target
+            for e in new
+            if isinstance(e, EventRetracted)
+            and (target := self._by_id.get(e.target_event_id)) is not None
+            and not isinstance(target, RECORD_EVENTS)
+        ]
+        placed = [e for e in new if not isinstance(e, RECORD_EVENTS)]
+        self._truncate(mark)
+        if self._timeline is None:
             self._state = None
+        elif placed or restored:
+            self._edit(restored, placed, self._start_of(restored, placed), check=False)
+
+    def _truncate(self, mark: Mark) -> None:
+        """Forget the events appended since ``mark`` (the timeline is left to the caller)."""
+        new = self._events[mark.events :]
+        del self._events[mark.events :]
+        del self._pending_events[mark.pending :]
+        for e in new:
+            self._by_id.pop(e.event_id, None)
+            if e.command_id is not None:
+                same = self._by_command.get(e.command_id, [])
+                if e in same:
+                    same.remove(e)
+                if not same:
+                    self._by_command.pop(e.command_id, None)
+            if isinstance(e, EventRetracted):
+                self._retracted.pop(e.target_event_id, None)
+        self.version = mark.version
+        self.modified_on = mark.modified_on
 
     def _scrub(self) -> None:
         """After an erasure: every personal field of the events held in memory reads ERASED."""
@@ -172,7 +351,7 @@ class Journey(Aggregate):
             if e.command_id is not None:
                 self._by_command.setdefault(e.command_id, []).append(e)
         self._retracted = {e.target_event_id: e for e in scrubbed if isinstance(e, EventRetracted)}
-        self._state = None
+        self._stale()
 
     @property
     def erased(self) -> bool:
@@ -223,36 +402,36 @@ class Journey(Aggregate):
         Raises :class:`InvariantViolationError` naming the rule and the conflicting event.
         """
         self._check_retractions(drafts)
-        base = self.end_state()
-        horizon = base.last_occurred_at
-        in_order = not any(d.event_class is EventRetracted for d in drafts) and (
-            horizon is None or all(d.occurred_at >= horizon for d in drafts)
-        )
-        self._state = None  # detach: the checks below decide the new end state
-        start = len(self._events)
-        for draft in drafts:
-            extra = (
-                {"originator_topic": get_topic(Journey)}
-                if draft.event_class is ClientRegistered
-                else {}
-            )
-            self.trigger_event(
-                draft.event_class,
-                timestamp=recorded_at,
-                **extra,
-                **_envelope(draft, actor, command_id),
-            )
-        new = self._events[start:]
-        if in_order:
-            for event in valid_order(new):
-                base.check(event)
-                base.apply(event)
-            self._state = base
-        else:
-            timeline = valid_order(effective_events(self._events))
-            self._state = fold(
-                timeline, check=True, new_event_ids=frozenset(e.event_id for e in new)
-            )
+        if self._timeline is None:
+            self._rebuild()
+        mark = self.mark()
+        self._deciding = True
+        try:
+            for draft in drafts:
+                extra = (
+                    {"originator_topic": get_topic(Journey)}
+                    if draft.event_class is ClientRegistered
+                    else {}
+                )
+                self.trigger_event(
+                    draft.event_class,
+                    timestamp=recorded_at,
+                    **extra,
+                    **_envelope(draft, actor, command_id),
+                )
+        except BaseException:
+            self._truncate(mark)
+            raise
+        finally:
+            self._deciding = False
+        new = self._events[mark.events :]
+        add = [e for e in new if not isinstance(e, RECORD_EVENTS)]
+        remove = [self._by_id[e.target_event_id] for e in new if isinstance(e, EventRetracted)]
+        try:
+            self._edit(add, remove, self._start_of(add, remove), check=True)
+        except InvariantViolationError:
+            self._truncate(mark)
+            raise
         return new
 
     def _check_retractions(self, drafts: Sequence[Draft]) -> None:

@@ -12,7 +12,7 @@ import copy
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from domain.errors import InvariantViolationError
 from domain.events import (
@@ -54,6 +54,8 @@ __all__ = [
     "ReferralState",
     "ServiceState",
     "TimelineState",
+    "Undo",
+    "check_placed",
     "effective_events",
     "fold",
     "timeline_at",
@@ -188,6 +190,48 @@ class TimelineState:
         if applier is not None:
             applier(self, event)
         self.last_occurred_at = event.occurred_at
+
+    def apply_logged(self, event: JourneyEvent) -> Undo:
+        """Apply ``event`` and return what :meth:`undo` needs to take it back out.
+
+        An event changes at most the state's single-valued fields and one entry of one of its
+        tables (``_TOUCHES`` names which); the undo record holds their values before it.
+        """
+        scalars = (
+            self.registration,
+            self.closed,
+            self.coordinator,
+            self.coordinator_changed,
+            self.plan,
+            self.last_occurred_at,
+        )
+        touch = _TOUCHES.get(type(event))
+        if touch is None:
+            self.apply(event)
+            return Undo(scalars, None, None, None)
+        table, field = touch
+        key = getattr(event, field)
+        old = getattr(self, table).get(key, _MISSING)
+        self.apply(event)
+        return Undo(scalars, table, key, old)
+
+    def undo(self, record: Undo) -> None:
+        """Take back the event whose :meth:`apply_logged` returned ``record`` (the last one
+        applied and not yet taken back)."""
+        (
+            self.registration,
+            self.closed,
+            self.coordinator,
+            self.coordinator_changed,
+            self.plan,
+            self.last_occurred_at,
+        ) = record.scalars
+        if record.table is not None:
+            table: dict[str, Any] = getattr(self, record.table)
+            if record.old is _MISSING:
+                table.pop(record.key, None)  # type: ignore[arg-type]
+            else:
+                table[record.key] = record.old  # type: ignore[index]
 
     # -- checks ------------------------------------------------------------------------------
 
@@ -429,6 +473,37 @@ class TimelineState:
         self.closed = None
 
 
+_MISSING: Any = object()
+
+
+class Undo(NamedTuple):
+    """What taking one applied event back restores (see :meth:`TimelineState.apply_logged`)."""
+
+    scalars: tuple[Any, ...]
+    table: str | None
+    key: str | None
+    old: Any
+
+
+_TOUCHES: dict[type[JourneyEvent], tuple[str, str]] = {
+    ReferralMade: ("referrals", "referral_id"),
+    ReferralAccepted: ("referrals", "referral_id"),
+    ReferralDeclined: ("referrals", "referral_id"),
+    ConsentGranted: ("consents", "consent_id"),
+    ConsentWithdrawn: ("consents", "consent_id"),
+    DisclosureDenialRegistered: ("denials", "denial_id"),
+    DisclosureDenialLifted: ("denials", "denial_id"),
+    TeamMemberAdded: ("members", "party_id"),
+    TeamMemberRoleChanged: ("members", "party_id"),
+    TeamMemberRemoved: ("members", "party_id"),
+    ServiceStarted: ("services", "episode_id"),
+    ServiceEnded: ("services", "episode_id"),
+    TransitionRecorded: ("transitions", "transition_id"),
+    InformationShared: ("disclosures", "disclosure_id"),
+    MeetingHeld: ("disclosures", "meeting_id"),
+}
+"""The one table entry each kind of event may change, and the field that keys it."""
+
 _Handler = Callable[[TimelineState, Any], None]
 _S = TimelineState
 _CHECKS: dict[type[JourneyEvent], _Handler] = {
@@ -532,23 +607,44 @@ def fold(
         return state
     events = list(events_in_valid_order)
     for e in events:
-        try:
-            state.check(e)
-        except InvariantViolationError as error:
-            if e.event_id in new_event_ids:
-                registration = next((r for r in events if isinstance(r, ClientRegistered)), None)
-                if error.rule is Rule.REGISTERED_FIRST and registration is not None:
-                    raise _violation(error.rule, error.detail, registration) from None
-                raise
-            raise InvariantViolationError(
-                error.rule,
-                f"the change would leave this later fact invalid: {error.detail}",
-                conflicting_event_id=e.event_id,
-                conflicting_kind=e.KIND,
-                conflicting_occurred_at=e.occurred_at,
-            ) from None
+        check_placed(
+            state,
+            e,
+            new=e.event_id in new_event_ids,
+            registration=lambda: next((r for r in events if isinstance(r, ClientRegistered)), None),
+        )
         state.apply(e)
     return state
+
+
+def check_placed(
+    state: TimelineState,
+    event: JourneyEvent,
+    *,
+    new: bool,
+    registration: Callable[[], ClientRegistered | None],
+) -> None:
+    """Check ``event`` against the state just before it on the timeline.
+
+    A new event's own error is raised (one dated before the registration names the
+    registration). When an event that is *not* new fails, the error names that event: the new
+    ones would leave it invalid.
+    """
+    try:
+        state.check(event)
+    except InvariantViolationError as error:
+        if new:
+            first = registration() if error.rule is Rule.REGISTERED_FIRST else None
+            if first is not None:
+                raise _violation(error.rule, error.detail, first) from None
+            raise
+        raise InvariantViolationError(
+            error.rule,
+            f"the change would leave this later fact invalid: {error.detail}",
+            conflicting_event_id=event.event_id,
+            conflicting_kind=event.KIND,
+            conflicting_occurred_at=event.occurred_at,
+        ) from None
 
 
 def timeline_at(

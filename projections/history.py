@@ -45,21 +45,36 @@ class HistoryEntry:
     """The event's non-personal fields."""
 
 
-def history(record: JourneyRecord, known_at: datetime | None = None) -> list[HistoryEntry]:
+def history(
+    record: JourneyRecord,
+    known_at: datetime | None = None,
+    *,
+    after: int = 0,
+    limit: int | None = None,
+) -> list[HistoryEntry]:
     """Every event recorded at or before ``known_at`` (default now), in record order.
 
     Retractions are entries of their own; the events they retract carry ``retracted_by``.
+    A page: only events after version ``after``, at most ``limit`` of them (only the page's
+    entries are built; the rest of the record is scanned, not copied).
     """
     known_at = known_at if known_at is not None else datetime.now(UTC)
-    visible = [e for e in record.events if e.timestamp <= known_at]
-    retractions = {e.target_event_id: e for e in visible if isinstance(e, EventRetracted)}
-    entries = []
+    retractions = {
+        e.target_event_id: e
+        for e in record.events
+        if isinstance(e, EventRetracted) and e.timestamp <= known_at
+    }
+    entries: list[HistoryEntry] = []
     latest: datetime | None = None
-    for event in visible:
+    for event in record.events:
+        if event.timestamp > known_at or (limit is not None and len(entries) >= limit):
+            break  # record times rise with the version
         late = False
         if not isinstance(event, EventRetracted):
             late = latest is not None and event.occurred_at < latest
             latest = event.occurred_at if latest is None else max(latest, event.occurred_at)
+        if event.originator_version <= after:
+            continue
         retraction = retractions.get(event.event_id)
         entries.append(
             HistoryEntry(

@@ -92,7 +92,7 @@ class CaseloadIndex(TrackedProjection):
 
     def client_refs(self) -> list[str]:
         """Every registered client (from the index)."""
-        self.catch_up()
+        self.refresh()
         with self.store.transaction(write=False) as tx:
             rows = tx.rows(
                 "SELECT client_ref FROM {polku_journeys} WHERE client_ref NOT LIKE %s"
@@ -103,7 +103,7 @@ class CaseloadIndex(TrackedProjection):
 
     def caseload(self, party_id: str) -> list[CaseloadEntry]:
         """The journeys ``party_id`` is on now."""
-        self.catch_up()
+        self.refresh()
         with self.store.transaction(write=False) as tx:
             rows = tx.rows(
                 "SELECT j.client_ref FROM {polku_party_journeys} p"

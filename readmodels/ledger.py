@@ -32,7 +32,7 @@ from domain.journey import JourneyRecord
 from projections.journey_view import DisclosureView, view
 from projections.lawfulness import WORDS, VerdictWord
 from readmodels.caseload import ERASED_PREFIX
-from readmodels.tracking import TrackedProjection
+from readmodels.tracking import Freshness, TrackedProjection
 from storage.sql import Tx, utc_text
 
 __all__ = [
@@ -85,6 +85,8 @@ class LedgerPage:
     entries: tuple[LedgerEntry, ...]
     next_cursor: str | None
     """Pass as ``cursor`` for the next page; none when this page is the last."""
+    freshness: Freshness
+    """The notifications the ledger reflected when the page was read."""
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,7 @@ class Ledger(TrackedProjection):
         ``unsupported``, ``unlawful``) or, with ``findings``, those not lawful then or now."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidQueryError(f"limit must be 1 to {MAX_PAGE}")
-        self.catch_up()
+        freshness = self.refresh()
         statement = _SELECT
         params: list[object] = []
         if start is not None:
@@ -228,7 +230,7 @@ class Ledger(TrackedProjection):
             rows = tx.rows(statement, params)
         entries = [_entry(row) for row in rows[:limit]]
         more = len(rows) > limit
-        return LedgerPage(tuple(entries), _encode(entries[-1].key) if more else None)
+        return LedgerPage(tuple(entries), _encode(entries[-1].key) if more else None, freshness)
 
     def search(
         self,
@@ -246,7 +248,7 @@ class Ledger(TrackedProjection):
         then or now; in client-ref order after ``after``. Erased clients are not found by ref."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidQueryError(f"limit must be 1 to {MAX_PAGE}")
-        self.catch_up()
+        self.refresh()
         statement = (
             "SELECT client_ref, COUNT(*),"
             " SUM(CASE WHEN verdict_then <> 'lawful' OR verdict_now <> 'lawful' THEN 1 ELSE 0 END),"

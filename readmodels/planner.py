@@ -91,7 +91,7 @@ class PlannerLog(TrackedProjection):
 
     def facts(self, after: int = 0) -> list[Fact]:
         """The facts recorded after position ``after``, in record order (after catching up)."""
-        self.catch_up()
+        self.refresh()
         with self.store.transaction(write=False) as tx:
             rows = tx.rows(
                 "SELECT position, journey_id, event_id, kind, occurred_at, sector, ref, link,"
@@ -175,7 +175,7 @@ class PlannerConformance(TrackedProjection):
 
     def outcomes(self) -> dict[str, tuple[str, list[bool]]]:
         """Per pathway of the catalogue: (title, whether each journey it applies to conforms)."""
-        self.catch_up()
+        self.refresh()
         with self.store.transaction(write=False) as tx:
             rows = tx.rows("SELECT pathway, conforming FROM {polku_planner_conformance}")
         found: dict[str, list[bool]] = defaultdict(list)

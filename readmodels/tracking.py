@@ -11,13 +11,22 @@ the writes are then replayed in a short transaction that first checks the positi
 the one the batch started from — if another catch-up got there first, the batch is dropped and
 the loop goes on from the new position. So a long recomputation never holds SQLite's single
 writer, and commands and access-log writes are not kept waiting behind it.
+
+Each read model catches up on its own: one catch-up at a time *per model* in this process (a
+lock of the model's own), so a model with a slow batch keeps no other model's readers waiting.
+Because a batch's write transaction reads nothing but the model's own tracking row, two models'
+catch-ups never wait on each other inside SQLite's single writer either. A read does at most a
+bounded slice of the work (:meth:`TrackedProjection.refresh`: batches until
+:attr:`~TrackedProjection.read_budget` seconds are spent, at least one) and answers with the
+position it reflects (:class:`Freshness`); the background runner does the rest.
 """
 
 from __future__ import annotations
 
 import threading
-import weakref
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import Notification
@@ -25,29 +34,25 @@ from eventsourcing.persistence import Notification
 from domain.application import JourneyService
 from storage.sql import SqlStore, Tx
 
-__all__ = ["Progress", "TrackedProjection"]
+__all__ = ["Freshness", "Progress", "TrackedProjection"]
 
 _SELECT = "SELECT position FROM {polku_tracking} WHERE name = %s"
 Progress = Callable[[int, int], None]
 """Called with (position reached, last position) after each batch."""
 
-_LOCKS: weakref.WeakKeyDictionary[SqlStore, threading.RLock] = weakref.WeakKeyDictionary()
-_LOCKS_LOCK = threading.Lock()
 
+@dataclass(frozen=True)
+class Freshness:
+    """How fresh a read model's answer is: it reflects every notification up to ``position``;
+    ``head`` was the last one recorded when it answered."""
 
-def _catch_up_lock(store: SqlStore) -> threading.RLock:
-    """One catch-up at a time per store in this process, whichever read model it feeds.
+    position: int
+    head: int
 
-    A web page asks for several things at once, so request threads catch read models up side
-    by side. On SQLite a catch-up holds the single writer connection while it reads journeys on
-    a second connection; a second catch-up waiting for the writer in the pool's queue blocks
-    that read until the pool times out, and both requests fail. Taking turns here avoids it.
-    """
-    with _LOCKS_LOCK:
-        lock = _LOCKS.get(store)
-        if lock is None:
-            lock = _LOCKS[store] = threading.RLock()
-        return lock
+    @property
+    def behind(self) -> int:
+        """Notifications recorded but not yet reflected (0: up to date when read)."""
+        return max(0, self.head - self.position)
 
 
 class _Deferred:
@@ -94,6 +99,11 @@ class TrackedProjection:
     start; the shape in force is kept in the tracking table as ``<name>:schema``."""
     upgrade_drops: Sequence[str] = ()
     batch = 500
+    read_budget = 0.2
+    """Seconds of catch-up a read may do before it answers (at least one batch is applied)."""
+    read_wait = 0.05
+    """Seconds a read waits for another thread's catch-up of this model before answering
+    with what is there."""
 
     def __init__(self, store: SqlStore, service: JourneyService, batch: int | None = None) -> None:
         self.store = store
@@ -110,7 +120,7 @@ class TrackedProjection:
         # Two catch-ups at once (a request and the runner) must not apply a batch twice: on
         # PostgreSQL the tracking row is locked for the batch; SQLite serialises writers.
         self._select = _SELECT + (" FOR UPDATE" if store.backend == "postgres" else "")
-        self._taking_turns = _catch_up_lock(store)
+        self._taking_turns = threading.Lock()  # this model's own: others are not held up
 
     def _upgrade(self) -> None:
         """Drop the tables of an older shape and start the model again from position 0."""
@@ -138,14 +148,38 @@ class TrackedProjection:
             rows = tx.rows("SELECT position FROM {polku_tracking} WHERE name = %s", (self.name,))
         return int(rows[0][0]) if rows else 0
 
-    def catch_up(self, progress: Progress | None = None) -> int:
-        """Apply what was recorded since the tracked position; returns how many notifications."""
+    def catch_up(self, progress: Progress | None = None, *, max_batches: int | None = None) -> int:
+        """Apply what was recorded since the tracked position (at most ``max_batches`` batches);
+        returns how many notifications."""
         with self._taking_turns:
-            return self._catch_up(progress)
+            return self._catch_up(progress, max_batches=max_batches)
 
-    def _catch_up(self, progress: Progress | None) -> int:
-        applied = 0
-        while True:
+    def refresh(self) -> Freshness:
+        """What a read does first: a bounded slice of catching up, then how fresh the model is.
+
+        Batches are applied until :attr:`read_budget` seconds are spent (at least one, if any
+        is due); if another thread is catching this model up, the read waits at most
+        :attr:`read_wait` for it and otherwise answers with what is there.
+        """
+        if self._taking_turns.acquire(timeout=self.read_wait):
+            try:
+                self._catch_up(None, deadline=time.monotonic() + self.read_budget)
+            finally:
+                self._taking_turns.release()
+        head = self.service.recorder.max_notification_id() or 0
+        return Freshness(min(self.position(), head), head)
+
+    def _catch_up(
+        self,
+        progress: Progress | None,
+        *,
+        max_batches: int | None = None,
+        deadline: float | None = None,
+    ) -> int:
+        applied = batches = 0
+        while max_batches is None or batches < max_batches:
+            if batches and deadline is not None and time.monotonic() >= deadline:
+                return applied
             position = self.position()
             # The high-water mark first: every notification up to it is committed.
             last = self.service.recorder.max_notification_id() or 0
@@ -157,6 +191,7 @@ class TrackedProjection:
             )
             deferred = _Deferred()
             self.apply(deferred, notifications)
+            batches += 1
             with self.store.transaction() as tx:
                 if int(tx.rows(self._select, (self.name,))[0][0]) != position:
                     continue  # another catch-up applied this batch meanwhile
@@ -167,6 +202,7 @@ class TrackedProjection:
             applied += len(notifications)
             if progress is not None:
                 progress(stop, last)
+        return applied
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Forget everything and replay the whole notification log."""

@@ -14,6 +14,7 @@ from projections.audit import JourneyAudit, Knower, Link, RecordDiff
 from projections.fhir import AccessRead
 from projections.journey_view import DisclosureView
 from readmodels.ledger import LedgerEntry
+from readmodels.tracking import Freshness
 from reports.html import Section, render_page
 
 __all__ = [
@@ -193,6 +194,9 @@ class LedgerReport:
     limit: int
     entries: tuple[LedgerEntry, ...]
     next_cursor: str | None
+    as_of: Freshness
+    """How fresh the ledger was: it reflected the record up to notification ``position`` of
+    ``head`` (the rest is caught up in the background)."""
 
 
 @dataclass(frozen=True)
@@ -232,9 +236,21 @@ def ledger_html(report: LedgerReport) -> str:
         if report.next_cursor
         else "This is the last page."
     )
+    fresh = (
+        f"The ledger reflected the record up to entry {report.as_of.position} of"
+        f" {report.as_of.head}; the rest is being caught up."
+        if report.as_of.behind
+        else f"The ledger reflected the whole record ({report.as_of.head} entries)."
+    )
     return render_page(
         "Disclosure ledger",
-        [f"Disclosures{client}{which} that occurred from {period}.", more, VERDICT_NOTE, ZONE_NOTE],
+        [
+            f"Disclosures{client}{which} that occurred from {period}.",
+            more,
+            fresh,
+            VERDICT_NOTE,
+            ZONE_NOTE,
+        ],
         [
             Section(
                 "Disclosures",

@@ -101,7 +101,16 @@ class AuditReports:
             [self._components.service.journey_id(e.client_ref) for e in page.entries],
             auditors_only=True,
         )
-        return LedgerReport(start, end, verdict, client_ref, limit, page.entries, page.next_cursor)
+        return LedgerReport(
+            start,
+            end,
+            verdict,
+            client_ref,
+            limit,
+            page.entries,
+            page.next_cursor,
+            page.freshness,
+        )
 
     def search(
         self,

@@ -68,8 +68,10 @@ class ReadJourney:
     def view(self, at: datetime | None = None, known_at: datetime | None = None) -> JourneyView:
         return visible_view(view(self.journey.record(), at=at, known_at=known_at), self.sight)
 
-    def history(self, known_at: datetime | None = None) -> list[HistoryEntry]:
-        return history(self.record(), known_at=known_at)
+    def history(
+        self, known_at: datetime | None = None, *, after: int = 0, limit: int | None = None
+    ) -> list[HistoryEntry]:
+        return history(self.record(), known_at=known_at, after=after, limit=limit)
 
     def disclosures(self) -> tuple[DisclosureView, ...]:
         """Every disclosure as judged now, that the reader may see."""
@@ -84,6 +86,16 @@ class ReadJourney:
         auditor asks)."""
         entries = self.components.access_log.entries(self.journey.id, start, end)
         return visible_reads(entries, self.sight)
+
+    def reads_page(
+        self, start: datetime | None, end: datetime | None, *, cursor: str | None, limit: int
+    ) -> tuple[tuple[AccessRead, ...], str | None]:
+        """One page of :meth:`reads` (``limit`` rows of the log, less those the reader may not
+        be told of), and the cursor of the next page (None: this is the last)."""
+        rows, after = self.components.access_log.page(
+            self.journey.id, start, end, cursor=cursor, limit=limit
+        )
+        return visible_reads(rows, self.sight), after
 
     def fhir(self, at: datetime | None, known_at: datetime | None) -> dict[str, Any]:
         reads = self.reads(None, known_at)

@@ -31,8 +31,10 @@ and the key (:func:`scoped_command_id`), so another caller's key is an independe
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 import structlog
 
@@ -53,6 +55,7 @@ from runtime.wiring import Components
 __all__ = ["OUTSIDE_REFERRAL_MAX_AGE", "Received", "Writes", "scoped_command_id"]
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 OUTSIDE_REFERRAL_MAX_AGE = timedelta(days=7)
 """How far back a referral from outside the team may be dated."""
@@ -94,9 +97,9 @@ class Writes:
         if not role_may_write(actor):
             raise NotPermittedError(f"the {actor.role} role may not record events")
         service.check_moments(command)
-        journey = self._find(client_ref)
+        found = self._look(client_ref, lambda j: (j.id, has_standing(actor, j)))
         command_id = scoped_command_id(actor, key)
-        if journey is not None and has_standing(actor, journey):
+        if found is not None and found[1]:
             ctx = CommandContext(actor, command_id, expected_version)
             return service.execute(client_ref, command, ctx)
         if not isinstance(command, cmd.MakeReferral):
@@ -107,7 +110,7 @@ class Writes:
         # the same for an existing journey and a missing one.
         self._check_fresh(command)
         self._count(actor)
-        if journey is not None:
+        if found is not None:
             try:
                 service.execute(client_ref, command, CommandContext(actor, command_id))
             except PolkuError as error:
@@ -115,7 +118,7 @@ class Writes:
                 # log told anything personal (the journey id is a hash of the ref).
                 log.info(
                     "referral.outside.not_recorded",
-                    journey_id=str(journey.id),
+                    journey_id=str(found[0]),
                     error=type(error).__name__,
                 )
         return Received(referral_id=command.referral_id)
@@ -138,11 +141,11 @@ class Writes:
         service.check_moments(command)
         command_id = scoped_command_id(actor, key)
         ctx = CommandContext(actor, command_id, expected_version)
-        journey = self._find(command.client_ref)
-        if journey is not None and may_read(actor, journey):
+        readable = self._look(command.client_ref, lambda j: may_read(actor, j))
+        if readable:
             return service.register_client(command, ctx)
         self._count(actor)
-        if journey is None:
+        if readable is None:
             try:
                 service.register_client(command, ctx)
             except PolkuError as error:
@@ -150,9 +153,10 @@ class Writes:
                 log.info("registration.not_recorded", error=type(error).__name__)
         return Received(client_ref=command.client_ref)
 
-    def _find(self, client_ref: str) -> Journey | None:
+    def _look(self, client_ref: str, look: Callable[[Journey], T]) -> T | None:
+        """``look`` at the cached journey (no copy of it is made), or None if there is none."""
         try:
-            return self._components.service.get_journey(client_ref)
+            return self._components.service.peek(client_ref, look)
         except JourneyNotFoundError:
             return None
 

@@ -7,10 +7,13 @@ purpose the reader gave in the ``X-Purpose`` header.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
+from domain.errors import InvalidQueryError
 from domain.events import Actor
 from projections.fhir import AccessRead
 from storage.sql import SqlStore, utc_text
@@ -74,17 +77,74 @@ class AccessLog:
         self, journey_id: UUID, start: datetime | None = None, end: datetime | None = None
     ) -> list[AccessRead]:
         """Reads of one journey, oldest first, with ``start <= read_at <= end``."""
-        statement = (
-            "SELECT read_at, party_id, organisation, role, endpoint, purpose"
-            " FROM {polku_access_log} WHERE journey_id = %s"
-        )
-        params: list[str] = [str(journey_id)]
-        if start is not None:
-            statement += " AND read_at >= %s"
-            params.append(utc_text(start))
-        if end is not None:
-            statement += " AND read_at <= %s"
-            params.append(utc_text(end))
+        statement, params = _select(journey_id, start, end)
         with self._store.transaction(write=False) as tx:
-            rows = tx.rows(statement + " ORDER BY read_at", params)
+            rows = tx.rows(statement + _ORDER, params)
         return [AccessRead(datetime.fromisoformat(row[0]), *row[1:]) for row in rows]
+
+    def page(
+        self,
+        journey_id: UUID,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        *,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> tuple[list[AccessRead], str | None]:
+        """At most ``limit`` of :meth:`entries`, after ``cursor``; and the cursor of the next
+        page (None: this is the last). The cursor is a read time and how many rows of that
+        moment were already given (rows are ordered by every column, so ties keep their
+        order)."""
+        statement, params = _select(journey_id, start, end)
+        at, skip = _decode(cursor) if cursor is not None else (None, 0)
+        if at is not None:
+            statement += " AND read_at >= %s"
+            params.append(at)
+        statement += _ORDER + " LIMIT %s"
+        params.append(limit + skip + 1)
+        with self._store.transaction(write=False) as tx:
+            rows = tx.rows(statement, params)[skip:]
+        page, more = rows[:limit], len(rows) > limit
+        if not more:
+            return [_read(row) for row in page], None
+        last = page[-1][0]
+        same = sum(1 for row in page if row[0] == last) + (skip if last == at else 0)
+        return [_read(row) for row in page], _encode(str(last), same)
+
+
+_ORDER = " ORDER BY read_at, party_id, organisation, role, endpoint, purpose"
+
+
+def _select(
+    journey_id: UUID, start: datetime | None, end: datetime | None
+) -> tuple[str, list[object]]:
+    statement = (
+        "SELECT read_at, party_id, organisation, role, endpoint, purpose"
+        " FROM {polku_access_log} WHERE journey_id = %s"
+    )
+    params: list[object] = [str(journey_id)]
+    if start is not None:
+        statement += " AND read_at >= %s"
+        params.append(utc_text(start))
+    if end is not None:
+        statement += " AND read_at <= %s"
+        params.append(utc_text(end))
+    return statement, params
+
+
+def _read(row: tuple[object, ...]) -> AccessRead:
+    return AccessRead(datetime.fromisoformat(str(row[0])), *row[1:])  # type: ignore[arg-type]
+
+
+def _encode(at: str, skip: int) -> str:
+    return base64.urlsafe_b64encode(f"{at}|{skip}".encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[str, int]:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, skip = text.rsplit("|", 1)
+        datetime.fromisoformat(at)
+        return at, int(skip)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidQueryError("not a cursor this access log gave") from None

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import TypeAdapter
 
 from api.deps import ComponentsDep, CurrentActor, CurrentReader, ReadsDep
@@ -22,7 +22,10 @@ from projections.journey_view import DisclosureView, JourneyView
 from projections.sharing import SharingAnswer
 from readmodels.caseload import CaseloadEntry
 
-__all__ = ["CLIENT_REF", "ClientRef", "KnownAt", "When", "router"]
+__all__ = ["CLIENT_REF", "MAX_PAGE", "ClientRef", "KnownAt", "When", "router"]
+
+MAX_PAGE = 1000
+"""The most history entries or access-log reads one answer holds (more: ask for the next page)."""
 
 _READ_PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no valid bearer token"},
@@ -52,9 +55,12 @@ class AccessLogOut:
     start: datetime | None
     end: datetime | None
     reads: tuple[AccessRead, ...]
-    """Who read the client's data, when, through which endpoint and for what purpose."""
+    """Who read the client's data, when, through which endpoint and for what purpose (a page:
+    see ``next_cursor``)."""
     disclosures: tuple[DisclosureView, ...]
     """Who received the client's data, when, why and on which basis (judged then and now)."""
+    next_cursor: str | None = None
+    """More reads follow: ask again with ``cursor`` set to this (None: the last page)."""
 
 
 _VIEW = TypeAdapter(JourneyView)
@@ -84,13 +90,23 @@ def get_journey_view(
     summary="Every event with both times, as recorded at known_at",
 )
 def get_history(
+    request: Request,
     client_ref: ClientRef,
     reads: ReadsDep,
     reader: CurrentReader,
     known_at: KnownAt = None,
+    after: Annotated[
+        int, Query(ge=0, description="only events after this version (the previous page's last)")
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="entries per page")] = MAX_PAGE,
 ) -> Response:
     journey = reads.journey(reader, client_ref)
-    return json_response(_HISTORY, journey.history(known_at=known_at))
+    entries = journey.history(known_at=known_at, after=after, limit=limit + 1)
+    response = json_response(_HISTORY, entries[:limit])
+    if len(entries) > limit:
+        following = request.url.include_query_params(after=entries[limit - 1].version, limit=limit)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return response
 
 
 @router.get(
@@ -146,6 +162,10 @@ def get_access_log(
     reader: CurrentReader,
     start: Annotated[Moment | None, Query(alias="from")] = None,
     end: Annotated[Moment | None, Query(alias="to")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="the next_cursor of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="reads per page")] = MAX_PAGE,
 ) -> Response:
     if start is not None and end is not None and end < start:
         raise HTTPException(422, "'to' is before 'from'")
@@ -155,6 +175,7 @@ def get_access_log(
         for d in journey.disclosures()
         if (start is None or d.occurred_at >= start) and (end is None or d.occurred_at <= end)
     )
+    page, following = journey.reads_page(start, end, cursor=cursor, limit=limit)
     return json_response(
-        _ACCESS, AccessLogOut(client_ref, start, end, journey.reads(start, end), disclosures)
+        _ACCESS, AccessLogOut(client_ref, start, end, page, disclosures, following)
     )

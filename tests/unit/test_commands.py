@@ -132,5 +132,5 @@ def test_every_vocabulary_term_has_a_label_in_every_language() -> None:
             for language in LANGUAGES:
                 assert words.get(language, "").strip(), (name, term, language)
     # and no label for a term the vocabulary does not have (a typo would hide a missing one)
-    for name, terms in known.items():
-        assert set(terms) <= vocabulary().terms[name], name
+    for name, labelled in known.items():
+        assert set(labelled) <= vocabulary().terms[name], name

@@ -12,15 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID, uuid4
 
+from eventsourcing.persistence import IntegrityError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain import commands as cmd
 from domain.application import CommandContext, JourneyService
 from domain.errors import InvariantViolationError
-from domain.events import Actor, JourneyEvent
+from domain.events import Actor, EventRetracted, JourneyEvent
 from domain.journey import JourneyRecord
+from domain.rules import Rule
+from domain.timeline import effective_events, fold, valid_order
 from domain.vocabulary import vocabulary
 from projections import may_share, view
 from tests.support import T0, StepClock
@@ -473,3 +477,125 @@ def test_may_share_agrees_with_every_verdict(plan: list[Planned]) -> None:
                     known_at=known_at,
                 )
                 assert answer.allowed == verdict.lawful, (d, c, answer)
+
+
+# -- the journey's incremental timeline against a whole refold -------------------------------
+
+
+def _events_of(
+    drafts: list[Any], journey_id: UUID, version: int, recorded_at: datetime
+) -> list[JourneyEvent]:
+    """The events ``drafts`` would record, built by hand (the envelope as the journey makes it)."""
+    return [
+        d.event_class(
+            originator_id=journey_id,
+            originator_version=version + n,
+            timestamp=recorded_at,
+            event_id=uuid4(),
+            occurred_at=d.occurred_at,
+            recorded_by=ACTOR,
+            command_id=None,
+            personal=d.personal,
+            **d.fields,
+        )
+        for n, d in enumerate(drafts, start=1)
+    ]
+
+
+def _refold_verdict(
+    events: tuple[JourneyEvent, ...], new: list[JourneyEvent]
+) -> tuple[Rule, UUID | None] | None:
+    """What the old way decides: the whole record with the new events, refolded with every
+    check (and the retraction targets checked first). None: accepted."""
+    retracted = {e.target_event_id for e in events if isinstance(e, EventRetracted)}
+    ids = {e.event_id for e in events}
+    for e in new:
+        if isinstance(e, EventRetracted) and (
+            e.target_event_id in retracted or e.target_event_id not in ids
+        ):
+            return (Rule.RETRACTION_TARGET, None)
+    try:
+        fold(
+            valid_order(effective_events([*events, *new])),
+            check=True,
+            new_event_ids=frozenset(e.event_id for e in new),
+        )
+    except InvariantViolationError as error:
+        return (error.rule, error.conflicting_event_id)
+    return None
+
+
+class _FailingSaves(JourneyService):
+    """Fails every ``every``-th save with the store's version conflict, as a stale cache would
+    (nothing is written): the service takes the command back and decides it again."""
+
+    every = 3
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.saves = 0
+
+    def save(self, *objs: Any, **kwargs: Any) -> Any:
+        self.saves += 1
+        if self.saves % self.every == 0:
+            for obj in objs:
+                obj.collect_events()
+            raise IntegrityError("a concurrent writer got there first")
+        return super().save(*objs, **kwargs)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=scenarios(), fail_every=st.sampled_from([2, 3, 1000]))
+def test_the_incremental_timeline_decides_as_a_whole_refold(
+    plan: list[Planned], fail_every: int
+) -> None:
+    """Commands decided on the cached journey (late entries and retractions re-check only the
+    part of the timeline after them; failed saves are taken back) are accepted or rejected
+    exactly as refolding the whole record with every check decides, with the same rule and
+    conflicting event; after each, the end state and the timeline equal a fold of the record,
+    and so do those of a journey replayed from the stored events."""
+    clock = StepClock()
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.popo",
+        "AGGREGATE_CACHE_MAXSIZE": "10",  # as the settings make it: the cached journey decides
+        "AGGREGATE_CACHE_FASTFORWARD": "n",
+    }
+    service = _FailingSaves(env, clock=clock)
+    service.every = fail_every
+    ctx = CommandContext(actor=ACTOR)
+    event_of: dict[int, Any] = {}
+    for planned in plan:
+        clock.set(planned.recorded_at)
+        command = planned.command
+        if planned.retracts is not None:
+            if planned.retracts not in event_of:
+                continue
+            command = command.model_copy(update={"target_event_id": event_of[planned.retracts]})
+        before = service.get_record("prop").events if planned.key else ()
+        expected = None
+        if before:
+            journey_id = service.journey_id("prop")
+            new = _events_of(command.drafts(), journey_id, len(before), planned.recorded_at)
+            expected = _refold_verdict(before, new)
+        outcome: tuple[Rule, UUID | None] | None = None
+        try:
+            result = service.execute("prop", command, ctx)
+        except InvariantViolationError as error:
+            outcome = (error.rule, error.conflicting_event_id)
+        else:
+            event_of[planned.key] = result.event_ids[0]
+        if outcome is None or expected is None or expected[0] is not Rule.RETRACTION_TARGET:
+            assert outcome == expected, f"decided {outcome}, the refold {expected}"
+        else:
+            assert outcome[0] is Rule.RETRACTION_TARGET
+        rec = service.get_record("prop")
+        timeline = valid_order(effective_events(rec.events))
+        reference_state = vars(fold(timeline))
+        cached = service.peek("prop", lambda j: (vars(j.end_state()).copy(), j._timeline))
+        assert cached[0] == reference_state
+        assert cached[1] == timeline
+        replayed: Any = None
+        for e in rec.events:
+            replayed = e.mutate(replayed)
+        assert vars(replayed.end_state()) == reference_state
+    service.close()
