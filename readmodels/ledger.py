@@ -200,17 +200,10 @@ class Ledger(TrackedProjection):
         """One page of entries in the ledger's order (occurred, recorded, event, recipient,
         category), after ``cursor``. ``verdict`` keeps entries judged so now (``lawful``,
         ``unsupported``, ``unlawful``) or, with ``findings``, those not lawful then or now."""
-        if not 1 <= limit <= MAX_PAGE:
-            raise InvalidQueryError(f"limit must be 1 to {MAX_PAGE}")
+        _check_limit(limit)
         freshness = self.refresh()
-        statement = _SELECT
         params: list[object] = []
-        if start is not None:
-            statement += " AND occurred_at >= %s"
-            params.append(utc_text(start))
-        if end is not None:
-            statement += " AND occurred_at <= %s"
-            params.append(utc_text(end))
+        statement = _SELECT + _period(start, end, params)
         if client_ref is not None:
             statement += " AND client_ref = %s"
             params.append(client_ref)
@@ -246,8 +239,7 @@ class Ledger(TrackedProjection):
         """Journeys whose disclosures in [start, end] match: by client-ref prefix, an
         organisation that sent or received, and (``findings_only``) a verdict other than lawful
         then or now; in client-ref order after ``after``. Erased clients are not found by ref."""
-        if not 1 <= limit <= MAX_PAGE:
-            raise InvalidQueryError(f"limit must be 1 to {MAX_PAGE}")
+        _check_limit(limit)
         self.refresh()
         statement = (
             "SELECT client_ref, COUNT(*),"
@@ -263,12 +255,7 @@ class Ledger(TrackedProjection):
         if organisation:
             statement += " AND (from_org = %s OR to_org = %s)"
             params += [organisation, organisation]
-        if start is not None:
-            statement += " AND occurred_at >= %s"
-            params.append(utc_text(start))
-        if end is not None:
-            statement += " AND occurred_at <= %s"
-            params.append(utc_text(end))
+        statement += _period(start, end, params)
         if after is not None:
             statement += " AND client_ref > %s"
             params.append(after)
@@ -310,6 +297,24 @@ def _decode(cursor: str) -> str:
 
 def _fixed(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidQueryError(f"limit must be 1 to {MAX_PAGE}")
+
+
+def _period(start: datetime | None, end: datetime | None, params: list[object]) -> str:
+    """The conditions for disclosures that occurred in [start, end]; their values go to
+    ``params``."""
+    conditions = ""
+    if start is not None:
+        conditions += " AND occurred_at >= %s"
+        params.append(utc_text(start))
+    if end is not None:
+        conditions += " AND occurred_at <= %s"
+        params.append(utc_text(end))
+    return conditions
 
 
 @dataclass(frozen=True)
