@@ -181,8 +181,8 @@ def main() -> None:
         if not c.suppressed
     ), "transition matrix differs"
     print(
-        f"identical: {len(dfg)} DFG edges (frequency, mean, median), {len(our_variants):,} variants,"
-        f" {len(matrix)} sector transitions"
+        f"identical: {len(dfg)} DFG edges (frequency, mean, median),"
+        f" {len(our_variants):,} variants, {len(matrix)} sector transitions"
     )
     print(
         f"analytics  DFG + durations + variants + transitions   ours {ours_s:8.3f} s"
