@@ -1,17 +1,16 @@
-"""`polku analytics …`: the planners' figures as readable tables (suppressed cells say so)."""
+"""`polku analytics …`: the planners' figures as readable tables (suppressed cells say so).
+
+By default the figures a planner gets (perturbed, for a release window); ``--exact`` gives the
+auditor's exact figures. Both are written to the planner query log as the local operator."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any
 
-from cli.common import Command, moment, settings_of
+from cli.common import Command, cli_reader, moment, settings_of
 from cli.tables import render_table
-
-if TYPE_CHECKING:
-    from runtime.wiring import Components
 
 __all__ = ["register"]
 
@@ -32,32 +31,26 @@ def _share(value: float | None) -> str:
     return SUPPRESSED if value is None else f"{100 * value:.1f} %"
 
 
-Period = tuple[datetime | None, datetime | None]
+Ask = Callable[[str], Any]
+"""Answers one figure (by name) for the command's caller and period."""
 
 
-def _transitions(c: Components, p: Period) -> str:
-    from pathways import analytics as engine
-
+def _transitions(ask: Ask) -> str:
     rows = [
-        (x.from_sector, x.to_sector, _n(x.clients), _n(x.transitions))
-        for x in engine.transition_matrix(engine.routes_of(c.planner.log()), *p)
+        (x.from_sector, x.to_sector, _n(x.clients), _n(x.transitions)) for x in ask("transitions")
     ]
     return render_table(["from sector", "to sector", "clients", "moves"], rows)
 
 
-def _variants(c: Components, p: Period) -> str:
-    from pathways import analytics as engine
-
+def _variants(ask: Ask) -> str:
     rows = [
         (" → ".join(v.route) if v.route else "(rarer routes, pooled)", _n(v.clients))
-        for v in engine.variants(engine.routes_of(c.planner.log()), *p)
+        for v in ask("variants")
     ]
     return render_table(["route", "clients"], rows)
 
 
-def _dfg(c: Components, p: Period) -> str:
-    from pathways import analytics as engine
-
+def _dfg(ask: Ask) -> str:
     rows = [
         (
             e.source,
@@ -67,36 +60,27 @@ def _dfg(c: Components, p: Period) -> str:
             _days(e.mean_seconds, seconds=True),
             _days(e.median_seconds, seconds=True),
         )
-        for e in engine.directly_follows(c.planner.log(), *p)
+        for e in ask("dfg")
     ]
     headers = ["activity", "directly followed by", "clients", "times", "mean days", "median days"]
     return render_table(headers, rows)
 
 
-def _waiting(c: Components, p: Period) -> str:
-    from pathways import analytics as engine
-
+def _waiting(ask: Ask) -> str:
     rows = [
         (w.sector, _n(w.clients), _days(w.median_days), _days(w.p90_days))
-        for w in engine.waiting_times(c.planner.log(), *p)
+        for w in ask("waiting-times")
     ]
     return render_table(["sector referred to", "clients", "median days", "p90 days"], rows)
 
 
-def _ping_pong(c: Components, p: Period) -> str:
-    from pathways import analytics as engine
-
-    rows = [
-        (r.sector_a, r.sector_b, _n(r.clients))
-        for r in engine.ping_pong(engine.routes_of(c.planner.log()), *p)
-    ]
+def _ping_pong(ask: Ask) -> str:
+    rows = [(r.sector_a, r.sector_b, _n(r.clients)) for r in ask("ping-pong")]
     return render_table(["from and back to", "via", "clients"], rows)
 
 
-def _gaps(c: Components, p: Period) -> str:
-    from pathways import analytics as engine
-
-    gaps = engine.coordinator_gaps(c.planner.log(), *p)
+def _gaps(ask: Ask) -> str:
+    gaps = ask("coordinator-gaps")
     head = (
         f"Journeys: {_n(gaps.clients)}; journey-days without a coordinator:"
         f" {_share(gaps.share_without)}"
@@ -105,27 +89,23 @@ def _gaps(c: Components, p: Period) -> str:
     return head + "\n" + render_table(["gap length", "gaps", "clients"], rows)
 
 
-def _silent(c: Components, p: Period) -> str:
-    from pathways import analytics as engine
-
+def _silent(ask: Ask) -> str:
     rows = [
         (s.kind, _n(s.clients), _n(s.transitions), _n(s.without_sharing))
-        for s in engine.silent_transitions(c.planner.log(), *p)
+        for s in ask("silent-transitions")
     ]
     return render_table(["transition", "clients", "transitions", "nothing shared"], rows)
 
 
-def _conformance(c: Components, p: Period) -> str:
-    from pathways import analytics as engine
-
+def _conformance(ask: Ask) -> str:
     rows = [
         (r.pathway, r.title, _n(r.clients), _n(r.conforming), _share(r.rate))
-        for r in engine.conformance_rates(c.conformance.outcomes())
+        for r in ask("conformance")
     ]
     return render_table(["pathway", "title", "journeys", "conforming", "rate"], rows)
 
 
-ANALYTICS: dict[str, tuple[str, Callable[[Components, Period], str]]] = {
+ANALYTICS: dict[str, tuple[str, Callable[[Ask], str]]] = {
     "transitions": ("sector-to-sector transitions (Sankey input)", _transitions),
     "variants": ("route variants", _variants),
     "dfg": ("directly-follows graph with durations", _dfg),
@@ -133,30 +113,51 @@ ANALYTICS: dict[str, tuple[str, Callable[[Components, Period], str]]] = {
     "ping-pong": ("clients sent A → B → A", _ping_pong),
     "coordinator-gaps": ("journey-days without a coordinator", _gaps),
     "silent-transitions": ("transitions with nothing shared", _silent),
-    "conformance": ("conformance per pathway (now; no period)", _conformance),
+    "conformance": ("conformance per pathway (journeys anchored in the period)", _conformance),
 }
 
 
 def register(commands: Command) -> None:
     analytics = commands.add_parser(
-        "analytics", help="planner analytics (pseudonymous, small cells suppressed)"
+        "analytics", help="planner analytics (perturbed, small cells suppressed; --exact: exact)"
     )
     sub = analytics.add_subparsers(dest="analytics_command", required=True)
     for name, (text, render) in ANALYTICS.items():
         command = sub.add_parser(name, help=text)
         command.add_argument("--from", dest="start", type=moment, help="from this valid time")
         command.add_argument("--to", dest="end", type=moment, help="up to this valid time")
-        command.set_defaults(handler=_table, render=render)
+        command.add_argument(
+            "--exact",
+            action="store_true",
+            help="exact figures for the period as asked (the auditor's; logged as such)",
+        )
+        command.set_defaults(handler=_table, render=render, figure=name)
 
 
 def _table(args: argparse.Namespace) -> int:
+    from domain.events import Actor
     from pathways.analytics import MIN_CLIENTS
+    from runtime.analytics import Analytics
     from runtime.wiring import build_components
 
     components = build_components(settings_of(args))
+    operator = cli_reader(f"cli analytics {args.figure}").actor
+    # Without --exact the operator asks as a planner would, and gets what a planner gets.
+    actor = operator if args.exact else Actor(operator.party_id, operator.organisation, "planner")
+    analytics = Analytics(components)
     try:
-        print(args.render(components, (args.start, args.end)))
+        window, control = analytics.release(actor, args.start, args.end)
+        print(
+            args.render(lambda figure: analytics.answer(actor, figure, args.start, args.end).value)
+        )
     finally:
         components.close()
-    print(f"Cells describing fewer than {MIN_CLIENTS} clients are suppressed.")
+    if control.noisy:
+        print(
+            f"Figures for {window.label}, perturbed by the cell-key method (counts by up to ±4,"
+            f" durations and shares by up to ±10 %); cells describing fewer than {MIN_CLIENTS}"
+            " clients are suppressed."
+        )
+    else:
+        print(f"Exact figures; cells describing fewer than {MIN_CLIENTS} clients are suppressed.")
     return 0

@@ -52,8 +52,8 @@ def _fhir(args: argparse.Namespace) -> int:
 
 
 def _event_log(args: argparse.Namespace) -> int:
-    from pathways.analytics import between
     from pathways.exports import write_ocel_json, write_ocel_sqlite, write_xes
+    from runtime.analytics import Analytics
     from runtime.wiring import build_components
 
     kind = "xes" if args.export_command == "xes" else f"ocel-{args.format}"
@@ -62,7 +62,9 @@ def _event_log(args: argparse.Namespace) -> int:
         return 2
     components = build_components(settings_of(args))
     try:
-        log = between(components.planner.log(), args.start, args.end)
+        # The local operator exports with the auditor's rights, written to the query log.
+        operator = cli_reader(f"cli export {kind}").actor
+        log = Analytics(components).export_log(operator, kind, args.start, args.end)
     finally:
         components.close()
     write_text = write_xes if kind == "xes" else write_ocel_json

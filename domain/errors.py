@@ -35,10 +35,15 @@ class NotPermittedError(PolkuError):
 
 
 class RateLimitedError(PolkuError):
-    """The caller has made too many writes to journeys they may not read; retry later."""
+    """The caller has made too many writes to journeys they may not read, or too many planner
+    queries; retry later."""
 
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__("too many writes to journeys you are not on; retry later")
+    def __init__(
+        self,
+        retry_after_seconds: int,
+        message: str = "too many writes to journeys you are not on; retry later",
+    ) -> None:
+        super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
 
 

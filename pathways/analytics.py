@@ -20,11 +20,12 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import floor
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
+from pathways.disclosure import EXACT, MIN_CLIENTS, Control
 from pathways.eventlog import EventLog, LoggedEvent
 
 __all__ = [
@@ -53,16 +54,11 @@ __all__ = [
     "waiting_times",
 ]
 
-MIN_CLIENTS = 5
 K = TypeVar("K", bound=Hashable)
 HANDOVER_BEFORE = timedelta(days=180)
 HANDOVER_AFTER = timedelta(days=30)
 """Information shared with the receiving organisation this long before or after a transition
 counts as a handover (as does a disclosure that names the transition)."""
-
-
-def _small(clients: int) -> bool:
-    return 0 < clients < MIN_CLIENTS
 
 
 class Episode(NamedTuple):
@@ -197,6 +193,13 @@ class Engine:
 
     def dfg(self) -> dict[tuple[str, str], tuple[int, int, float, float]]:
         """Every directly-follows edge: (pairs, clients, mean and median seconds between)."""
+        return {edge: values[:4] for edge, values in self.dfg_cells(None).items()}
+
+    def dfg_cells(
+        self, record_keys: npt.NDArray[np.int64] | None
+    ) -> dict[tuple[str, str], tuple[int, int, float, float, int]]:
+        """As :meth:`dfg`, with each edge's cell key: the sum of its clients' record keys
+        (``record_keys[case]``) modulo 2**32 (0 without record keys)."""
         k = len(self.names)
         if k == 0:
             return {}
@@ -206,8 +209,14 @@ class Engine:
         counts = np.bincount(code, minlength=k * k)
         sums = np.bincount(code, weights=duration.astype(np.float64), minlength=k * k)
         case_edges = np.sort(case * (k * k) + code)
-        distinct = case_edges[np.r_[True, case_edges[1:] != case_edges[:-1]]] % (k * k)
+        first = np.r_[True, case_edges[1:] != case_edges[:-1]]
+        distinct = case_edges[first] % (k * k)
         clients = np.bincount(distinct, minlength=k * k)
+        keys = None
+        if record_keys is not None:
+            # Exact in float64: 100,000 keys under 2**32 sum to under 2**53.
+            weights = record_keys[case_edges[first] // (k * k)].astype(np.float64)
+            keys = np.bincount(distinct, weights=weights, minlength=k * k)
         order = np.lexsort((duration, code))
         sorted_code, sorted_duration = code[order], duration[order]
         starts = np.flatnonzero(np.r_[True, sorted_code[1:] != sorted_code[:-1]])
@@ -227,6 +236,7 @@ class Engine:
                 int(clients[edge]),
                 float(sums[edge]) / n / 1e6,
                 median / 1e6,
+                0 if keys is None else int(keys[edge]) & 0xFFFFFFFF,
             )
         return out
 
@@ -265,25 +275,30 @@ def between(log: EventLog, start: datetime | None, end: datetime | None) -> Even
 
 
 def directly_follows(
-    log: EventLog, start: datetime | None = None, end: datetime | None = None
+    log: EventLog,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    control: Control = EXACT,
 ) -> list[DfgEdge]:
     """The directly-follows graph of the events in the period: how often one activity is
     directly followed by another in a journey, in how many journeys, and the mean and median
     time between them."""
     edges = []
-    for (a, b), (count, clients, mean, median) in sorted(
-        Engine.of(between(log, start, end)).dfg().items()
+    window = between(log, start, end)
+    keys = control.for_log(window).keys()
+    for (a, b), (count, clients, mean, median, key) in sorted(
+        Engine.of(window).dfg_cells(keys).items()
     ):
-        small = _small(clients)
+        cell = control.cell_of(clients, key)
         edges.append(
             DfgEdge(
                 a,
                 b,
-                small,
-                None if small else clients,
-                None if small else count,
-                None if small else mean,
-                None if small else median,
+                cell.suppressed,
+                cell.clients,
+                cell.count(count, "pairs"),
+                cell.measure(mean, "mean"),
+                cell.measure(median, "median"),
             )
         )
     return edges
@@ -316,6 +331,7 @@ def transition_matrix(
     routes: Mapping[K, Sequence[Episode]],
     start: datetime | None = None,
     end: datetime | None = None,
+    control: Control = EXACT,
 ) -> list[TransitionCell]:
     """Moves from one sector to the next (the input of a Sankey diagram), counted where the
     later episode started in [start, end]."""
@@ -332,11 +348,9 @@ def transition_matrix(
                 moves[pair] += 1
     cells = []
     for (a, b), who in sorted(clients.items()):
-        small = _small(len(who))
+        cell = control.cell(who)
         cells.append(
-            TransitionCell(
-                a, b, small, None if small else len(who), None if small else moves[(a, b)]
-            )
+            TransitionCell(a, b, cell.suppressed, cell.clients, cell.count(moves[(a, b)], "moves"))
         )
     return cells
 
@@ -345,23 +359,25 @@ def variants(
     routes: Mapping[K, Sequence[Episode]],
     start: datetime | None = None,
     end: datetime | None = None,
+    control: Control = EXACT,
 ) -> list[VariantRow]:
     """Route variants with the number of clients following each, most common first; the rare
     ones pooled into one suppressed row."""
-    counts: dict[tuple[str, ...], int] = defaultdict(int)
-    for route in routes.values():
+    followers: dict[tuple[str, ...], list[K]] = defaultdict(list)
+    for key, route in routes.items():
         steps = [
             e
             for e in _collapsed(route)
             if (start is None or e.started_at >= start) and (end is None or e.started_at <= end)
         ]
         if steps:
-            counts[tuple(e.sector for e in steps)] += 1
+            followers[tuple(e.sector for e in steps)].append(key)
+    published = {route: control.cell(who).clients for route, who in followers.items()}
     shown = sorted(
-        ((r, n) for r, n in counts.items() if n >= MIN_CLIENTS), key=lambda x: (-x[1], x[0])
+        ((r, n) for r, n in published.items() if n is not None), key=lambda x: (-x[1], x[0])
     )
     rows = [VariantRow(route, False, n) for route, n in shown]
-    if any(n < MIN_CLIENTS for n in counts.values()):
+    if len(shown) < len(published):
         rows.append(VariantRow(None, True, None))
     return rows
 
@@ -370,6 +386,7 @@ def ping_pong(
     routes: Mapping[K, Sequence[Episode]],
     start: datetime | None = None,
     end: datetime | None = None,
+    control: Control = EXACT,
 ) -> list[PingPongRow]:
     """Clients sent from sector A to B and back to A within three consecutive episodes (the
     return starting in the period), per ordered pair (A, B)."""
@@ -381,8 +398,8 @@ def ping_pong(
                 clients[(a.sector, b.sector)].add(key)
     rows = []
     for (sector_a, sector_b), who in sorted(clients.items()):
-        small = _small(len(who))
-        rows.append(PingPongRow(sector_a, sector_b, small, None if small else len(who)))
+        cell = control.cell(who)
+        rows.append(PingPongRow(sector_a, sector_b, cell.suppressed, cell.clients))
     return rows
 
 
@@ -394,11 +411,15 @@ def _inside(at: datetime, start: datetime | None, end: datetime | None) -> bool:
 
 
 def waiting_times(
-    log: EventLog, start: datetime | None = None, end: datetime | None = None
+    log: EventLog,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    control: Control = EXACT,
 ) -> list[WaitingRow]:
     """Days from a referral (made in the period) to the first service in the sector referred
     to, per sector: median and 90th percentile (linear interpolation). Referrals not yet
     followed by a service are not counted."""
+    control = control.for_log(log)
     waits: dict[str, list[float]] = defaultdict(list)
     clients: dict[str, set[int]] = defaultdict(set)
     for n, journey in enumerate(log.journeys):
@@ -420,17 +441,13 @@ def waiting_times(
                 clients[event.fact.sector].add(n)
     rows = []
     for sector in sorted(waits):
-        small = _small(len(clients[sector]))
+        cell = control.cell(clients[sector])
         days = np.asarray(waits[sector])
-        rows.append(
-            WaitingRow(
-                sector,
-                small,
-                None if small else len(clients[sector]),
-                None if small else float(np.median(days)),
-                None if small else float(np.percentile(days, 90)),
-            )
-        )
+        median = cell.measure(float(np.median(days)), "median")
+        p90 = cell.measure(float(np.percentile(days, 90)), "p90")
+        if median is not None and p90 is not None:
+            p90 = max(median, p90)  # perturbed apart, kept in order
+        rows.append(WaitingRow(sector, cell.suppressed, cell.clients, median, p90))
     return rows
 
 
@@ -491,53 +508,63 @@ def _clipped_days(a: datetime, b: datetime, start: datetime | None, end: datetim
 
 
 def coordinator_gaps(
-    log: EventLog, start: datetime | None = None, end: datetime | None = None
+    log: EventLog,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    control: Control = EXACT,
 ) -> CoordinatorGaps:
     """The share of journey-days (in the period) without a coordinator, and how long the
-    stretches without one lasted."""
+    stretches without one lasted. Sums of days are exact figures only (a perturbing control
+    publishes the share alone)."""
+    control = control.for_log(log)
     total = without = 0.0
-    clients = 0
-    per_bucket: dict[str, list[int]] = {name: [0, 0] for name, _ in GAP_BUCKETS}
-    for journey in log.journeys:
+    clients: list[int] = []
+    per_bucket: dict[str, tuple[list[int], set[int]]] = {n: ([0], set()) for n, _ in GAP_BUCKETS}
+    for n, journey in enumerate(log.journeys):
         days, gaps = _journey_gaps(journey, start, end)
         if days <= 0:
             continue
-        clients += 1
+        clients.append(n)
         total += days
         without += sum(gaps)
-        buckets_hit = set()
         for length in gaps:
             name = next(name for name, limit in GAP_BUCKETS if length < limit)
-            per_bucket[name][0] += 1
-            buckets_hit.add(name)
-        for name in buckets_hit:
-            per_bucket[name][1] += 1
-    small = _small(clients)
-    buckets = tuple(
-        GapBucket(
-            name,
-            small or _small(who),
-            None if small or _small(who) else n,
-            None if small or _small(who) else who,
+            per_bucket[name][0][0] += 1
+            per_bucket[name][1].add(n)
+    cell = control.cell(clients)
+    buckets = []
+    for name, (gaps_in, who) in per_bucket.items():
+        bucket = control.cell(who)
+        clients_in = None if cell.suppressed else bucket.clients
+        buckets.append(
+            GapBucket(
+                name,
+                clients_in is None,
+                None if clients_in is None else bucket.count(gaps_in[0], "gaps"),
+                clients_in,
+            )
         )
-        for name, (n, who) in per_bucket.items()
-    )
+    exact = not control.noisy and not cell.suppressed
     return CoordinatorGaps(
-        small,
-        None if small else clients,
-        None if small else total,
-        None if small else without,
-        None if small or not total else without / total,
-        buckets,
+        cell.suppressed,
+        cell.clients,
+        total if exact else None,
+        without if exact else None,
+        cell.measure(without / total if total else None, "share without"),
+        tuple(buckets),
     )
 
 
 def silent_transitions(
-    log: EventLog, start: datetime | None = None, end: datetime | None = None
+    log: EventLog,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    control: Control = EXACT,
 ) -> list[SilentTransitionRow]:
     """Per kind of transition (recorded in the period): how many, and how many with no
     information shared with the receiving side — no disclosure naming the transition, nor one
     to the receiving organisation from 180 days before to 30 days after it."""
+    control = control.for_log(log)
     clients: dict[str, set[int]] = defaultdict(set)
     silent_clients: dict[str, set[int]] = defaultdict(set)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -569,39 +596,45 @@ def silent_transitions(
                 silent_clients[kind].add(n)
     rows = []
     for kind in sorted(clients):
-        who, silent = len(clients[kind]), len(silent_clients[kind])
-        small = _small(who)
-        split_small = _small(silent) or _small(len(clients[kind] - silent_clients[kind]))
+        cell = control.cell(clients[kind])
+        silent = control.split(
+            cell, silent_clients[kind], len(clients[kind] - silent_clients[kind])
+        )
         rows.append(
             SilentTransitionRow(
                 kind,
-                small,
-                None if small else who,
-                None if small else counts[kind][0],
-                None if small or split_small else counts[kind][1],
+                cell.suppressed,
+                cell.clients,
+                cell.count(counts[kind][0], "transitions"),
+                None if silent is None else silent.count(counts[kind][1], "transitions"),
             )
         )
     return rows
 
 
 def conformance_rates(
-    results: Mapping[str, tuple[str, Sequence[bool]]],
+    results: Mapping[str, tuple[str, Mapping[Any, bool] | Sequence[bool]]],
+    control: Control = EXACT,
 ) -> list[ConformanceRow]:
-    """Per pathway id: (title, whether each journey it applies to conforms)."""
+    """Per pathway id: (title, whether each journey it applies to conforms), the journeys
+    keyed as ``control`` knows them (by number in the log whose record keys it holds)."""
     rows = []
-    for pathway, (title, outcomes) in sorted(results.items()):
-        clients = len(outcomes)
-        conforming = sum(outcomes)
-        small = _small(clients) or clients == 0
-        split_small = _small(conforming) or _small(clients - conforming)
+    for pathway, (title, given) in sorted(results.items()):
+        outcomes = given if isinstance(given, Mapping) else dict(enumerate(given))
+        cell = control.cell(list(outcomes))
+        passed = [key for key, ok in outcomes.items() if ok]
+        conforming = control.split(cell, passed, len(outcomes) - len(passed))
+        suppressed = cell.suppressed or not outcomes
+        published = None if suppressed else cell.clients
+        shown = None if conforming is None or published is None else conforming.clients
         rows.append(
             ConformanceRow(
                 pathway,
                 title,
-                small,
-                None if small else clients,
-                None if small or split_small else conforming,
-                None if small or split_small else conforming / clients,
+                suppressed,
+                published,
+                shown,
+                None if shown is None or not published else shown / published,
             )
         )
     return rows

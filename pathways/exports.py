@@ -49,6 +49,10 @@ class _Row:
     relationships: tuple[tuple[str, str, str], ...]
     """(object id, object type, qualifier)."""
 
+    def first(self, kind: str) -> str | None:
+        """The first related object of ``kind`` (XES's ``org:resource``, ``org:group``)."""
+        return next((ident for ident, k, _ in self.relationships if k == kind), None)
+
 
 def _rows(log: EventLog) -> Iterator[_Row]:
     """Every event as a row. Cases are numbered by a fresh random permutation for every export,
@@ -213,12 +217,20 @@ def write_ocel_sqlite(log: EventLog, path: Path) -> None:
 
 
 def write_xes(log: EventLog, out: TextIO) -> None:
-    """The log as XES (IEEE 1849): one trace per client, events in valid-time order."""
+    """The log as XES (IEEE 1849): one trace per client, events in valid-time order, each with
+    ``lifecycle:transition`` (``complete``), ``org:resource`` (the first party it touches, by
+    pseudonym, else its organisation, else ``unrecorded``) and ``org:group`` (the first
+    organisation), so that organisational mining (handover of work, working together) runs."""
     out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
     out.write(
         '<log xes.version="1849-2016" xes.features="" xmlns="http://www.xes-standard.org/">\n'
     )
-    for name, prefix in (("Concept", "concept"), ("Time", "time")):
+    for name, prefix in (
+        ("Concept", "concept"),
+        ("Time", "time"),
+        ("Organizational", "org"),
+        ("Lifecycle", "lifecycle"),
+    ):
         uri = f"http://www.xes-standard.org/{prefix}.xesext"
         out.write(f'  <extension name="{name}" prefix="{prefix}" uri="{uri}"/>\n')
     out.write('  <classifier name="Activity" keys="concept:name"/>\n')
@@ -232,6 +244,12 @@ def write_xes(log: EventLog, out: TextIO) -> None:
         out.write("    <event>\n")
         out.write(f'      <string key="concept:name" value={quoteattr(row.activity)}/>\n')
         out.write(f'      <date key="time:timestamp" value="{row.time}"/>\n')
+        out.write('      <string key="lifecycle:transition" value="complete"/>\n')
+        group = row.first("organisation")
+        resource = row.first("party") or group or "unrecorded"
+        out.write(f'      <string key="org:resource" value={quoteattr(resource)}/>\n')
+        if group is not None:
+            out.write(f'      <string key="org:group" value={quoteattr(group)}/>\n')
         for key, value in row.attributes.items():
             out.write(f"      <string key={quoteattr(key)} value={quoteattr(value)}/>\n")
         out.write("    </event>\n")

@@ -147,13 +147,14 @@ class PlannerLog(TrackedProjection):
 
 class PlannerConformance(TrackedProjection):
     name = "conformance"
-    schema = 2
-    """2: early steps conform and steps may name their prerequisites; judged afresh on upgrade."""
+    schema = 3
+    """2: early steps conform and steps may name their prerequisites; 3: the anchor's valid time
+    is kept, so conformance obeys a period (journeys anchored in it). Judged afresh on upgrade."""
     upgrade_drops = ("DROP TABLE IF EXISTS {polku_planner_conformance}",)
     tables = (
         "CREATE TABLE IF NOT EXISTS {polku_planner_conformance} ("
         " journey_id TEXT NOT NULL, pathway TEXT NOT NULL, conforming INTEGER NOT NULL,"
-        " PRIMARY KEY (journey_id, pathway))",
+        " anchored_at TEXT NOT NULL, PRIMARY KEY (journey_id, pathway))",
     )
 
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
@@ -163,23 +164,45 @@ class PlannerConformance(TrackedProjection):
         for journey in journeys:
             record = self.service.get_sealed_record_by_id(UUID(journey))
             results = (check(record, pathway) for pathway in pathways)
-            rows += [(journey, r.pathway_id, int(r.conforming)) for r in results if r.applies]
+            rows += [
+                (journey, r.pathway_id, int(r.conforming), utc_text(r.anchor.occurred_at))
+                for r in results
+                if r.applies and r.anchor is not None
+            ]
         tx.executemany(
             "DELETE FROM {polku_planner_conformance} WHERE journey_id = %s",
             [(j,) for j in journeys],
         )
-        tx.executemany("INSERT INTO {polku_planner_conformance} VALUES (%s, %s, %s)", rows)
+        tx.executemany("INSERT INTO {polku_planner_conformance} VALUES (%s, %s, %s, %s)", rows)
 
     def clear(self, tx: Tx) -> None:
         tx.execute("DELETE FROM {polku_planner_conformance}")
 
-    def outcomes(self) -> dict[str, tuple[str, list[bool]]]:
-        """Per pathway of the catalogue: (title, whether each journey it applies to conforms)."""
+    def outcomes(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> dict[str, tuple[str, dict[str, bool]]]:
+        """Per pathway of the catalogue: (title, whether each journey it applies to conforms,
+        by journey id), counting the journeys whose anchor occurred in [start, end]."""
         self.refresh()
         with self.store.transaction(write=False) as tx:
-            rows = tx.rows("SELECT pathway, conforming FROM {polku_planner_conformance}")
-        found: dict[str, list[bool]] = defaultdict(list)
-        for pathway, conforming in rows:
-            found[str(pathway)].append(bool(conforming))
+            rows = tx.rows(
+                "SELECT journey_id, pathway, conforming, anchored_at"
+                " FROM {polku_planner_conformance}"
+            )
+        found: dict[str, dict[str, bool]] = defaultdict(dict)
+        for journey, pathway, conforming, anchored_at in rows:
+            at = datetime.fromisoformat(str(anchored_at))
+            if (start is None or at >= start) and (end is None or at <= end):
+                found[str(pathway)][str(journey)] = bool(conforming)
         known: dict[str, Pathway] = catalogue()
-        return {pid: (p.title, found.get(pid, [])) for pid, p in known.items()}
+        return {pid: (p.title, found.get(pid, {})) for pid, p in known.items()}
+
+    def journeys(self, pathway: str) -> set[str]:
+        """The journeys ``pathway`` applies to (its anchor has happened), by id."""
+        self.refresh()
+        with self.store.transaction(write=False) as tx:
+            rows = tx.rows(
+                "SELECT journey_id FROM {polku_planner_conformance} WHERE pathway = %s",
+                (pathway,),
+            )
+        return {str(row[0]) for row in rows}

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     outside_writes_per_hour: int = Field(default=30, ge=1, le=100_000)
     """Writes (referrals, registrations, refused commands) one caller may send per hour to
     journeys they may not read; beyond it 429."""
+    planner_queries_per_hour: int = Field(default=300, ge=1, le=100_000)
+    """Analytics questions and exports one caller may ask per hour; beyond it 429."""
     api_docs: Literal["auto", "on", "off"] = "auto"
     """``/docs`` and ``/openapi.json``: ``auto`` serves them except in production."""
     database_schema: str = Field(default="public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")

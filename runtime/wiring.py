@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from domain.application import Clock, JourneyService, system_clock
 from domain.journey import JourneyIds
+from pathways.disclosure import RecordKeys
 from readmodels.caseload import CaseloadIndex
 from readmodels.ledger import Ledger
 from readmodels.planner import PlannerConformance, PlannerLog
@@ -19,6 +20,7 @@ from runtime.limits import SlidingWindowLimit
 from runtime.settings import Settings, persistence_env
 from storage.access_log import AccessLog
 from storage.keyring import FileKeyring, Keyring, StaticKeyring
+from storage.planner_queries import PlannerQueryLog
 from storage.pseudonyms import LEGACY, journey_id_scheme
 from storage.sql import SqlStore
 from storage.tokens import TokenStore
@@ -67,6 +69,11 @@ class Components:
     conformance: PlannerConformance
     outside_writes: SlidingWindowLimit
     """Writes by each caller to journeys they may not read (runtime/writes.py), per hour."""
+    planner_queries: PlannerQueryLog
+    planner_limit: SlidingWindowLimit
+    """Analytics questions and exports by each caller (runtime/analytics.py), per hour."""
+    record_keys: RecordKeys
+    """Each journey's secret record key, for the planners' perturbed figures."""
 
     @property
     def clock(self) -> Clock:
@@ -100,4 +107,9 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
         outside_writes=SlidingWindowLimit(
             settings.outside_writes_per_hour, timedelta(hours=1), service.clock
         ),
+        planner_queries=PlannerQueryLog(store),
+        planner_limit=SlidingWindowLimit(
+            settings.planner_queries_per_hour, timedelta(hours=1), service.clock
+        ),
+        record_keys=RecordKeys(service.journey_id.pseudonym),
     )

@@ -136,6 +136,7 @@ class SqlStore:
         "polku_client_keys",
         "polku_planner_log",
         "polku_planner_conformance",
+        "polku_planner_queries",
         "polku_meta",
     )
 

@@ -1,8 +1,12 @@
-"""Planner endpoints: pseudonymous analytics across journeys, small cells suppressed.
+"""Planner endpoints: pseudonymous analytics across journeys, under disclosure control.
 
-Open to planners and auditors (who may see aggregates); case workers and admins get 403.
-Nothing here names a client, so these reads are not written to any client's access log.
-Every endpoint takes an optional period (``from``, ``to``: valid time).
+Open to planners (perturbed figures for whole release windows) and auditors (exact figures for
+the period as asked); the event-log exports to auditors only; case workers and admins get 403.
+Nothing here names a client, so these reads are not written to any client's access log; they
+are written to the planner query log and counted against an hourly limit instead
+(:mod:`runtime.analytics`). Every figure takes an optional period (``from``, ``to``: valid
+time); the window actually answered is in the ``Polku-Release``, ``Polku-Period-From`` and
+``Polku-Period-To`` headers.
 """
 
 from __future__ import annotations
@@ -10,21 +14,19 @@ from __future__ import annotations
 import io
 import json
 import tempfile
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response
-from pydantic import TypeAdapter
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field, TypeAdapter
 
 from api.deps import ComponentsDep, CurrentActor
 from api.responses import json_response
 from domain.commands import Moment
-from domain.events import Actor
 from pathways import analytics
-from pathways.eventlog import EventLog
 from pathways.exports import ocel_json, write_ocel_sqlite, write_xes
+from runtime.analytics import Analytics, Answer, Filters
 
 __all__ = ["router"]
 
@@ -33,80 +35,144 @@ router = APIRouter(
     tags=["analytics"],
     responses={
         401: {"description": "no valid bearer token"},
-        403: {"description": "for planners and auditors"},
-        422: {"description": "invalid parameters"},
+        403: {"description": "for planners and auditors (exports: auditors)"},
+        422: {"description": "invalid parameters (a period that starts after it ends…)"},
+        429: {"description": "too many analytics questions this hour; retry after Retry-After"},
     },
 )
-Start = Annotated[Moment | None, Query(alias="from")]
-End = Annotated[Moment | None, Query(alias="to")]
+Start = Annotated[
+    Moment | None,
+    Query(alias="from", description="valid time; planners get the release window holding it"),
+]
+End = Annotated[
+    Moment | None,
+    Query(alias="to", description="valid time; planners get the release window holding it"),
+]
+PathwayFilter = Annotated[
+    str | None, Query(max_length=100, description="journeys this pathway applies to")
+]
+SectorFilter = Annotated[
+    str | None, Query(max_length=100, description="journeys served in this sector in the period")
+]
 
 
-def planner_only(actor: Actor) -> None:
-    if actor.role not in {"planner", "auditor"}:
-        raise HTTPException(403, "for planners and auditors")
+def _headers(answer: Answer) -> dict[str, str]:
+    window = answer.window
+    headers = {"Polku-Release": window.label, "Polku-Disclosure-Control": answer.control}
+    if window.start is not None:
+        headers["Polku-Period-From"] = window.start.isoformat()
+    if window.end is not None:
+        headers["Polku-Period-To"] = window.end.isoformat()
+    return headers
 
 
-def _on_log(
-    path: str,
-    model: Any,
-    summary: str,
-    compute: Callable[[EventLog, datetime | None, datetime | None], object],
-) -> None:
-    """Register ``GET path`` answering ``compute(log, from, to)`` as ``model``."""
+def _respond(adapter: TypeAdapter[Any], answer: Answer) -> Response:
+    response = json_response(adapter, answer.value)
+    response.headers.update(_headers(answer))
+    return response
+
+
+def _on_log(path: str, model: Any, summary: str) -> None:
+    """Register ``GET path`` answering the figure of that name as ``model``."""
     adapter: TypeAdapter[Any] = TypeAdapter(model)
+    figure = path.strip("/")
 
     def endpoint(
         components: ComponentsDep, actor: CurrentActor, start: Start = None, end: End = None
     ) -> Response:
-        planner_only(actor)
-        return json_response(adapter, compute(components.planner.log(), start, end))
+        return _respond(adapter, Analytics(components).answer(actor, figure, start, end))
 
-    endpoint.__name__ = "get_" + path.strip("/").replace("-", "_")
+    endpoint.__name__ = "get_" + figure.replace("-", "_")
     router.add_api_route(path, endpoint, methods=["GET"], response_model=model, summary=summary)
+
+
+class Release(BaseModel):
+    kind: Literal["quarter", "year", "record", "asked"]
+    from_: datetime | None = Field(serialization_alias="from")
+    to: datetime | None
+    label: str
+    control: Literal["cell-key", "exact"]
+    min_clients: int
+    exports: list[str]
+    """The exports this caller may download."""
+
+
+@router.get(
+    "/release",
+    response_model=Release,
+    response_model_by_alias=True,
+    summary="The release window and disclosure control your figures for a period come with",
+)
+def get_release(
+    components: ComponentsDep, actor: CurrentActor, start: Start = None, end: End = None
+) -> Release:
+    window, control = Analytics(components).release(actor, start, end)
+    exports = ["xes", "ocel-json", "ocel-sqlite"] if actor.role == "auditor" else []
+    return Release(
+        kind=window.kind,
+        from_=window.start,
+        to=window.end,
+        label=window.label,
+        control="exact" if control.name == "exact" else "cell-key",
+        min_clients=analytics.MIN_CLIENTS,
+        exports=exports,
+    )
 
 
 _on_log(
     "/transitions",
     list[analytics.TransitionCell],
     "Sector-to-sector transitions (the input of a Sankey diagram)",
-    lambda log, s, e: analytics.transition_matrix(analytics.routes_of(log), s, e),
 )
 _on_log(
     "/variants",
     list[analytics.VariantRow],
     "Route variants (sectors in order) with client counts; rare ones pooled and suppressed",
-    lambda log, s, e: analytics.variants(analytics.routes_of(log), s, e),
-)
-_on_log(
-    "/dfg",
-    list[analytics.DfgEdge],
-    "Directly-follows graph of activities: frequencies, clients, mean and median durations",
-    analytics.directly_follows,
 )
 _on_log(
     "/waiting-times",
     list[analytics.WaitingRow],
     "Days from referral to the first service in the sector referred to (median, p90)",
-    analytics.waiting_times,
 )
 _on_log(
     "/ping-pong",
     list[analytics.PingPongRow],
     "Clients sent from sector A to B and straight back to A, per sector pair",
-    lambda log, s, e: analytics.ping_pong(analytics.routes_of(log), s, e),
 )
 _on_log(
     "/coordinator-gaps",
     analytics.CoordinatorGaps,
     "Share of journey-days without a coordinator, and how long the gaps lasted",
-    analytics.coordinator_gaps,
 )
 _on_log(
     "/silent-transitions",
     list[analytics.SilentTransitionRow],
     "Transitions after which nothing was shared with the receiving side, per kind",
-    analytics.silent_transitions,
 )
+_on_log(
+    "/conformance",
+    list[analytics.ConformanceRow],
+    "Per pathway: journeys anchored in the period it applies to, and the share conforming",
+)
+_DFG: TypeAdapter[Any] = TypeAdapter(list[analytics.DfgEdge])
+
+
+@router.get(
+    "/dfg",
+    response_model=list[analytics.DfgEdge],
+    summary="Directly-follows graph of activities (the process map): frequencies, clients,"
+    " mean and median durations; optionally for one pathway or one sector",
+)
+def get_dfg(
+    components: ComponentsDep,
+    actor: CurrentActor,
+    start: Start = None,
+    end: End = None,
+    pathway: PathwayFilter = None,
+    sector: SectorFilter = None,
+) -> Response:
+    answer = Analytics(components).answer(actor, "dfg", start, end, Filters(pathway, sector))
+    return _respond(_DFG, answer)
 
 
 def _file(content: bytes | str, media_type: str, name: str) -> Response:
@@ -126,14 +192,13 @@ def _file(content: bytes | str, media_type: str, name: str) -> Response:
             "description": "XES, one trace per (pseudonymous) client",
         }
     },
-    summary="The pseudonymous event log as XES (for process-mining tools)",
+    summary="The pseudonymous event log as XES (for process-mining tools; auditors only)",
 )
 def get_export_xes(
     components: ComponentsDep, actor: CurrentActor, start: Start = None, end: End = None
 ) -> Response:
-    planner_only(actor)
     out = io.StringIO()
-    write_xes(analytics.between(components.planner.log(), start, end), out)
+    write_xes(Analytics(components).export_log(actor, "xes", start, end), out)
     return _file(out.getvalue(), "application/xml", "polku.xes")
 
 
@@ -149,7 +214,7 @@ def get_export_xes(
             "description": "OCEL 2.0: objects client, party, organisation, consent",
         }
     },
-    summary="The pseudonymous event log as OCEL 2.0, JSON or SQLite",
+    summary="The pseudonymous event log as OCEL 2.0, JSON or SQLite (auditors only)",
 )
 def get_export_ocel(
     components: ComponentsDep,
@@ -158,8 +223,7 @@ def get_export_ocel(
     end: End = None,
     format: Literal["json", "sqlite"] = "json",
 ) -> Response:
-    planner_only(actor)
-    log = analytics.between(components.planner.log(), start, end)
+    log = Analytics(components).export_log(actor, f"ocel-{format}", start, end)
     if format == "json":
         return _file(json.dumps(ocel_json(log)), "application/json", "polku-ocel.json")
     with tempfile.TemporaryDirectory(prefix="polku-ocel-") as folder:
@@ -167,14 +231,3 @@ def get_export_ocel(
         write_ocel_sqlite(log, path)
         data = path.read_bytes()
     return _file(data, "application/vnd.sqlite3", "polku-ocel.sqlite")
-
-
-@router.get(
-    "/conformance",
-    response_model=list[analytics.ConformanceRow],
-    summary="Per pathway of the catalogue: journeys it applies to and the share conforming",
-)
-def get_conformance(components: ComponentsDep, actor: CurrentActor) -> Response:
-    planner_only(actor)
-    rows = analytics.conformance_rates(components.conformance.outcomes())
-    return json_response(TypeAdapter(list[analytics.ConformanceRow]), rows)

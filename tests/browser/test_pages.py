@@ -387,3 +387,44 @@ def test_the_api_docs_work_offline_from_this_server_alone(page: Page, server: Se
     expect(page.get_by_text("Refer the client to a service")).to_be_visible()
     expect(page.locator(".opblock")).to_have_count(50)
     assert elsewhere == []
+
+
+def test_every_planner_panel_obeys_the_period_and_a_backwards_one_is_refused(
+    page: Page, server: Server
+) -> None:
+    sign_in(page, server, "planner")
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#release")).to_contain_text("Figures for")
+    expect(page.locator("#exports button")).to_have_count(0)  # planners get no microdata
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/v1/analytics/" in r.url else None)
+    page.get_by_label("Period from (UTC day)").fill("2022-01-01")
+    page.get_by_label("until").fill("2022-12-31")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#release")).to_contain_text("Figures for 2022")
+    panels = {u.split("/v1/analytics/")[1].split("?")[0] for u in asked if "from=" in u}
+    assert panels >= {
+        "transitions",
+        "variants",
+        "waiting-times",
+        "ping-pong",
+        "coordinator-gaps",
+        "silent-transitions",
+        "conformance",
+    }
+    page.get_by_label("Period from (UTC day)").fill("2022-12-31")
+    page.get_by_label("until").fill("2022-01-01")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#release")).to_contain_text("starts after it ends")
+    expect(page.locator("#waiting")).to_contain_text("starts after it ends")
+
+
+def test_auditors_get_a_download_button_per_export(page: Page, server: Server) -> None:
+    sign_in(page, server, "auditor")
+    page.goto(f"{server.url}/planner")
+    buttons = page.locator("#exports button")
+    expect(buttons).to_have_count(3)
+    with page.expect_download() as download:
+        buttons.first.click()
+    assert download.value.suggested_filename == "polku.xes"

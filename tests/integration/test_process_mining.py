@@ -105,6 +105,24 @@ def test_pm4py_finds_our_dfg_and_variants_in_the_xes_export(
     assert max(engine.variants().values()) > 1
 
 
+def test_pm4py_mines_the_organisation_from_the_xes_export(
+    components: Components, pm4py: ModuleType, tmp_path: Path
+) -> None:
+    with (tmp_path / "log.xes").open("w", encoding="utf-8") as out:
+        write_xes(components.planner.log(), out)
+    frame = pm4py.read_xes(str(tmp_path / "log.xes"))
+    assert set(frame["lifecycle:transition"]) == {"complete"}
+    assert frame["org:resource"].notna().all()
+    assert frame["org:group"].notna().any()
+    handover = pm4py.discover_handover_of_work_network(frame)
+    together = pm4py.discover_working_together_network(frame)
+    assert handover.connections
+    assert together.connections
+    refs = {_ref(components, j) for j in components.planner.log().journeys}
+    resources = {str(r) for r in frame["org:resource"].dropna()}
+    assert not resources & refs
+
+
 @pytest.mark.parametrize("kind", ["json", "sqlite"])
 def test_pm4py_loads_the_ocel_export_with_qualified_links(
     components: Components, pm4py: ModuleType, tmp_path: Path, kind: str

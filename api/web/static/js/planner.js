@@ -1,9 +1,9 @@
 // The planner dashboard: pseudonymous analytics across journeys. A suppressed figure is shown
 // as suppressed, never as zero; a figure this server does not offer yet is "not available".
 
-import { get } from "./api.js";
+import { get, token } from "./api.js";
 import { byId, fill, h, s, table } from "./dom.js";
-import { localDay, term } from "./format.js";
+import { term } from "./format.js";
 import { drawSankey } from "./sankey.js";
 import { explain, startPage } from "./shell.js";
 
@@ -176,19 +176,58 @@ function conformance(rows) {
 }
 
 function period() {
+  // Release windows are calendar quarters and years in UTC, so the chosen days are UTC days.
   const form = byId("period");
   const from = form.elements.from.value;
   const to = form.elements.to.value;
   return {
-    from: from ? localDay(from).toISOString() : undefined,
-    to: to ? localDay(to, true).toISOString() : undefined,
+    from: from ? `${from}T00:00:00Z` : undefined,
+    to: to ? `${to}T23:59:59.999999Z` : undefined,
   };
 }
 
 let cells = null;
 
-function loadFlows() {
+function release(chosen) {
+  const target = byId("release");
+  get("/v1/analytics/release", chosen).then(
+    (r) => {
+      target.textContent =
+        r.control === "exact"
+          ? `Exact figures for the period as asked (auditor).`
+          : `Figures for ${r.label}: a period is widened to a whole quarter, year or the record so far; counts are perturbed by up to ±4 and durations by up to ±10% (docs/analytics-privacy.md).`;
+      fill(
+        byId("exports"),
+        r.exports.map((kind) => {
+          const button = h("button", { type: "button" }, `Download ${kind.toUpperCase()}`);
+          button.addEventListener("click", () => download(kind, chosen));
+          return button;
+        }),
+      );
+    },
+    (error) => {
+      target.textContent = explain(error, "the period");
+    },
+  );
+}
+
+async function download(kind, chosen) {
+  const [path, name] = {
+    xes: ["/v1/analytics/export/xes", "polku.xes"],
+    "ocel-json": ["/v1/analytics/export/ocel", "polku-ocel.json"],
+    "ocel-sqlite": ["/v1/analytics/export/ocel?format=sqlite", "polku-ocel.sqlite"],
+  }[kind];
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(chosen)) if (v) url.searchParams.set(k, v);
+  const response = await fetch(url, { headers: { Authorization: `Bearer ${token()}` }, credentials: "omit" });
+  if (!response.ok) return;
+  const link = h("a", { href: URL.createObjectURL(await response.blob()), download: name });
+  link.click();
+}
+
+function loadAll() {
   const chosen = period();
+  release(chosen);
   panel("sankey-table", "/v1/analytics/transitions", (data) => {
     cells = data;
     return transitions(data);
@@ -199,20 +238,20 @@ function loadFlows() {
     }
   });
   panel("variants", "/v1/analytics/variants", variants, chosen);
+  panel("waiting", "/v1/analytics/waiting-times", waiting, chosen);
+  panel("pingpong", "/v1/analytics/ping-pong", pingPong, chosen);
+  panel("gaps", "/v1/analytics/coordinator-gaps", gaps, chosen);
+  panel("silent", "/v1/analytics/silent-transitions", silent, chosen);
+  panel("conformance", "/v1/analytics/conformance", conformance, chosen);
 }
 
 const who = startPage();
 if (who) {
   byId("period").addEventListener("submit", (event) => {
     event.preventDefault();
-    loadFlows();
+    loadAll();
   });
-  loadFlows();
-  panel("waiting", "/v1/analytics/waiting-times", waiting);
-  panel("pingpong", "/v1/analytics/ping-pong", pingPong);
-  panel("gaps", "/v1/analytics/coordinator-gaps", gaps);
-  panel("silent", "/v1/analytics/silent-transitions", silent);
-  panel("conformance", "/v1/analytics/conformance", conformance);
+  loadAll();
   let resized = null;
   window.addEventListener("resize", () => {
     clearTimeout(resized);

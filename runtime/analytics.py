@@ -1,0 +1,214 @@
+"""The planners' figures and the event-log exports, as the API and the CLI offer them.
+
+Every question goes through :meth:`Analytics.answer` (every export through
+:meth:`Analytics.export_log`), which decides what the caller may have
+(``docs/analytics-privacy.md``):
+
+- **planners** get perturbed figures (the cell-key method) for a *release window* — their
+  period widened to a whole quarter, year or the record so far — and never the event log;
+- **auditors** (and the local operator through ``polku analytics --exact`` / ``polku export``)
+  get exact figures for the period as asked, small cells still suppressed, and the
+  pseudonymous event log as OCEL or XES;
+- nobody else gets anything (403).
+
+Each question is counted against the caller's hourly limit (429 beyond it) and written to the
+planner query log: who, what (figure, parameters, window answered, control), when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.errors import InvalidQueryError, NotPermittedError, RateLimitedError
+from domain.events import Actor
+from domain.vocabulary import vocabulary
+from pathways import analytics
+from pathways.definitions import catalogue
+from pathways.disclosure import EXACT, CellKeyControl, Control, ReleaseWindow, release_window
+from pathways.eventlog import EventLog
+from runtime.wiring import Components
+from storage.planner_queries import actor_query
+
+__all__ = ["FIGURES", "Analytics", "Answer", "Filters"]
+
+Figure = Callable[[EventLog, datetime | None, datetime | None, Control], object]
+
+
+def _routes(
+    compute: Callable[..., object],
+) -> Figure:
+    def figure(log: EventLog, start: datetime | None, end: datetime | None, c: Control) -> object:
+        return compute(analytics.routes_of(log), start, end, c.for_log(log))
+
+    return figure
+
+
+FIGURES: dict[str, Figure] = {
+    "transitions": _routes(analytics.transition_matrix),
+    "variants": _routes(analytics.variants),
+    "dfg": analytics.directly_follows,
+    "waiting-times": analytics.waiting_times,
+    "ping-pong": _routes(analytics.ping_pong),
+    "coordinator-gaps": analytics.coordinator_gaps,
+    "silent-transitions": analytics.silent_transitions,
+}
+"""The figures worked out from the event log (conformance comes from its own read model)."""
+FILTERED = frozenset({"dfg"})
+"""The figures that take a pathway or sector filter (the process map)."""
+ROLES = frozenset({"planner", "auditor"})
+
+
+@dataclass(frozen=True)
+class Filters:
+    """At most one of: journeys the pathway applies to, journeys served in the sector."""
+
+    pathway: str | None = None
+    sector: str | None = None
+
+    def asked(self) -> dict[str, str]:
+        return {k: v for k, v in (("pathway", self.pathway), ("sector", self.sector)) if v}
+
+
+@dataclass(frozen=True)
+class Answer:
+    value: object
+    window: ReleaseWindow
+    control: str
+    """``cell-key`` (perturbed) or ``exact``."""
+
+
+def _moment(at: datetime | None) -> str | None:
+    return None if at is None else at.isoformat()
+
+
+class Analytics:
+    def __init__(self, components: Components) -> None:
+        self._components = components
+
+    def release(
+        self, actor: Actor, start: datetime | None, end: datetime | None
+    ) -> tuple[ReleaseWindow, Control]:
+        """The window and control the caller's figures for [start, end] come with."""
+        if actor.role not in ROLES:
+            raise NotPermittedError("for planners and auditors")
+        if start is not None and end is not None and start > end:
+            raise InvalidQueryError("the period starts after it ends ('from' is after 'to')")
+        if actor.role == "auditor":
+            return ReleaseWindow("asked", start, None if end is None else end), EXACT
+        window = release_window(start, end, self._components.clock())
+        return window, CellKeyControl(self._components.record_keys)
+
+    def answer(
+        self,
+        actor: Actor,
+        figure: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        filters: Filters | None = None,
+    ) -> Answer:
+        """One figure (a key of :data:`FIGURES`, or ``conformance``) for the caller."""
+        filters = filters or Filters()
+        window, control = self.release(actor, start, end)
+        self._check_filters(figure, filters)
+        self._count(actor, figure, start, end, filters, window, control.name)
+        first = window.start
+        last = end if window.kind == "asked" else window.last
+        if figure == "conformance":
+            outcomes = self._components.conformance.outcomes(first, last)
+            journeys = sorted({j for _, found in outcomes.values() for j in found})
+            bound = control.for_journeys(journeys)
+            number = {j: n for n, j in enumerate(journeys)}
+            keyed = {
+                pathway: (title, {number[j]: ok for j, ok in found.items()})
+                for pathway, (title, found) in outcomes.items()
+            }
+            return Answer(analytics.conformance_rates(keyed, bound), window, control.name)
+        log = self._filtered(self._components.planner.log(), filters, first, last)
+        return Answer(FIGURES[figure](log, first, last, control), window, control.name)
+
+    def export_log(
+        self,
+        actor: Actor,
+        kind: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> EventLog:
+        """The pseudonymous event log (person-level microdata): auditors only."""
+        if actor.role != "auditor":
+            raise NotPermittedError("the event log is person-level data: exports are for auditors")
+        if start is not None and end is not None and start > end:
+            raise InvalidQueryError("the period starts after it ends ('from' is after 'to')")
+        window = ReleaseWindow("asked", start, end)
+        self._count(actor, f"export {kind}", start, end, Filters(), window, "microdata")
+        return analytics.between(self._components.planner.log(), start, end)
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _check_filters(self, figure: str, filters: Filters) -> None:
+        if figure not in FIGURES and figure != "conformance":
+            raise InvalidQueryError(f"no such figure: {figure}")
+        if not filters.asked():
+            return
+        if figure not in FILTERED:
+            raise InvalidQueryError(f"{figure} takes no pathway or sector filter")
+        if filters.pathway and filters.sector:
+            raise InvalidQueryError("filter by a pathway or by a sector, not both at once")
+        if filters.pathway and filters.pathway not in catalogue():
+            raise InvalidQueryError(f"no such pathway: {filters.pathway}")
+        if filters.sector and filters.sector not in vocabulary().terms["sectors"]:
+            raise InvalidQueryError(f"no such sector: {filters.sector}")
+
+    def _count(
+        self,
+        actor: Actor,
+        figure: str,
+        start: datetime | None,
+        end: datetime | None,
+        filters: Filters,
+        window: ReleaseWindow,
+        control: str,
+    ) -> None:
+        components = self._components
+        wait = components.planner_limit.hit(actor.party_id)
+        if wait is not None:
+            raise RateLimitedError(
+                max(1, int(wait.total_seconds()) + 1),
+                "too many analytics questions this hour; retry later",
+            )
+        parameters: dict[str, Any] = {"from": _moment(start), "to": _moment(end)}
+        components.planner_queries.record(
+            actor_query(
+                actor,
+                asked_at=components.clock(),
+                figure=figure,
+                parameters=parameters | filters.asked(),
+                released=window.label,
+                control=control,
+            )
+        )
+
+    def _filtered(
+        self, log: EventLog, filters: Filters, first: datetime | None, last: datetime | None
+    ) -> EventLog:
+        if filters.pathway:
+            keep = self._components.conformance.journeys(filters.pathway)
+            return EventLog(tuple(j for j in log.journeys if j[0].fact.journey in keep))
+        if filters.sector:
+            sector = filters.sector
+            return EventLog(
+                tuple(
+                    j
+                    for j in log.journeys
+                    if any(
+                        e.fact.kind == "ServiceStarted"
+                        and e.fact.sector == sector
+                        and (first is None or e.fact.occurred_at >= first)
+                        and (last is None or e.fact.occurred_at <= last)
+                        for e in j
+                    )
+                )
+            )
+        return log
