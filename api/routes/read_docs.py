@@ -21,8 +21,16 @@ _PROFESSIONALS = (
 )
 _AUDITORS = " For auditors only (403 otherwise). The read is written to the client's access log."
 _PLANNERS = (
-    " For planners and auditors (403 otherwise): pseudonymous, over every journey, with an"
-    " optional period `from`/`to`; any figure from fewer than 5 clients is suppressed."
+    " For planners and auditors (403 otherwise), pseudonymous, over every journey. A planner's"
+    " `from`/`to` is widened to the release window that holds it (a quarter, a year or the whole"
+    " record, ended periods only) and the figures are perturbed by the cell-key method, the"
+    " same contributors always getting the same noise; auditors get exact figures for the"
+    " period asked. Any cell of fewer than 5 clients is suppressed (docs/analytics-privacy.md)."
+)
+_EXPORTS = (
+    " Person-level pseudonymous data: for auditors only (planners get 403); every party not a"
+    " professional on the team is named only by type, and clients are numbered afresh in"
+    " every export."
 )
 
 READ_DOCS: dict[str, str] = {
@@ -84,9 +92,12 @@ READ_DOCS: dict[str, str] = {
     "/v1/analytics/conformance": "Per pathway: journeys it applies to, those conforming, and"
     " the rate." + _PLANNERS,
     "/v1/analytics/export/ocel": "The pseudonymous event log as OCEL 2.0 (JSON or SQLite), for"
-    " process-mining tools." + _PLANNERS,
-    "/v1/analytics/export/xes": "The pseudonymous event log as XES, for process-mining tools."
-    + _PLANNERS,
+    " process-mining tools." + _EXPORTS,
+    "/v1/analytics/export/xes": "The pseudonymous event log as XES (with lifecycle and"
+    " pseudonymous organisational attributes), for process-mining tools." + _EXPORTS,
+    "/v1/analytics/release": "The release window a period is answered in, and the disclosure"
+    " control applied to your figures (for planners: windows and perturbation; for auditors:"
+    " exact)." + _PLANNERS,
 }
 
 
