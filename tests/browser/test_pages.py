@@ -428,3 +428,37 @@ def test_auditors_get_a_download_button_per_export(page: Page, server: Server) -
     with page.expect_download() as download:
         buttons.first.click()
     assert download.value.suggested_filename == "polku.xes"
+
+
+def test_the_process_map_draws_the_unsuppressed_paths_and_simplifies_them(
+    page: Page, server: Server
+) -> None:
+    edges = server.api("/v1/analytics/dfg", "planner").json()
+    shown = {(e["source"], e["target"]) for e in edges if not e["suppressed"]}
+    assert len(shown) > 2
+
+    sign_in(page, server, "planner")
+    drawn = page.locator("#process-map g.pm-edge")
+    expect(drawn).to_have_count(len(shown))
+    pairs = drawn.evaluate_all("gs => gs.map(g => [g.dataset.source, g.dataset.target])")
+    assert {(a, b) for a, b in pairs} == shown
+    expect(page.locator("#map-caption")).to_contain_text(f"{len(shown)} of {len(shown)} paths")
+    counts = set(page.locator("#process-map .pm-label").all_inner_texts())
+    assert all(c.isdigit() for c in counts)  # the frequency view
+
+    page.get_by_label("mean time between").check()
+    labels = page.locator("#process-map .pm-label").all_inner_texts()
+    assert all(text.endswith(" d") or text == "\u2013" for text in labels)
+
+    page.get_by_label("Paths shown").fill("10")
+    fewer = max(1, -(-len(shown) // 10))
+    expect(drawn).to_have_count(fewer)  # the most frequent tenth
+
+    page.get_by_label("Paths shown").fill("100")
+    page.get_by_label("Pathway").select_option(index=1)
+    chosen = page.get_by_label("Pathway").input_value()
+    narrowed = server.api("/v1/analytics/dfg", "planner", pathway=chosen).json()
+    expected = sum(1 for e in narrowed if not e["suppressed"])
+    shown_now = f"{expected} of {expected} paths" if expected else "nothing can be drawn"
+    expect(page.locator("#map-caption")).to_contain_text(shown_now)
+    expect(drawn).to_have_count(expected)

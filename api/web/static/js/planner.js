@@ -4,6 +4,7 @@
 import { get, token } from "./api.js";
 import { byId, fill, h, s, table } from "./dom.js";
 import { term } from "./format.js";
+import { drawProcessMap, simplify } from "./processmap.js";
 import { drawSankey } from "./sankey.js";
 import { explain, startPage } from "./shell.js";
 
@@ -225,9 +226,65 @@ async function download(kind, chosen) {
   link.click();
 }
 
+let mapEdges = [];
+
+function redrawMap() {
+  const form = byId("map-controls");
+  const share = Number(form.elements.paths.value) / 100;
+  byId("map-paths-value").textContent = `${form.elements.paths.value}%`;
+  const drawn = simplify(mapEdges, share);
+  const shown = mapEdges.filter((e) => !e.suppressed).length;
+  const hidden = mapEdges.length - shown;
+  byId("map-caption").textContent = drawn.length
+    ? `${drawn.length} of ${shown} paths drawn (the most frequent); ${hidden} suppressed.`
+    : "Every path here describes fewer than 5 clients: nothing can be drawn.";
+  const target = byId("process-map");
+  if (drawn.length) drawProcessMap(target, drawn, form.elements.view.value);
+  else fill(target);
+  target.dataset.state = "ready";
+}
+
+async function loadMap(chosen) {
+  const form = byId("map-controls");
+  const filters = { ...chosen };
+  if (form.elements.pathway.value) filters.pathway = form.elements.pathway.value;
+  else if (form.elements.sector.value) filters.sector = form.elements.sector.value;
+  byId("process-map").dataset.state = "loading";
+  try {
+    mapEdges = await get("/v1/analytics/dfg", filters);
+    redrawMap();
+  } catch (error) {
+    mapEdges = [];
+    byId("map-caption").textContent = explain(error, "the process map");
+    fill(byId("process-map"));
+    byId("process-map").dataset.state = "unavailable";
+  }
+}
+
+async function mapChoices() {
+  const [pathways, vocabulary] = await Promise.all([get("/v1/pathways"), get("/v1/vocabulary")]);
+  const pathway = byId("map-pathway");
+  for (const p of pathways) pathway.append(h("option", { value: p.id }, p.title));
+  const sector = byId("map-sector");
+  for (const code of vocabulary.sectors) sector.append(h("option", { value: code }, (vocabulary.labels.sectors[code] || {}).en || term(code)));
+  const form = byId("map-controls");
+  form.elements.paths.addEventListener("input", redrawMap);
+  for (const radio of form.elements.view) radio.addEventListener("change", redrawMap);
+  // One filter at a time: a pathway or a sector.
+  pathway.addEventListener("change", () => {
+    if (pathway.value) sector.value = "";
+    loadMap(period());
+  });
+  sector.addEventListener("change", () => {
+    if (sector.value) pathway.value = "";
+    loadMap(period());
+  });
+}
+
 function loadAll() {
   const chosen = period();
   release(chosen);
+  loadMap(chosen);
   panel("sankey-table", "/v1/analytics/transitions", (data) => {
     cells = data;
     return transitions(data);
@@ -247,6 +304,7 @@ function loadAll() {
 
 const who = startPage();
 if (who) {
+  mapChoices();
   byId("period").addEventListener("submit", (event) => {
     event.preventDefault();
     loadAll();
