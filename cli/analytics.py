@@ -6,11 +6,13 @@ auditor's exact figures. Both are written to the planner query log as the local 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cli.common import Command, cli_reader, moment, settings_of
-from cli.tables import render_table
+from cli.tables import add_format, emit
 
 __all__ = ["register"]
 
@@ -35,22 +37,31 @@ Ask = Callable[[str], Any]
 """Answers one figure (by name) for the command's caller and period."""
 
 
-def _transitions(ask: Ask) -> str:
+@dataclass(frozen=True)
+class Table:
+    """A figure as a table, with a line to say before it (tables only)."""
+
+    headers: Sequence[str]
+    rows: Sequence[Sequence[object]]
+    head: str | None = None
+
+
+def _transitions(ask: Ask) -> Table:
     rows = [
         (x.from_sector, x.to_sector, _n(x.clients), _n(x.transitions)) for x in ask("transitions")
     ]
-    return render_table(["from sector", "to sector", "clients", "moves"], rows)
+    return Table(["from sector", "to sector", "clients", "moves"], rows)
 
 
-def _variants(ask: Ask) -> str:
+def _variants(ask: Ask) -> Table:
     rows = [
         (" → ".join(v.route) if v.route else "(rarer routes, pooled)", _n(v.clients))
         for v in ask("variants")
     ]
-    return render_table(["route", "clients"], rows)
+    return Table(["route", "clients"], rows)
 
 
-def _dfg(ask: Ask) -> str:
+def _dfg(ask: Ask) -> Table:
     rows = [
         (
             e.source,
@@ -63,49 +74,49 @@ def _dfg(ask: Ask) -> str:
         for e in ask("dfg")
     ]
     headers = ["activity", "directly followed by", "clients", "times", "mean days", "median days"]
-    return render_table(headers, rows)
+    return Table(headers, rows)
 
 
-def _waiting(ask: Ask) -> str:
+def _waiting(ask: Ask) -> Table:
     rows = [
         (w.sector, _n(w.clients), _days(w.median_days), _days(w.p90_days))
         for w in ask("waiting-times")
     ]
-    return render_table(["sector referred to", "clients", "median days", "p90 days"], rows)
+    return Table(["sector referred to", "clients", "median days", "p90 days"], rows)
 
 
-def _ping_pong(ask: Ask) -> str:
+def _ping_pong(ask: Ask) -> Table:
     rows = [(r.sector_a, r.sector_b, _n(r.clients)) for r in ask("ping-pong")]
-    return render_table(["from and back to", "via", "clients"], rows)
+    return Table(["from and back to", "via", "clients"], rows)
 
 
-def _gaps(ask: Ask) -> str:
+def _gaps(ask: Ask) -> Table:
     gaps = ask("coordinator-gaps")
     head = (
         f"Journeys: {_n(gaps.clients)}; journey-days without a coordinator:"
         f" {_share(gaps.share_without)}"
     )
     rows = [(b.bucket, _n(b.gaps), _n(b.clients)) for b in gaps.gaps]
-    return head + "\n" + render_table(["gap length", "gaps", "clients"], rows)
+    return Table(["gap length", "gaps", "clients"], rows, head)
 
 
-def _silent(ask: Ask) -> str:
+def _silent(ask: Ask) -> Table:
     rows = [
         (s.kind, _n(s.clients), _n(s.transitions), _n(s.without_sharing))
         for s in ask("silent-transitions")
     ]
-    return render_table(["transition", "clients", "transitions", "nothing shared"], rows)
+    return Table(["transition", "clients", "transitions", "nothing shared"], rows)
 
 
-def _conformance(ask: Ask) -> str:
+def _conformance(ask: Ask) -> Table:
     rows = [
         (r.pathway, r.title, _n(r.clients), _n(r.conforming), _share(r.rate))
         for r in ask("conformance")
     ]
-    return render_table(["pathway", "title", "journeys", "conforming", "rate"], rows)
+    return Table(["pathway", "title", "journeys", "conforming", "rate"], rows)
 
 
-ANALYTICS: dict[str, tuple[str, Callable[[Ask], str]]] = {
+ANALYTICS: dict[str, tuple[str, Callable[[Ask], Table]]] = {
     "transitions": ("sector-to-sector transitions (Sankey input)", _transitions),
     "variants": ("route variants", _variants),
     "dfg": ("directly-follows graph with durations", _dfg),
@@ -131,6 +142,7 @@ def register(commands: Command) -> None:
             action="store_true",
             help="exact figures for the period as asked (the auditor's; logged as such)",
         )
+        add_format(command)
         command.set_defaults(handler=_table, render=render, figure=name)
 
 
@@ -147,17 +159,27 @@ def _table(args: argparse.Namespace) -> int:
     analytics = Analytics(components)
     try:
         window, control = analytics.release(actor, args.start, args.end)
-        print(
-            args.render(lambda figure: analytics.answer(actor, figure, args.start, args.end).value)
+        table = args.render(
+            lambda figure: analytics.answer(actor, figure, args.start, args.end).value
         )
+        if table.head and args.format == "table":
+            print(table.head)
+        print(emit(table.headers, table.rows, args.format))
     finally:
         components.close()
+    # The note goes with a table; beside JSON or CSV it goes to standard error, so that the
+    # output stays something a program can read.
+    out = sys.stdout if args.format == "table" else sys.stderr
     if control.noisy:
         print(
             f"Figures for {window.label}, perturbed by the cell-key method (counts by up to ±4,"
             f" durations and shares by up to ±10 %); cells describing fewer than {MIN_CLIENTS}"
-            " clients are suppressed."
+            " clients are suppressed.",
+            file=out,
         )
     else:
-        print(f"Exact figures; cells describing fewer than {MIN_CLIENTS} clients are suppressed.")
+        print(
+            f"Exact figures; cells describing fewer than {MIN_CLIENTS} clients are suppressed.",
+            file=out,
+        )
     return 0
