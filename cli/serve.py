@@ -87,6 +87,10 @@ def _prepare_demo(settings: Settings, components: Components, population: int) -
     structlog.get_logger(__name__).info("demo.loaded", new_events=stored)
     if population > 0:
         _demo_population(settings, components, population)
+    # Whatever the store held already, the read models start at the head of the log (requests
+    # would otherwise catch them up a bounded slice at a time).
+    for model in components.read_models.values():
+        model.catch_up()
 
 
 def _print_demo_tokens(components: Components, host: str, port: int) -> None:
@@ -133,8 +137,6 @@ def _demo_population(settings: Settings, components: Components, clients: int) -
     result = generate(
         lambda clock: build_service(settings, clock=clock), clients, DEMO_POPULATION_SEED
     )
-    for model in components.read_models.values():
-        model.catch_up()
     seconds = time.perf_counter() - started
     print(f"  {result.clients} clients, {result.events} events in {seconds:.1f} s", file=sys.stderr)
     structlog.get_logger(__name__).info(

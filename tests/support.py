@@ -17,6 +17,7 @@ from domain import commands as cmd
 from domain.application import CommandContext
 from domain.events import Actor
 from runtime.settings import Settings
+from runtime.wiring import Components
 
 __all__ = [
     "CTX",
@@ -29,6 +30,7 @@ __all__ = [
     "member",
     "polku_env",
     "register",
+    "settle",
     "start_polku_serve",
 ]
 
@@ -108,6 +110,14 @@ def polku_env(settings: Settings, log_level: str = "warning") -> dict[str, str]:
         POLKU_LOG_LEVEL=log_level,
     )
     return env
+
+
+def settle(components: Components) -> None:
+    """Bring every read model to the head of the log, as the background runner would by the
+    time anyone asks: for tests that write a population straight into the store and then read
+    through models that catch up only a bounded slice per read."""
+    for model in components.read_models.values():
+        model.catch_up()
 
 
 def start_polku_serve(

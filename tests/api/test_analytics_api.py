@@ -13,6 +13,7 @@ from demo.population import generate
 from runtime.settings import Settings
 from runtime.wiring import build_service
 from tests.api.conftest import Api
+from tests.support import settle
 
 ENDPOINTS = (
     "transitions",
@@ -41,6 +42,7 @@ def _assert_suppressed_cells_carry_no_figures(value: object) -> None:
 
 def test_planners_get_pseudonymous_suppressed_figures(api: Api, settings: Settings) -> None:
     generate(lambda clock: build_service(settings, clock=clock), 40, 11)
+    settle(api.components)
     refs = [f"gen-11-{n:06d}" for n in range(40)]
     seen = {}
     for name in ENDPOINTS:
@@ -75,6 +77,7 @@ def test_planners_get_pseudonymous_suppressed_figures(api: Api, settings: Settin
 
 def test_a_period_limits_the_figures(api: Api, settings: Settings) -> None:
     generate(lambda clock: build_service(settings, clock=clock), 20, 13)
+    settle(api.components)
     for who in ("planner", "auditor"):
         headers = api.headers(who)
         everything = api.client.get("/v1/analytics/dfg", headers=headers).json()
@@ -103,6 +106,7 @@ def test_the_event_log_exports_through_the_api(
     api: Api, settings: Settings, tmp_path: Path
 ) -> None:
     generate(lambda clock: build_service(settings, clock=clock), 10, 14)
+    settle(api.components)
     headers = api.headers("auditor")  # the event log is person-level data: auditors only
     xes = api.client.get("/v1/analytics/export/xes", headers=headers)
     assert xes.status_code == 200
@@ -140,6 +144,7 @@ def test_the_analytics_and_export_commands(
     tmp_path: Path,
 ) -> None:
     generate(lambda clock: build_service(settings, clock=clock), 20, 12)
+    settle(api.components)
     monkeypatch.setenv("POLKU_DATABASE_SCHEMA", settings.database_schema)
     monkeypatch.setenv("POLKU_KEYRING", str(settings.keyring_path().resolve()))
     url = ["--database-url", settings.database_url]
