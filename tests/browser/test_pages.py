@@ -444,11 +444,11 @@ def test_the_process_map_draws_the_unsuppressed_paths_and_simplifies_them(
     pairs = drawn.evaluate_all("gs => gs.map(g => [g.dataset.source, g.dataset.target])")
     assert {(a, b) for a, b in pairs} == shown
     expect(page.locator("#map-caption")).to_contain_text(f"{len(shown)} of {len(shown)} paths")
-    counts = set(page.locator("#process-map .pm-label").all_inner_texts())
+    counts = set(page.locator("#process-map .pm-label").all_text_contents())
     assert all(c.isdigit() for c in counts)  # the frequency view
 
     page.get_by_label("mean time between").check()
-    labels = page.locator("#process-map .pm-label").all_inner_texts()
+    labels = page.locator("#process-map .pm-label").all_text_contents()
     assert all(text.endswith(" d") or text == "\u2013" for text in labels)
 
     page.get_by_label("Paths shown").fill("10")
@@ -456,8 +456,8 @@ def test_the_process_map_draws_the_unsuppressed_paths_and_simplifies_them(
     expect(drawn).to_have_count(fewer)  # the most frequent tenth
 
     page.get_by_label("Paths shown").fill("100")
-    page.get_by_label("Pathway").select_option(index=1)
-    chosen = page.get_by_label("Pathway").input_value()
+    page.get_by_label("Pathway", exact=True).select_option(index=1)
+    chosen = page.get_by_label("Pathway", exact=True).input_value()
     narrowed = server.api("/v1/analytics/dfg", "planner", pathway=chosen).json()
     expected = sum(1 for e in narrowed if not e["suppressed"])
     shown_now = f"{expected} of {expected} paths" if expected else "nothing can be drawn"
