@@ -33,6 +33,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment
 
 from domain import commands as cmd
+from domain import private_ids
 from domain.errors import (
     AlreadyRegisteredError,
     ConcurrencyError,
@@ -97,24 +98,37 @@ class _ActorAsDict(Transcoding):
 
 class _SealingMapper(Mapper[UUID]):
     """Seals the personal part of each event with the client's key on the way to the store,
-    and opens it on the way back (``erased`` once the key is gone)."""
+    and opens it on the way back (``erased`` once the key is gone).
 
-    def __init__(self, inner: Mapper[UUID], vault: PersonalVault) -> None:
+    Where journey ids are keyed, the identifiers of the client and their private network are
+    kept out of the plain part too (``domain/private_ids.py``): stored as keyed pseudonyms,
+    their real values sealed with the rest."""
+
+    def __init__(
+        self, inner: Mapper[UUID], vault: PersonalVault, ids: Callable[[], JourneyIds]
+    ) -> None:
         super().__init__(inner.transcoder, compressor=inner.compressor, cipher=inner.cipher)
         self._vault = vault
+        self._ids = ids
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         event = domain_event
-        if isinstance(event, JourneyEvent) and event.personal and SEALED not in event.personal:
-            sealed = self._vault.seal(event.originator_id, event.event_id, event.personal)
-            domain_event = dataclasses.replace(event, personal=sealed)
+        if isinstance(event, JourneyEvent) and SEALED not in event.personal:
+            ids = self._ids()
+            if not ids.legacy:  # an unkeyed journey id gives the ref away anyway
+                event = private_ids.hide(event, ids.pseudonym)
+            if event.personal:
+                sealed = self._vault.seal(event.originator_id, event.event_id, event.personal)
+                assert sealed is not None  # a key is made when there is none
+                event = dataclasses.replace(event, personal=sealed)
+            domain_event = event
         return super().to_stored_event(domain_event)
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         event = super().to_domain_event(stored_event)
         if isinstance(event, JourneyEvent) and SEALED in event.personal:
             opened = self._vault.open(event.originator_id, event.event_id, event.personal)
-            return dataclasses.replace(event, personal=opened)
+            return private_ids.reveal(dataclasses.replace(event, personal=opened))
         return event
 
 
@@ -161,7 +175,7 @@ class JourneyService(Application[UUID]):
         self._sealed_mapper = mapper
         if self._vault is None:
             return mapper
-        return _SealingMapper(mapper, self._vault)
+        return _SealingMapper(mapper, self._vault, lambda: self.journey_id)
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
         return Environment(name, dict(env or {}))
@@ -241,6 +255,9 @@ class JourneyService(Application[UUID]):
                     raise
                 result = self._recorded(journey, [event])
         self._vault.erase(journey.id)
+        # Read again from the store when next needed: with the key gone, the identifiers of the
+        # client's private network read as their pseudonyms, as in any other process.
+        self._forget(journey.id)
         log.info("journey.erased", journey_id=str(journey.id), version=result.version)
         return result
 
@@ -282,10 +299,21 @@ class JourneyService(Application[UUID]):
         assert self._sealed_mapper is not None  # made with the application's mapper
         return cast("JourneyEvent", self._sealed_mapper.to_domain_event(stored))
 
-    def get_sealed_record_by_id(self, journey: UUID) -> JourneyRecord:
+    def decode_identified(self, stored: StoredEvent) -> JourneyEvent:
+        """Like :meth:`decode_sealed`, but an event that keeps identifiers of the client or their
+        private network sealed (``domain/private_ids.py``) is opened, so its plain fields hold
+        the real ids while the client's key exists: for read models that index by them."""
+        event = self.decode_sealed(stored)
+        if private_ids.IDS in event.personal.get("_fields", ()):
+            return cast("JourneyEvent", self.mapper.to_domain_event(stored))
+        return event
+
+    def get_sealed_record_by_id(self, journey: UUID, *, identified: bool = False) -> JourneyRecord:
         """The journey's events in record order with their personal parts left sealed (no key is
-        read): for read models that store nothing personal."""
-        events = [self.decode_sealed(s) for s in self.recorder.select_events(journey)]
+        read): for read models that store nothing personal. With ``identified``, the events
+        that hide identifiers are opened (:meth:`decode_identified`)."""
+        decode = self.decode_identified if identified else self.decode_sealed
+        events = [decode(s) for s in self.recorder.select_events(journey)]
         first = events[0] if events else None
         if not isinstance(first, ClientRegistered):
             raise JourneyNotFoundError(str(journey))

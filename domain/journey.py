@@ -36,6 +36,7 @@ from domain.events import (
     PersonalDataErased,
 )
 from domain.personal import ERASED
+from domain.private_ids import PRIVATE, PartyBook
 from domain.rules import Rule
 from domain.timeline import (
     RECORD_EVENTS,
@@ -127,6 +128,7 @@ class Journey(Aggregate):
         self._timeline: list[JourneyEvent] | None = []
         self._undo: list[Undo] = []
         self._deciding = False
+        self._parties = PartyBook()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Journey:
         # Events are immutable: a copy needs new containers, not new events. The library's own
@@ -142,6 +144,7 @@ class Journey(Aggregate):
         clone._timeline = None
         clone._undo = []
         clone._deciding = False
+        clone._parties = PartyBook()
         return clone
 
     # -- creation ------------------------------------------------------------------------------
@@ -156,11 +159,12 @@ class Journey(Aggregate):
         actor: Actor,
         command_id: str | None,
     ) -> Journey:
+        private = PartyBook().private_of(ClientRegistered, draft.fields, actor.party_id)
         return cls._create(
             ClientRegistered,
             id=journey,
             timestamp=recorded_at,
-            **_envelope(draft, actor, command_id),
+            **_envelope(draft, actor, command_id, private),
         )
 
     # -- reading -------------------------------------------------------------------------------
@@ -351,6 +355,7 @@ class Journey(Aggregate):
             if e.command_id is not None:
                 self._by_command.setdefault(e.command_id, []).append(e)
         self._retracted = {e.target_event_id: e for e in scrubbed if isinstance(e, EventRetracted)}
+        self._parties = PartyBook()
         self._stale()
 
     @property
@@ -413,11 +418,13 @@ class Journey(Aggregate):
                     if draft.event_class is ClientRegistered
                     else {}
                 )
+                self._parties.catch_up(self._events)
+                private = self._parties.private_of(draft.event_class, draft.fields, actor.party_id)
                 self.trigger_event(
                     draft.event_class,
                     timestamp=recorded_at,
                     **extra,
-                    **_envelope(draft, actor, command_id),
+                    **_envelope(draft, actor, command_id, private),
                 )
         except BaseException:
             self._truncate(mark)
@@ -477,13 +484,17 @@ def _erased(event: JourneyEvent) -> JourneyEvent:
     return dataclasses.replace(event, personal=dict.fromkeys(event.personal, ERASED))
 
 
-def _envelope(draft: Draft, actor: Actor, command_id: str | None) -> dict[str, Any]:
+def _envelope(
+    draft: Draft, actor: Actor, command_id: str | None, private: list[str]
+) -> dict[str, Any]:
+    """A new event's fields; the private network's party ids it names marked in ``personal``
+    (the mapper keeps them out of the stored event's plain part: ``domain/private_ids.py``)."""
     return {
         "event_id": uuid4(),
         "occurred_at": draft.occurred_at,
         "recorded_by": actor,
         "command_id": command_id,
-        "personal": draft.personal,
+        "personal": {**draft.personal, PRIVATE: private} if private else draft.personal,
         **draft.fields,
     }
 
@@ -493,6 +504,6 @@ def _same(event: JourneyEvent, draft: Draft) -> bool:
     return (
         type(event) is draft.event_class
         and event.occurred_at == draft.occurred_at
-        and event.personal == draft.personal
+        and {k: v for k, v in event.personal.items() if k != PRIVATE} == draft.personal
         and all(getattr(event, k) == v for k, v in draft.fields.items())
     )

@@ -21,8 +21,11 @@ SEALED = "_sealed"
 
 
 class PersonalVault(Protocol):
-    def seal(self, journey: UUID, event_id: UUID, personal: dict[str, Any]) -> dict[str, Any]:
-        """The personal part as stored: encrypted with the journey's key."""
+    def seal(
+        self, journey: UUID, event_id: UUID, personal: dict[str, Any], *, create: bool = True
+    ) -> dict[str, Any] | None:
+        """The personal part as stored: encrypted with the journey's key (made first if the
+        journey has none and ``create``; without ``create``, None if it has none)."""
         ...
 
     def open(self, journey: UUID, event_id: UUID, stored: dict[str, Any]) -> dict[str, Any]:

@@ -113,9 +113,12 @@ class KeyVault:
 
     # -- the PersonalVault protocol -----------------------------------------------------------
 
-    def seal(self, journey: UUID, event_id: UUID, personal: dict[str, Any]) -> dict[str, Any]:
-        key = self._key(journey, create=True)
-        assert key is not None
+    def seal(
+        self, journey: UUID, event_id: UUID, personal: dict[str, Any], *, create: bool = True
+    ) -> dict[str, Any] | None:
+        key = self._key(journey, create=create)
+        if key is None:
+            return None
         nonce = os.urandom(12)
         plain = json.dumps(personal, separators=(",", ":"), ensure_ascii=False).encode()
         token = nonce + AESGCM(key).encrypt(nonce, plain, journey.bytes + event_id.bytes)
