@@ -58,7 +58,7 @@ def _entries(clients: int) -> list[tuple[object, ...]]:
                 reasons_now=(),
                 explanations_now=(),
             )
-            rows.append(_row(journey, entry))
+            rows.append(_row(journey, entry, None))
     return rows
 
 

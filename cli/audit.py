@@ -32,13 +32,15 @@ def register(commands: Command) -> None:
     journey.add_argument("client_ref", help="the client's ref")
     _times(journey)
     search = sub.add_parser(
-        "journeys", help="find journeys by ref prefix, organisation, period and findings"
+        "journeys", help="find journeys by client ref, organisation, period and findings"
     )
-    search.add_argument("--ref-prefix", help="the client ref starts so")
+    search.add_argument("--client", help="one client, by ref (there is no search by part of a ref)")
     search.add_argument("--organisation", help="sent or received the client's data")
     _period(search)
     search.add_argument("--findings", action="store_true", help="only journeys with a finding")
-    search.add_argument("--after", help="continue after this client ref (the last shown)")
+    search.add_argument(
+        "--after", help="continue after this journey id (next_after of the last page)"
+    )
     search.add_argument(
         "--limit", type=bounded(1, 1000), default=100, help="journeys per page (1-1000)"
     )
@@ -122,7 +124,7 @@ def _search(args: argparse.Namespace) -> int:
     try:
         found = AuditReports(components).search(
             cli_reader("cli audit journeys"),
-            ref_prefix=args.ref_prefix,
+            client_ref=args.client,
             organisation=args.organisation,
             start=args.start,
             end=args.end,

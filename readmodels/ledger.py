@@ -10,6 +10,13 @@ disclosure occurred. Every ``InformationShared`` gives an entry per category, an
 Schema 2 (one entry per category, the verdict words and their explanations) replaced the
 per-disclosure table of schema 1: a store with the old table drops it and rebuilds the ledger
 from the log the first time it opens.
+
+Schema 3 keeps no identifier of the client or their private network in the clear: the plain
+columns hold the client as ``erased-<journey id>`` and every party who is not a professional on
+the team as a keyed pseudonym (in the explanations too); the real values of an entry are sealed
+with the client's key in ``sealed`` (:mod:`readmodels.identifiers`) and opened when the entry
+is read. Once the client is erased they no longer open, and the entry reads as its plain
+columns: nothing has to be rewritten, and no copy of an older row (WAL, backup) names anyone.
 """
 
 from __future__ import annotations
@@ -26,14 +33,16 @@ from uuid import UUID
 
 from eventsourcing.persistence import Notification
 
+from domain.application import JourneyService
 from domain.errors import InvalidQueryError
 from domain.events import PersonalDataErased, TeamMemberAdded
 from domain.journey import JourneyRecord
+from domain.private_ids import ERASED_PREFIX, is_pseudonym
 from projections.journey_view import DisclosureView, view
 from projections.lawfulness import WORDS, VerdictWord
-from readmodels.caseload import ERASED_PREFIX
+from readmodels.identifiers import SealedIdentifiers
 from readmodels.tracking import Freshness, TrackedProjection
-from storage.sql import Tx, utc_text
+from storage.sql import SqlStore, Tx, utc_text
 
 __all__ = [
     "FINDINGS",
@@ -125,15 +134,17 @@ _FIELDS = tuple((f.name, _BY_TYPE[str(f.type)]) for f in fields(LedgerEntry))
 """The ledger's columns after ``journey_id``, one per field of :class:`LedgerEntry`, in order:
 the one definition the table, the insert, the select and the conversions are derived from."""
 
-_COLUMNS = ", ".join(["journey_id", *(name for name, _ in _FIELDS)])
+_COLUMNS = ", ".join(["journey_id", *(name for name, _ in _FIELDS), "sealed"])
 _TABLE = (
     "CREATE TABLE IF NOT EXISTS {polku_ledger} (journey_id TEXT NOT NULL, "
     + ", ".join(f"{name} {column.sql_type}" for name, column in _FIELDS)
-    + ")"
+    + ", sealed TEXT)"
 )
+_IDENTIFYING = ("client_ref", "from_party", "to_party", "explanations_then", "explanations_now")
+"""The fields whose real values are kept only sealed."""
 # Built from constants only (no input reaches them).
 _INSERT = (
-    f"INSERT INTO {{polku_ledger}} ({_COLUMNS}) VALUES ({', '.join(['%s'] * (len(_FIELDS) + 1))})"  # noqa: S608
+    f"INSERT INTO {{polku_ledger}} ({_COLUMNS}) VALUES ({', '.join(['%s'] * (len(_FIELDS) + 2))})"  # noqa: S608
 )
 _SELECT = f"SELECT {_COLUMNS} FROM {{polku_ledger}} WHERE 1 = 1"  # noqa: S608
 MAX_PAGE = 1000
@@ -141,14 +152,18 @@ MAX_PAGE = 1000
 
 class Ledger(TrackedProjection):
     name = "ledger"
-    schema = 2
+    schema = 3
+    """3: identifiers of the client and their private network only sealed."""
     upgrade_drops = ("DROP TABLE IF EXISTS {polku_ledger}",)
     tables = (
         _TABLE,
         "CREATE UNIQUE INDEX IF NOT EXISTS polku_ledger_by_key ON {polku_ledger} (key)",
-        "CREATE INDEX IF NOT EXISTS polku_ledger_by_client ON {polku_ledger} (client_ref, key)",
-        "CREATE INDEX IF NOT EXISTS polku_ledger_by_journey ON {polku_ledger} (journey_id)",
+        "CREATE INDEX IF NOT EXISTS polku_ledger_by_journey ON {polku_ledger} (journey_id, key)",
     )
+
+    def __init__(self, store: SqlStore, service: JourneyService, batch: int | None = None) -> None:
+        self._identifiers = SealedIdentifiers(service)
+        super().__init__(store, service, batch)
 
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
         # Each journey touched by the batch is judged afresh on its whole record as it stands:
@@ -156,11 +171,20 @@ class Ledger(TrackedProjection):
         journeys = [str(j) for j in dict.fromkeys(n.originator_id for n in notifications)]
         rows = []
         for journey in journeys:
-            record = self.service.get_sealed_record_by_id(UUID(journey))
-            entries = entries_of(record.client_ref, view(record).disclosures)
-            if any(isinstance(e, PersonalDataErased) for e in record.events):
-                entries = _after_erasure(entries, record, self.service.journey_id.pseudonym)
-            rows += [_row(journey, entry) for entry in entries]
+            record = self.service.get_sealed_record_by_id(UUID(journey), identified=True)
+            real = entries_of(record.client_ref, view(record).disclosures)
+            erased = any(isinstance(e, PersonalDataErased) for e in record.events)
+            shown = _pseudonymised(real, record, self.service.journey_id.pseudonym)
+            for entry, plain in zip(real, shown, strict=True):
+                sealed = None
+                if not erased:
+                    values = {name: getattr(entry, name) for name in _IDENTIFYING}
+                    sealed = self._identifiers.seal(record.journey_id, values)
+                    if sealed is None:
+                        # No key to seal with: a service that keeps none, or a journey of an
+                        # older store that never held personal data; its events name it too.
+                        plain = entry
+                rows.append(_row(journey, plain, sealed))
         tx.executemany("DELETE FROM {polku_ledger} WHERE journey_id = %s", [(j,) for j in journeys])
         tx.executemany(_INSERT, rows)
 
@@ -205,8 +229,8 @@ class Ledger(TrackedProjection):
         params: list[object] = []
         statement = _SELECT + _period(start, end, params)
         if client_ref is not None:
-            statement += " AND client_ref = %s"
-            params.append(client_ref)
+            statement += " AND journey_id = %s"
+            params.append(self._journey_of(client_ref))
         if verdict == FINDINGS:
             statement += " AND (verdict_then <> 'lawful' OR verdict_now <> 'lawful')"
         elif verdict is not None:
@@ -221,64 +245,99 @@ class Ledger(TrackedProjection):
         params.append(limit + 1)
         with self.store.transaction(write=False) as tx:
             rows = tx.rows(statement, params)
-        entries = [_entry(row) for row in rows[:limit]]
+        entries = [self._entry(row) for row in rows[:limit]]
         more = len(rows) > limit
         return LedgerPage(tuple(entries), _encode(entries[-1].key) if more else None, freshness)
 
     def search(
         self,
         *,
-        ref_prefix: str | None = None,
+        client_ref: str | None = None,
         organisation: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
         findings_only: bool = False,
         after: str | None = None,
         limit: int = 100,
-    ) -> list[JourneyHit]:
-        """Journeys whose disclosures in [start, end] match: by client-ref prefix, an
-        organisation that sent or received, and (``findings_only``) a verdict other than lawful
-        then or now; in client-ref order after ``after``. Erased clients are not found by ref."""
+    ) -> tuple[list[JourneyHit], str | None]:
+        """Journeys whose disclosures in [start, end] match, and the ``after`` of the next page
+        (None on the last): one client by ref, an organisation
+        that sent or received, and (``findings_only``) a verdict other than lawful then or now;
+        in the order of their (pseudonymous) journey ids after ``after``, one of them. There is
+        no search by part of a ref: refs are kept only sealed, and a prefix search over
+        identity codes would list clients by guess. Erased clients are not found."""
         _check_limit(limit)
         self.refresh()
         statement = (
-            "SELECT client_ref, COUNT(*),"
-            " SUM(CASE WHEN verdict_then <> 'lawful' OR verdict_now <> 'lawful' THEN 1 ELSE 0 END),"
-            " MIN(occurred_at), MAX(occurred_at) FROM {polku_ledger}"
-            " WHERE client_ref NOT LIKE %s"
+            # Every column named: PostgreSQL's rows come as dicts by column name.
+            "SELECT journey_id, MIN(sealed) AS sealed, MIN(client_ref) AS plain, COUNT(*) AS n,"
+            " SUM(CASE WHEN verdict_then <> 'lawful' OR verdict_now <> 'lawful' THEN 1 ELSE 0 END)"
+            " AS found, MIN(occurred_at) AS first_at, MAX(occurred_at) AS last_at"
+            " FROM {polku_ledger} WHERE 1 = 1"
         )
-        params: list[object] = [ERASED_PREFIX + "%"]
-        if ref_prefix:
-            escaped = ref_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            statement += " AND client_ref LIKE %s ESCAPE '\\'"
-            params.append(escaped + "%")
+        params: list[object] = []
+        if client_ref:
+            statement += " AND journey_id = %s"
+            params.append(self._journey_of(client_ref))
         if organisation:
             statement += " AND (from_org = %s OR to_org = %s)"
             params += [organisation, organisation]
         statement += _period(start, end, params)
         if after is not None:
-            statement += " AND client_ref > %s"
+            statement += " AND journey_id > %s"
             params.append(after)
-        statement += " GROUP BY client_ref"
+        statement += " GROUP BY journey_id"
         if findings_only:
             statement += (
                 " HAVING SUM(CASE WHEN verdict_then <> 'lawful' OR verdict_now <> 'lawful'"
                 " THEN 1 ELSE 0 END) > 0"
             )
-        statement += " ORDER BY client_ref LIMIT %s"
+        statement += " ORDER BY journey_id LIMIT %s"
         params.append(limit)
         with self.store.transaction(write=False) as tx:
             rows = tx.rows(statement, params)
-        return [
-            JourneyHit(
-                str(ref),
-                int(count),
-                int(found),
-                datetime.fromisoformat(str(first)) if first else None,
-                datetime.fromisoformat(str(last)) if last else None,
+        hits = []
+        for journey, sealed, plain, count, found, first, last in rows:
+            ref = self._client_ref(UUID(str(journey)), sealed, plain)
+            if ref is None:
+                continue  # erased
+            hits.append(
+                JourneyHit(
+                    ref,
+                    str(journey),
+                    int(count),
+                    int(found),
+                    datetime.fromisoformat(str(first)) if first else None,
+                    datetime.fromisoformat(str(last)) if last else None,
+                )
             )
-            for ref, count, found, first, last in rows
-        ]
+        return hits, str(rows[-1][0]) if len(rows) == limit else None
+
+    def _journey_of(self, client_ref: str) -> str:
+        if client_ref.startswith(ERASED_PREFIX):
+            return client_ref.removeprefix(ERASED_PREFIX)
+        return str(self.service.journey_id(client_ref))
+
+    def _client_ref(self, journey: UUID, sealed: object, plain: object) -> str | None:
+        """The client's ref, or None once erased."""
+        opened = self._identifiers.open(journey, sealed)
+        if opened is not None:
+            return str(opened["client_ref"])
+        return None if sealed is not None or str(plain).startswith(ERASED_PREFIX) else str(plain)
+
+    def _entry(self, row: tuple[object, ...]) -> LedgerEntry:
+        entry = _entry(row)
+        opened = self._identifiers.open(UUID(str(row[0])), row[-1])
+        if opened is None:
+            return entry
+        return dataclasses.replace(
+            entry,
+            client_ref=str(opened["client_ref"]),
+            from_party=opened["from_party"],
+            to_party=opened["to_party"],
+            explanations_then=tuple(opened["explanations_then"]),
+            explanations_now=tuple(opened["explanations_now"]),
+        )
 
 
 def _encode(key: str) -> str:
@@ -322,18 +381,20 @@ class JourneyHit:
     """A journey an auditor's search found, with what the ledger says of it in the period."""
 
     client_ref: str
+    journey_id: str
+    """Its pseudonymous id: the order of the search, and the ``after`` of the next page."""
     disclosures: int
     findings: int
     first_at: datetime | None
     last_at: datetime | None
 
 
-def _after_erasure(
+def _pseudonymised(
     entries: list[LedgerEntry], record: JourneyRecord, pseudonym: Callable[[str, str], str]
 ) -> list[LedgerEntry]:
-    """An erased client's entries with nothing that names them or their private network: the
-    client ref becomes the journey's pseudonym, and every party who was not a professional on
-    the team becomes a keyed pseudonym (in the entry and in its explanations)."""
+    """The entries with nothing that names the client or their private network: the client
+    ref becomes ``erased-<journey id>``, and every party who is not a professional on the team
+    a keyed pseudonym (in the entry and in its explanations)."""
     professionals = {
         e.party_id
         for e in record.events
@@ -342,7 +403,10 @@ def _after_erasure(
     client = f"{ERASED_PREFIX}{record.journey_id}"
 
     def hide(party: str | None) -> str | None:
-        return party if party is None or party in professionals else pseudonym("party", party)
+        # Stored after private ids were kept out of events, the record holds pseudonyms already.
+        if party is None or party in professionals or is_pseudonym(party):
+            return party
+        return pseudonym("party", party)
 
     def scrub(texts: tuple[str, ...], parties: dict[str, str]) -> tuple[str, ...]:
         for party, hidden in parties.items():
@@ -406,12 +470,12 @@ def entries_of(client_ref: str, disclosures: Sequence[DisclosureView]) -> list[L
     return entries
 
 
-def _row(journey: str, entry: LedgerEntry) -> tuple[object, ...]:
-    return (journey, *(column.to_db(getattr(entry, name)) for name, column in _FIELDS))
+def _row(journey: str, entry: LedgerEntry, sealed: str | None) -> tuple[object, ...]:
+    return (journey, *(column.to_db(getattr(entry, name)) for name, column in _FIELDS), sealed)
 
 
 def _entry(row: tuple[object, ...]) -> LedgerEntry:
-    values = row[1:]  # after journey_id
+    values = row[1:-1]  # after journey_id, before sealed
     return LedgerEntry(
         **{
             name: column.from_db(value)

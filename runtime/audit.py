@@ -116,7 +116,7 @@ class AuditReports:
         self,
         reader: Reader,
         *,
-        ref_prefix: str | None = None,
+        client_ref: str | None = None,
         organisation: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
@@ -124,13 +124,13 @@ class AuditReports:
         after: str | None = None,
         limit: int = DEFAULT_PAGE,
     ) -> JourneySearch:
-        """Journeys by client-ref prefix, an organisation that sent or received their data, the
+        """Journeys by client ref, an organisation that sent or received their data, the
         period of their disclosures and whether any has a finding (auditors only); a read of
         each client listed is logged, and of no other."""
         check_period(start, end)
         Reads.authorise(reader.actor, auditors_only=True)
-        hits = self._components.ledger.search(
-            ref_prefix=ref_prefix,
+        hits, after_last = self._components.ledger.search(
+            client_ref=client_ref,
             organisation=organisation,
             start=start,
             end=end,
@@ -140,7 +140,6 @@ class AuditReports:
         )
         journey_id = self._components.service.journey_id
         self._reads.many(reader, [journey_id(h.client_ref) for h in hits], auditors_only=True)
-        after_last = hits[-1].client_ref if len(hits) == limit else None
         return JourneySearch(tuple(hits), after_last)
 
     def log_report(

@@ -117,13 +117,18 @@ def get_who_knew(
 @router.get(
     "/audit/journeys",
     response_model=JourneySearch,
-    summary="Find journeys by ref prefix, organisation, period and finding",
+    summary="Find journeys by client ref, organisation, period and finding",
 )
 def search_journeys(
     reports: Reports,
     reader: CurrentReader,
-    ref_prefix: Annotated[
-        str | None, Query(min_length=1, max_length=128, description="the client ref starts so")
+    client_ref: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=128,
+            description="one client, by ref (refs are kept sealed: no search by part of a ref)",
+        ),
     ] = None,
     organisation: Annotated[
         str | None,
@@ -141,7 +146,7 @@ def search_journeys(
 ) -> Response:
     found = reports.search(
         reader,
-        ref_prefix=ref_prefix,
+        client_ref=client_ref,
         organisation=organisation,
         start=start,
         end=end,

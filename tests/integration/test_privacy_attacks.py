@@ -29,10 +29,12 @@ import pytest
 from cryptography.exceptions import InvalidTag
 
 from domain import commands as cmd
+from domain import events as cmd_events
 from domain.application import CommandContext
 from domain.events import Actor
 from domain.journey import legacy_journey_id
 from pathways.exports import write_ocel_json, write_ocel_sqlite, write_xes
+from projections.journey_view import JourneyView, view
 from runtime.erasure import erase_client
 from runtime.settings import Settings
 from runtime.wiring import Components, build_components, open_keyring
@@ -50,6 +52,8 @@ CANARIES = (
     "p-canary-friend",
     "p-canary-employer",
     "p-canary-volunteer",
+    "hh-canary-home",
+    "ev-canary-form",
 )
 
 
@@ -76,6 +80,7 @@ def _canary_journey(components: Components, client_ref: str) -> None:
             preferred_language="fi",
             name=NAME,
             guardians=["p-canary-aunt"],
+            household_ref="hh-canary-home",
         ),
         WORKER,
     )
@@ -100,6 +105,7 @@ def _canary_journey(components: Components, client_ref: str) -> None:
             categories=["health"],
             purposes=["care_coordination"],
             form="written",
+            evidence_ref="ev-canary-form",
         ),
         WORKER,
     )
@@ -271,6 +277,94 @@ def test_the_same_attack_finds_the_unkeyed_ids_of_an_old_store(
         _canary_journey(components, ref)
     found = _database_bytes(components, settings)
     assert all(str(legacy_journey_id(ref)).encode() in found for ref in refs)
+    # ...and with the ids unkeyed the identifiers stay in the events as they are (the control
+    # of the next test).
+    events = _stored_events(components, refs[0])
+    assert refs[0].encode() in events
+    assert all(canary.encode() in events for canary in CANARIES)
+
+
+def _stored_events(components: Components, client_ref: str) -> bytes:
+    """The journey's events as the event table holds them (what a thief of the files reads;
+    with the at-rest cipher on, what they read once they have its key too)."""
+    journey = components.service.journey_id(client_ref)
+    return b"".join(s.state for s in components.service.recorder.select_events(journey))
+
+
+def test_events_keep_no_identifier_of_the_client_or_their_private_network(
+    components: Components, settings: Settings
+) -> None:
+    """The client ref, household ref, guardians, evidence reference and every party id of the
+    private network are never in an event's plain part; while the key exists the service reads
+    them back, after the erasure no copy of the store (SQLite's files, a pg_dump) holds them,
+    and the journey folds to the same shape with pseudonyms in their place."""
+    ref = "010190-321K"
+    _canary_journey(components, ref)
+    stored = _stored_events(components, ref)
+    assert b"p-pro-1" in stored  # the professional is stored as they are
+    for secret in (ref, *CANARIES, NAME):
+        assert secret.encode() not in stored, secret
+    live = components.service.get_record(ref)
+    before = view(live)
+    assert live.client_ref == ref
+    assert {m.party_id for m in before.team} >= {"p-canary-aunt", "p-canary-employer"}
+    assert "p-canary-neighbour" in {d.to_party for d in before.disclosures}
+    ledger_before = _ledger_rows(components)
+
+    erase_client(components, ref, "client_request", ADMIN)
+    for model in components.read_models.values():
+        model.catch_up()
+    fresh = build_components(settings)  # another process: nothing cached
+    try:
+        erased = fresh.service.get_record(ref)
+        after = view(erased)
+        registration = erased.events[0]
+        assert isinstance(registration, cmd_events.ClientRegistered)
+        assert registration.client_ref == f"erased-{erased.journey_id}"
+        assert registration.household_ref is not None
+        assert registration.household_ref.startswith("household-")
+        # (The record and view name the ref only because the caller asked by it.)
+        text = repr(erased.events).encode() + repr((after.team, after.disclosures)).encode()
+        for secret in (ref, *CANARIES, NAME):
+            assert secret.encode() not in text, secret
+        # The same shape: every mention of a party is the same pseudonym, so the team, the
+        # plan and the verdicts are as before.
+        assert len(after.team) == len(before.team)
+        aunt = next(m.party_id for m in after.team if m.member_type == "informal")
+        assert aunt.startswith("party-")
+        assert after.plan is not None
+        assert after.plan.responsible_parties == (aunt,)
+
+        def verdicts(v: JourneyView) -> list[tuple[object, ...]]:
+            return [
+                (d.then.verdict, d.then.reasons, d.now.verdict, d.now.reasons)
+                for d in v.disclosures
+            ]
+
+        assert verdicts(after) == verdicts(before)
+        # A ledger rebuilt from the erased record is the ledger the erasure left.
+        ledger_after = _ledger_rows(fresh)
+        assert len(ledger_after) == len(ledger_before)
+        fresh.read_models["ledger"].rebuild()
+        assert _ledger_rows(fresh) == ledger_after
+        dump = _database_bytes(fresh, settings)
+        if fresh.store.backend == "sqlite":
+            with fresh.store.transaction() as tx:
+                tx.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            dump = _database_bytes(fresh, settings)
+        else:
+            dump = _pg_dump(settings)
+        for secret in (ref, *CANARIES, NAME):
+            assert secret.encode() not in dump, secret
+    finally:
+        fresh.close()
+
+
+def _ledger_rows(components: Components) -> list[tuple[object, ...]]:
+    components.read_models["ledger"].catch_up()
+    with components.store.transaction(write=False) as tx:
+        rows = tx.rows("SELECT * FROM {polku_ledger}")
+    return sorted(rows, key=repr)
 
 
 def test_no_export_names_anyone_of_the_private_network(
@@ -368,15 +462,30 @@ def _read_model_rows(components: Components) -> bytes:
 
 
 def test_read_models_keep_nothing_of_an_erased_client(components: Components) -> None:
+    """The read models' rows never hold the client ref or their private network in the clear
+    (so no copy of an old row in a WAL segment or backup does either): the ledger and the
+    caseload open them with the client's key while it exists, and not after the erasure."""
     _canary_journey(components, "010190-999Z")
     before = _read_model_rows(components)
-    # The control: before the erasure the read models name the client and their network.
-    assert b"010190-999Z" in before
-    assert b"p-canary-neighbour" in before
+    for secret in ("010190-999Z", *CANARIES, NAME):
+        assert secret.encode() not in before, secret
+    # The control: through the read models, the ref and the network read as they are.
+    entries = components.ledger.entries(client_ref="010190-999Z")
+    assert {e.client_ref for e in entries} == {"010190-999Z"}
+    assert "p-canary-neighbour" in {e.to_party for e in entries}
+    assert "010190-999Z" in components.caseload.client_refs()
+    assert [e.client_ref for e in components.caseload.caseload("p-canary-aunt")] == ["010190-999Z"]
     erase_client(components, "010190-999Z", "client_request", ADMIN)
     after = _read_model_rows(components)
     for secret in ("010190-999Z", *CANARIES, NAME):
         assert secret.encode() not in after, secret
+    erased = components.ledger.entries(client_ref="010190-999Z")
+    assert len(erased) == len(entries)
+    assert {e.client_ref for e in erased} == {
+        f"erased-{components.service.journey_id('010190-999Z')}"
+    }
+    assert not {e.to_party for e in erased} & set(CANARIES)
+    assert "010190-999Z" not in components.caseload.client_refs()
     assert b"p-pro-1" in after  # the professional stays, as the ledger must show who sent it
 
 

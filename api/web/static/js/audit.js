@@ -197,13 +197,13 @@ async function showReport(event) {
   article.querySelector("h2").focus();
 }
 
-/** The auditor's search: journeys by ref prefix, organisation, period and findings. Only the
+/** The auditor's search: journeys by client ref, organisation, period and findings. Only the
  * clients listed are written to an access log, so nothing is asked until the auditor asks. */
 async function searchJourneys(event) {
   event.preventDefault();
   const form = event.target;
   const params = {
-    ref_prefix: form.elements.ref_prefix.value.trim(),
+    client_ref: form.elements.client_ref.value.trim(),
     organisation: form.elements.organisation.value.trim(),
     findings: form.elements.findings.checked ? "true" : undefined,
     ...period(form),
