@@ -23,6 +23,7 @@ import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import uuid4
 
 import psycopg
 import pytest
@@ -218,8 +219,28 @@ def _unwrappable(candidates: set[str], settings: Settings, journey: str, kek_ids
 def test_copies_of_an_erased_key_cannot_be_unwrapped_after_rotation(
     components: Components, settings: Settings, tmp_path: Path
 ) -> None:
-    _canary_journey(components, "client-erased")
-    journey = str(components.service.journey_id("client-erased"))
+    # A ref and an outside party no other test (or earlier run) on this server ever wrote, so
+    # that finding them in the WAL would mean this store wrote them.
+    ref = f"client-{uuid4().hex[:12]}"
+    stranger = f"p-canary-{uuid4().hex[:12]}"
+    _canary_journey(components, ref)
+    components.service.execute(
+        ref,
+        cmd.RecordInformationShared(
+            occurred_at=day(7),
+            disclosure_id="d-stranger",
+            from_party="p-pro-1",
+            from_org="city-social",
+            to_party=stranger,
+            categories=["health"],
+            purpose="care_coordination",
+            basis="none",
+        ),
+        WORKER,
+    )
+    for model in components.read_models.values():
+        model.catch_up()
+    journey = str(components.service.journey_id(ref))
     with components.store.transaction(write=False) as tx:
         ((wrapped, kek_id),) = tx.rows(
             "SELECT key_b64, kek_id FROM {polku_client_keys} WHERE journey_id = %s", (journey,)
@@ -231,7 +252,7 @@ def test_copies_of_an_erased_key_cannot_be_unwrapped_after_rotation(
     backup = _database_bytes(components, settings)  # a backup taken before the erasure
     assert str(wrapped).encode() in backup
 
-    erase_client(components, "client-erased", "client_request", ADMIN)
+    erase_client(components, ref, "client_request", ADMIN)
     # Before the rotation the backup's copy of the key still opens: the attack is real.
     assert _unwrappable(_wrapped_candidates(backup, journey), settings, journey, {str(kek_id)}) == 1
 
@@ -248,6 +269,10 @@ def test_copies_of_an_erased_key_cannot_be_unwrapped_after_rotation(
     for blob in (backup, after):
         for secret in (data_key, data_key.hex().encode(), NAME.encode()):
             assert secret not in blob
+        # Neither the ref nor the private network: events and read-model rows only ever held
+        # them sealed (the WAL and the backup keep every row version ever written).
+        for identifier in (ref, stranger):
+            assert identifier.encode() not in blob, identifier
         assert str(wrapped).encode() not in after or components.store.backend == "postgres"
 
 
