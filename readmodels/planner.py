@@ -16,6 +16,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
@@ -89,41 +90,27 @@ class PlannerLog(TrackedProjection):
         self._loaded = 0
         self._count = 0
 
+    CHUNK = 20_000
+    """Facts read per transaction: a big log is read in short transactions, each converted
+    after its transaction ended (a long read transaction on PostgreSQL meets the server's
+    idle-in-transaction limit while Python converts its rows)."""
+
     def facts(self, after: int = 0) -> list[Fact]:
         """The facts recorded after position ``after``, in record order (after catching up)."""
         self.refresh()
-        with self.store.transaction(write=False) as tx:
-            rows = tx.rows(
-                "SELECT position, journey_id, event_id, kind, occurred_at, sector, ref, link,"
-                " detail, links FROM {polku_planner_log} WHERE position > %s ORDER BY position",
-                (after,),
-            )
-        return [
-            Fact(
-                int(position),
-                str(journey),
-                str(event_id),
-                str(kind),
-                datetime.fromisoformat(str(occurred_at)),
-                sector,
-                ref,
-                link,
-                detail,
-                tuple(tuple(link_) for link_ in json.loads(links)),
-            )
-            for (
-                position,
-                journey,
-                event_id,
-                kind,
-                occurred_at,
-                sector,
-                ref,
-                link,
-                detail,
-                links,
-            ) in rows
-        ]
+        found: list[Fact] = []
+        while True:
+            with self.store.transaction(write=False) as tx:
+                rows = tx.rows(
+                    "SELECT position, journey_id, event_id, kind, occurred_at, sector, ref, link,"
+                    " detail, links FROM {polku_planner_log} WHERE position > %s"
+                    " ORDER BY position LIMIT %s",
+                    (after, self.CHUNK),
+                )
+            found += [_fact(row) for row in rows]
+            if len(rows) < self.CHUNK:
+                return found
+            after = found[-1].position
 
     def log(self) -> EventLog:
         """The effective, pseudonymous event log of every journey.
@@ -206,3 +193,19 @@ class PlannerConformance(TrackedProjection):
                 (pathway,),
             )
         return {str(row[0]) for row in rows}
+
+
+def _fact(row: tuple[Any, ...]) -> Fact:
+    position, journey, event_id, kind, occurred_at, sector, ref, link, detail, links = row
+    return Fact(
+        int(position),
+        str(journey),
+        str(event_id),
+        str(kind),
+        datetime.fromisoformat(str(occurred_at)),
+        sector,
+        ref,
+        link,
+        detail,
+        tuple(tuple(link_) for link_ in json.loads(links)),
+    )

@@ -79,6 +79,25 @@ def test_the_log_kept_in_memory_follows_new_events_and_rebuilds(
     assert len(first.journeys) == CLIENTS
 
 
+def test_the_log_is_read_in_short_transactions_and_comes_out_whole(
+    components: Components, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = components.planner.facts()
+    assert len(whole) > 100
+    monkeypatch.setattr(type(components.planner), "CHUNK", 7)
+    transactions = 0
+    opened = components.store.transaction
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal transactions
+        transactions += 1
+        return opened(*args, **kwargs)
+
+    monkeypatch.setattr(components.store, "transaction", counted)
+    assert components.planner.facts() == whole
+    assert transactions >= len(whole) // 7  # one short transaction per chunk
+
+
 def _ref(components: Components, journey: tuple[Any, ...]) -> str:
     """The client ref of a logged journey (the test may look; the log itself never shows it)."""
     return components.service.get_record_by_id(UUID(journey[0].fact.journey)).client_ref
