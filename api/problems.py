@@ -18,6 +18,7 @@ from domain.errors import (
     IdempotencyConflictError,
     InvalidQueryError,
     InvariantViolationError,
+    HouseholdNotFoundError,
     JourneyNotFoundError,
     NotPermittedError,
     PolkuError,
@@ -128,6 +129,8 @@ def domain_problem(exc: PolkuError) -> JSONResponse:
         return problem(409, "Already registered", str(exc))
     if isinstance(exc, JourneyNotFoundError):
         return problem(404, "Not found", "no such journey")
+    if isinstance(exc, HouseholdNotFoundError):
+        return problem(404, "Not found", "no such household")
     if isinstance(exc, InvalidQueryError):
         return problem(422, "Invalid request", str(exc))
     if isinstance(exc, NotPermittedError):
