@@ -3,8 +3,8 @@
 A household is formed, clients (their journeys, by client ref) join and leave it on valid dates,
 it has one plan (the life domains it covers, goals in free text) and one household coordinator.
 It is bitemporal like a journey: its events carry the journey events' envelope and are folded
-by the same machinery (:func:`domain.timeline.effective_events`, :func:`~domain.timeline.valid_order`,
-:func:`~domain.timeline.timeline_at`), so a household at (at, known_at) follows the two time-axis
+by the same machinery (``effective_events``, ``valid_order`` and ``timeline_at`` of
+:mod:`domain.timeline`), so a household at (at, known_at) follows the two time-axis
 rules of docs/architecture.md exactly as a journey does.
 
 A command is checked where its events fall on the valid-time timeline, with every later fact
@@ -126,7 +126,7 @@ class HouseholdState:
         if isinstance(event, HouseholdCoordinatorAssigned):
             if not self.members:
                 raise _violation(
-                    Rule.HOUSEHOLD_COORDINATOR_WITH_MEMBERS, "the household has no members then", None
+                    Rule.HOUSEHOLD_COORDINATOR_WITH_MEMBERS, "the household has no members", None
                 )
             if self.coordinator is not None and self.coordinator.party_id == event.party_id:
                 raise _violation(

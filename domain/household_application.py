@@ -190,10 +190,10 @@ class HouseholdService(Application[UUID]):
 
     def _find(self, household_ref: str) -> Household | None:
         try:
-            household = self.repository.get(self.household_id(household_ref))
+            found: object = self.repository.get(self.household_id(household_ref))
         except AggregateNotFoundError:
             return None
-        return cast(Household, household)
+        return cast(Household, found)
 
     def _load(self, household_ref: str) -> Household:
         household = self._find(household_ref)

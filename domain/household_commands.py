@@ -3,7 +3,7 @@ written (the journey commands' base, field types and vocabulary checks)."""
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Self
+from typing import Annotated, Self
 from uuid import UUID
 
 from pydantic import Field, model_validator
@@ -38,8 +38,6 @@ __all__ = [
 class HouseholdCommand(Command):
     """Base of every household command."""
 
-    EVENT: ClassVar[type[hev.HouseholdEvent]]  # type: ignore[assignment]
-
 
 class FormHousehold(HouseholdCommand):
     EVENT = hev.HouseholdFormed
@@ -69,7 +67,7 @@ class AgreeHouseholdPlan(HouseholdCommand):
 
     domains: Annotated[list[Sector], Field(min_length=1, max_length=20), Unique]
     goals: Annotated[list[Text], Field(min_length=1, max_length=50)]
-    responsible_parties: Refs = []
+    responsible_parties: Refs = Field(default_factory=list)
     review_on: Moment | None = None
 
 
@@ -92,7 +90,7 @@ class RetractHouseholdEvent(HouseholdCommand):
     """Retract a household event entered in error; with ``replacement``, a correction in one
     atomic save."""
 
-    EVENT = EventRetracted  # type: ignore[assignment]
+    EVENT = EventRetracted
 
     target_event_id: UUID
     reason: RetractionReason

@@ -45,7 +45,7 @@ class HouseholdFormed(HouseholdEvent, AggregateCreated):
 
 @dataclass(frozen=True)
 class HouseholdMemberJoined(HouseholdEvent):
-    """A client (by their journey's client ref) is a member of the household from ``occurred_at``."""
+    """A client (their journey's client ref) is a member of the household from ``occurred_at``."""
 
     KIND = "household_member_joined"
 
