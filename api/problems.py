@@ -15,10 +15,10 @@ from starlette.exceptions import HTTPException
 from domain.errors import (
     AlreadyRegisteredError,
     ConcurrencyError,
+    HouseholdNotFoundError,
     IdempotencyConflictError,
     InvalidQueryError,
     InvariantViolationError,
-    HouseholdNotFoundError,
     JourneyNotFoundError,
     NotPermittedError,
     PolkuError,

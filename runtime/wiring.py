@@ -131,8 +131,13 @@ def build_households(settings: Settings, service: JourneyService) -> HouseholdSe
     """The household service on the same store as ``service``: its own event table, the same
     key vault (a key per household) and clock, ids keyed by the same pseudonym secret."""
     secret = open_keyring(settings).pseudonym_secret()
+    env = persistence_env(settings)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        # On PostgreSQL the library names the table after the application; on SQLite it would
+        # share the journeys' table (storage/household_recorder.py).
+        env["APPLICATION_RECORDER_TOPIC"] = "storage.household_recorder:HouseholdSQLiteRecorder"
     return HouseholdService(
-        persistence_env(settings),
+        env,
         ids=HouseholdIds(secret),
         clock=service.clock,
         vault=service.vault,
