@@ -24,9 +24,9 @@ __all__ = ["register"]
 def register(commands: Command) -> None:
     commands.add_parser(
         "demo",
-        help="load the demo journeys and household (once) and print their teams and information flow",
-        description="Load the demo journeys into the store (steps already stored are skipped)"
-        " and print their teams, coordinators and information flow.",
+        help="load the demo journeys and household (once) and print their teams and flows",
+        description="Load the demo journeys and the demo household into the store (steps"
+        " already stored are skipped) and print their teams, coordinators and information flow.",
     ).set_defaults(handler=_demo, creates_store=True)
 
 
