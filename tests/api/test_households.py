@@ -5,11 +5,13 @@ input."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from cli.main import main
 from tests.api.conftest import Api
 
 H = "/v1/households"
@@ -558,3 +560,18 @@ def test_idempotent_household_commands(family: Api) -> None:
         headers=api.headers("worker"),
     )
     assert stale.status_code == 409
+
+
+def test_polku_household_show(
+    family: Api, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = family.components.settings
+    monkeypatch.setenv("POLKU_DATABASE_SCHEMA", settings.database_schema)
+    monkeypatch.setenv("POLKU_KEYRING", str(settings.keyring_path().resolve()))
+    args = ["--database-url", settings.database_url, "household", "show", "hh-1"]
+    args += ["--at", "2025-03-04"]
+    assert main(args) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (members(shown), shown["members_not_shown"]) == (["child-a", "child-b"], 0)
+    assert main([*args[:4], "hh-nobody"]) == 1  # the same command for a household not there
+    assert "no such household" in capsys.readouterr().err
