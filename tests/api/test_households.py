@@ -479,6 +479,18 @@ def test_who_may_do_what_and_outsiders_learn_nothing(family: Api) -> None:
         ("GET", "", None),
         ("POST", "/members", {"occurred_at": d(4), "client_ref": "parent-p"}),
         ("POST", "/plan", {"occurred_at": d(4), "domains": ["education"], "goals": ["x"]}),
+        ("POST", "/departures", {"occurred_at": d(4), "client_ref": "child-a"}),
+        (
+            "POST",
+            "/coordinator",
+            {"occurred_at": d(4), "party_id": "p-outsider", "organisation": "city-social"},
+        ),
+        ("POST", "/coordinator/release", {"occurred_at": d(4), "party_id": "p-worker"}),
+        (
+            "POST",
+            f"/events/{api.components.households.get_record('hh-1').events[0].event_id}/retraction",
+            {"occurred_at": d(4), "reason": "entered_in_error"},
+        ),
     ):
         answers = [
             api.client.request(
@@ -510,6 +522,26 @@ def test_who_may_do_what_and_outsiders_learn_nothing(family: Api) -> None:
             api, "teacher", f"{HH}/members", {"occurred_at": d(4), "client_ref": ref}, 404
         )
         assert problem["detail"] == "no such journey"
+    # Nor can a member the writer may not read be moved or probed: the teacher (on child-a's
+    # team only) is told the same about child-b as about a client who does not exist, and the
+    # same about child-b's join as about an event the household does not hold.
+    gone = [
+        post(api, "teacher", f"{HH}/departures", {"occurred_at": d(4), "client_ref": r}, 404)
+        for r in ("child-b", "nobody")
+    ]
+    assert gone[0] == gone[1]
+    join_b = next(m for m in get(api, "worker", HH)["members"] if m["client_ref"] == "child-b")
+    refusals = []
+    for event_id in (join_b["join_event_id"], "00000000-0000-4000-8000-000000000000"):
+        problem = post(
+            api,
+            "teacher",
+            f"{HH}/events/{event_id}/retraction",
+            {"occurred_at": d(4), "reason": "entered_in_error"},
+            422,
+        )
+        refusals.append(json.dumps(problem).replace(event_id, "{id}"))
+    assert refusals[0] == refusals[1]
     assert get(api, "worker", HH)["known_version"] == version
     # The household coordinator has standing without being on a team, and sees members only as
     # their journeys allow: none.
