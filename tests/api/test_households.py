@@ -145,6 +145,27 @@ def test_members_join_and_leave_on_valid_dates_and_late_entries_show_only_after(
     assert "child-b" not in members(get(api, "worker", HH, at=d(7), known_at=after))
     assert retracted["version"] == joined["version"] + 1
 
+    # A correction: the parent's join was really on day 5 — retraction and replacement in one
+    # save, so no record time shows half of it.
+    corrected = post(
+        api,
+        "worker",
+        f"{HH}/events/{joined['event_id']}/retraction",
+        {
+            "occurred_at": d(8),
+            "reason": "wrong_date",
+            "replacement": {
+                "kind": "household_member_joined",
+                "command": {"occurred_at": d(5), "client_ref": "parent-p"},
+            },
+        },
+    )
+    assert len(corrected["event_ids"]) == 2
+    assert "parent-p" not in members(get(api, "worker", HH, at=d(4)))
+    assert "parent-p" in members(get(api, "worker", HH, at=d(5)))
+    as_before = get(api, "worker", HH, at=d(4), known_at=_just_before(corrected["recorded_at"]))
+    assert "parent-p" in members(as_before)
+
 
 def test_membership_rules_refuse_and_write_nothing(family: Api) -> None:
     api = family
