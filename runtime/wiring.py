@@ -136,6 +136,9 @@ def build_households(settings: Settings, service: JourneyService) -> HouseholdSe
         # On PostgreSQL the library names the table after the application; on SQLite it would
         # share the journeys' table (storage/household_recorder.py).
         env["APPLICATION_RECORDER_TOPIC"] = "storage.household_recorder:HouseholdSQLiteRecorder"
+    else:
+        # Households are written rarely: a small pool of their own beside the journeys'.
+        env["POSTGRES_POOL_SIZE"] = str(min(2, settings.postgres_pool_size))
     return HouseholdService(
         env,
         ids=HouseholdIds(secret),

@@ -628,3 +628,17 @@ def test_polku_household_show(
     assert (members(shown), shown["members_not_shown"]) == (["child-a", "child-b"], 0)
     assert main([*args[:4], "hh-nobody"]) == 1  # the same command for a household not there
     assert "no such household" in capsys.readouterr().err
+
+
+def test_households_keep_out_of_the_journeys_notification_log(family: Api) -> None:
+    """The journeys' read models (and anything else fed from their notification log) never meet
+    a household event: the household stream has a table and a log of its own."""
+    journeys = family.components.service.recorder.select_notifications(start=1, limit=10_000)
+    households = family.components.households.recorder.select_notifications(start=1, limit=100)
+    assert journeys
+    assert all(n.topic.startswith("domain.events:") for n in journeys)
+    assert [n.topic.split(":")[1] for n in households] == [
+        "HouseholdFormed",
+        "HouseholdMemberJoined",
+        "HouseholdMemberJoined",
+    ]
