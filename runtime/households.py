@@ -20,7 +20,7 @@ member shown, before the view is handed out; a member not shown is not read.
 from __future__ import annotations
 
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from domain import household_commands as hcmd
@@ -33,13 +33,14 @@ from domain.errors import (
     PolkuError,
     RateLimitedError,
 )
-from domain.events import Actor
+from domain.events import Actor, EventRetracted
 from domain.household import Household, fold_household
 from domain.household_application import HouseholdRecorded
 from domain.household_events import HouseholdFormed, HouseholdMemberJoined, HouseholdMemberLeft
 from domain.policy import CASE_ROLES, EVERYTHING, may_read, may_write, role_may_write, sight_of
 from domain.rules import Rule
 from domain.timeline import timeline_at
+from projections.history import HistoryEntry, history
 from projections.household_view import HouseholdView, ShownMember, household_view
 from runtime.reads import Reader, Reads
 from runtime.wiring import Components
@@ -147,6 +148,53 @@ class Households:
             reader, [m.record.journey_id for m in shown.values()], auditors_only=False
         )
         return household_view(record, shown, at=at, known_at=known_at)
+
+    def history(
+        self,
+        reader: Reader,
+        household_ref: str,
+        *,
+        known_at: datetime | None = None,
+        after: int = 0,
+        limit: int | None = None,
+    ) -> list[HistoryEntry]:
+        """Every household event recorded by ``known_at``, with both times, late entries and
+        retractions marked — less the joins and departures of clients whose journey the reader
+        may not read (and their retractions). One access-log row per client whose join or
+        departure is shown, written before it returns."""
+        actor = reader.actor
+        Reads.authorise(actor)
+        household = self._find(household_ref)
+        auditor = actor.role == "auditor"
+        if household is None or not (auditor or self._standing(actor, household)):
+            raise HouseholdNotFoundError(household_ref)
+        record = household.record()
+        named = {
+            e.client_ref
+            for e in record.events
+            if isinstance(e, HouseholdMemberJoined | HouseholdMemberLeft)
+        }
+        shown = named if auditor else {r for r in named if self._on_journey(actor, r, write=False)}
+        hidden = {
+            e.event_id
+            for e in record.events
+            if isinstance(e, HouseholdMemberJoined | HouseholdMemberLeft)
+            and e.client_ref not in shown
+        }
+        hidden |= {
+            e.event_id
+            for e in record.events
+            if isinstance(e, EventRetracted) and e.target_event_id in hidden
+        }
+        kept = tuple(e for e in record.events if e.event_id not in hidden)
+        visible = replace(record, events=kept)
+        entries = history(visible, known_at=known_at, after=after, limit=limit)
+        refs = dict.fromkeys(str(e.facts["client_ref"]) for e in entries if "client_ref" in e.facts)
+        service = self._components.service
+        Reads(self._components).many(
+            reader, [service.journey_id(r) for r in refs], auditors_only=False
+        )
+        return entries
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -11,16 +11,17 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Path, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from api.deps import ComponentsDep, CurrentActor, CurrentReader
 from api.responses import json_response
 from api.routes.commands import IdempotencyKey
-from api.routes.reads import CLIENT_REF, KnownAt, When
+from api.routes.reads import CLIENT_REF, MAX_PAGE, KnownAt, When
 from domain import household_commands as hcmd
 from domain.commands import Moment, Ref, Refs, RetractionReason, Sector, Text
 from domain.household_application import HouseholdRecorded
+from projections.history import HistoryEntry
 from projections.household_view import HouseholdView
 from runtime.households import HouseholdReceived, Households
 
@@ -68,6 +69,7 @@ class HouseholdCommandOut:
 _OUT = TypeAdapter(HouseholdCommandOut)
 _RECEIVED = TypeAdapter(HouseholdReceived)
 _VIEW = TypeAdapter(HouseholdView)
+_HISTORY = TypeAdapter(list[HistoryEntry])
 
 
 def _answer(result: HouseholdRecorded) -> Response:
@@ -382,3 +384,38 @@ def get_household_view(
 ) -> Response:
     result = Households(components).view(reader, household_ref, at=at, known_at=known_at)
     return json_response(_VIEW, result)
+
+
+@router.get(
+    "/households/{household_ref}/history",
+    response_model=list[HistoryEntry],
+    responses={k: v for k, v in _PROBLEMS.items() if k in (401, 403, 404, 422)},
+    summary="Every household event with both times, as recorded at known_at",
+    description="Every event of the household's own record as it stood at `known_at`, in"
+    " record order, with when it happened and when it was recorded; late entries and"
+    " retractions are marked (the event ids to retract are here). The joins and departures of"
+    " clients whose journey you may not read are left out, with their retractions; at most"
+    ' `limit` events after version `after`, and a `Link: <…>; rel="next"` header when more'
+    " follow. For case workers with standing on the household and auditors; anyone else gets"
+    " 404 whether or not it exists. A read of each client whose join or departure is shown is"
+    " written to that client's access log.",
+)
+def get_household_history(
+    request: Request,
+    household_ref: HouseholdRef,
+    components: ComponentsDep,
+    reader: CurrentReader,
+    known_at: KnownAt = None,
+    after: Annotated[
+        int, Query(ge=0, description="only events after this version (the previous page's last)")
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="entries per page")] = MAX_PAGE,
+) -> Response:
+    entries = Households(components).history(
+        reader, household_ref, known_at=known_at, after=after, limit=limit + 1
+    )
+    response = json_response(_HISTORY, entries[:limit])
+    if len(entries) > limit:
+        following = request.url.include_query_params(after=entries[limit - 1].version, limit=limit)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return response

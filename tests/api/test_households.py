@@ -642,3 +642,51 @@ def test_households_keep_out_of_the_journeys_notification_log(family: Api) -> No
         "HouseholdMemberJoined",
         "HouseholdMemberJoined",
     ]
+
+
+def test_household_history_marks_late_entries_and_leaves_out_members_not_shown(
+    family: Api,
+) -> None:
+    api = family
+    post(api, "worker", f"{HH}/departures", {"occurred_at": d(6), "client_ref": "child-b"})
+    late = post(api, "worker", f"{HH}/members", {"occurred_at": d(3), "client_ref": "parent-p"})
+    entries = get(api, "worker", f"{HH}/history")
+    assert [(e["kind"], e["facts"].get("client_ref")) for e in entries] == [
+        ("household_formed", None),
+        ("household_member_joined", "child-a"),
+        ("household_member_joined", "child-b"),
+        ("household_member_left", "child-b"),
+        ("household_member_joined", "parent-p"),
+    ]
+    assert [e["late"] for e in entries] == [False, False, False, False, True]
+    # The departure's event id, from the history, is what a retraction names.
+    departure = entries[3]["event_id"]
+    post(
+        api,
+        "worker",
+        f"{HH}/events/{departure}/retraction",
+        {"occurred_at": d(8), "reason": "entered_in_error"},
+    )
+    again = get(api, "worker", f"{HH}/history")
+    assert again[3]["retracted_by"] == again[-1]["event_id"]
+    as_then = get(api, "worker", f"{HH}/history", known_at=late["recorded_at"])
+    assert len(as_then) == 5
+    assert as_then[3]["retracted_by"] is None
+
+    # The teacher may read child-a only: child-b's join, departure and its retraction are left
+    # out, and the read is logged for child-a alone.
+    with api.components.store.transaction() as tx:
+        tx.execute("DELETE FROM {polku_access_log}")
+    seen = get(api, "teacher", f"{HH}/history")
+    assert [e["facts"].get("client_ref") for e in seen] == [None, "child-a"]
+    assert _log_rows(api) == [
+        (
+            str(api.components.service.journey_id("child-a")),
+            "GET /v1/households/{household_ref}/history",
+        )
+    ]
+    # Paging, as for a journey's history.
+    page = api.client.get(f"{HH}/history", params={"limit": 2}, headers=api.headers("worker"))
+    assert [e["version"] for e in page.json()] == [1, 2]
+    assert 'rel="next"' in page.headers["link"]
+    get(api, "outsider", f"{HH}/history", 404)
