@@ -68,18 +68,21 @@ class Households:
     ) -> HouseholdReceived:
         """Form a household. The answer is "received" whether or not the ref was free; a caller
         with standing on an existing household learns it at their next step, as a registrar of
-        an existing client does."""
+        an existing client does. Every form but those by a caller with standing on the existing
+        household counts against the per-caller limit (as registrations do)."""
         service = self._components.households
         self._may_write(actor)
         service.check_moments(command)
         household = self._find(command.household_ref)
-        ctx = CommandContext(actor, scoped_command_id(actor, key))
+        if household is not None and self._standing(actor, household):
+            return HouseholdReceived(household_ref=command.household_ref)  # nothing stored
+        # Counted alike whether the ref was free or taken, as registrations are, so the limit
+        # tells nothing about which households exist.
+        self._count(actor)
         if household is None:
             # Formed by someone else a moment ago: the same answer as if it had been.
             with suppress(PolkuError):
-                service.form(command, ctx)
-        elif not self._standing(actor, household):
-            self._count(actor)
+                service.form(command, CommandContext(actor, scoped_command_id(actor, key)))
         return HouseholdReceived(household_ref=command.household_ref)
 
     def execute(

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from cli.main import main
+from runtime.limits import SlidingWindowLimit
 from tests.api.conftest import Api
 
 H = "/v1/households"
@@ -690,3 +691,19 @@ def test_household_history_marks_late_entries_and_leaves_out_members_not_shown(
     assert [e["version"] for e in page.json()] == [1, 2]
     assert 'rel="next"' in page.headers["link"]
     get(api, "outsider", f"{HH}/history", 404)
+
+
+def test_forming_counts_against_the_limit_alike_for_free_and_taken_refs(family: Api) -> None:
+    api = family
+    api.components.outside_writes = SlidingWindowLimit(2, timedelta(hours=1), api.components.clock)
+    for ref in ("hh-1", "hh-free"):  # taken, free: both counted
+        post(api, "outsider", H, {"occurred_at": d(4), "household_ref": ref}, 202)
+    for ref in ("hh-1", "hh-other"):
+        response = api.client.post(
+            H, json={"occurred_at": d(4), "household_ref": ref}, headers=api.headers("outsider")
+        )
+        assert response.status_code == 429
+        assert "retry-after" in response.headers
+    # The worker, with standing on hh-1, is not counted for it.
+    for _ in range(3):
+        post(api, "worker", H, {"occurred_at": d(4), "household_ref": "hh-1"}, 202)
