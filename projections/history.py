@@ -56,9 +56,9 @@ def history(
     """Every event recorded at or before ``known_at`` (default now), in record order (a journey's,
     or a household's: the same envelope).
 
-        Retractions are entries of their own; the events they retract carry ``retracted_by``.
-        A page: only events after version ``after``, at most ``limit`` of them (only the page's
-        entries are built; the rest of the record is scanned, not copied).
+    Retractions are entries of their own; the events they retract carry ``retracted_by``.
+    A page: only events after version ``after``, at most ``limit`` of them (only the page's
+    entries are built; the rest of the record is scanned, not copied).
     """
     known_at = known_at if known_at is not None else datetime.now(UTC)
     retractions = {
