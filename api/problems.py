@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from domain.errors import (
     AlreadyRegisteredError,
     ConcurrencyError,
+    HouseholdNotFoundError,
     IdempotencyConflictError,
     InvalidQueryError,
     InvariantViolationError,
@@ -128,6 +129,8 @@ def domain_problem(exc: PolkuError) -> JSONResponse:
         return problem(409, "Already registered", str(exc))
     if isinstance(exc, JourneyNotFoundError):
         return problem(404, "Not found", "no such journey")
+    if isinstance(exc, HouseholdNotFoundError):
+        return problem(404, "Not found", "no such household")
     if isinstance(exc, InvalidQueryError):
         return problem(422, "Invalid request", str(exc))
     if isinstance(exc, NotPermittedError):

@@ -1,5 +1,6 @@
-"""``polku demo``: load the three demo journeys (once) and print what the projections make of
-them: teams on chosen dates, the information flow judged then and now."""
+"""``polku demo``: load the demo journeys and the demo household (once) and print what the
+projections make of them: teams on chosen dates, the information flow judged then and now, the
+household's members, plan, coordinators and the flows between its members' teams."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from cli.tables import fmt_time, render_table
 if TYPE_CHECKING:
     from projections.journey_view import JourneyView
     from projections.lawfulness import Reason
+    from runtime.households import Households
     from runtime.reads import Reader, Reads
 
 __all__ = ["register"]
@@ -22,9 +24,9 @@ __all__ = ["register"]
 def register(commands: Command) -> None:
     commands.add_parser(
         "demo",
-        help="load the three demo journeys (once) and print their teams and information flow",
-        description="Load the demo journeys into the store (steps already stored are skipped)"
-        " and print their teams, coordinators and information flow.",
+        help="load the demo journeys and household (once) and print their teams and flows",
+        description="Load the demo journeys and the demo household into the store (steps"
+        " already stored are skipped) and print their teams, coordinators and information flow.",
     ).set_defaults(handler=_demo, creates_store=True)
 
 
@@ -34,6 +36,7 @@ def _demo(args: argparse.Namespace) -> int:
     import structlog
 
     from demo.loader import ManualClock, load_demo
+    from runtime.households import Households
     from runtime.reads import Reads
     from runtime.wiring import build_components
 
@@ -41,12 +44,13 @@ def _demo(args: argparse.Namespace) -> int:
     components = build_components(settings_of(args), clock=clock)
     try:
         started = time.perf_counter()
-        stored = load_demo(components.service, clock)
+        stored = load_demo(components.service, clock, households=components.households)
         structlog.get_logger(__name__).info(
             "demo.loaded", new_events=stored, seconds=round(time.perf_counter() - started, 3)
         )
         clock.now = datetime.now(UTC)
         print_demo(Reads(components), cli_reader("cli demo"))
+        print_household_demo(Households(components), cli_reader("cli demo"))
     finally:
         components.close()
     return 0
@@ -153,6 +157,74 @@ def print_demo(reads: Reads, reader: Reader, out: Callable[[str], None] = print)
     v = view(elder, at=day(2026, 2, 1))
     out(_section(f"Team on {fmt_time(v.at)} (coordinator: {v.coordinator.party_id})", _team(v)))
     out(_section("Information flow: a denial beats the family consent", _flow(view(elder))))
+
+
+def print_household_demo(
+    households: Households, reader: Reader, out: Callable[[str], None] = print
+) -> None:
+    """Print the demo household: members and who serves whom, its plan, its coordinators (with
+    the hand-over recorded late), and the flows between its members' teams."""
+    from demo.journeys import HOUSEHOLD, day
+
+    out("\n" + "=" * 100)
+    out(f"4. One household, one plan, one coordinator: a refugee family ({HOUSEHOLD})")
+    out("=" * 100)
+    v = households.view(reader, HOUSEHOLD, at=day(2026, 2, 1))
+    rows = [
+        (
+            ("* " if p.household_coordinator else "  ") + (p.display_name or p.party_id),
+            ", ".join(p.organisations),
+            ", ".join(p.roles),
+            ", ".join(p.serves),
+        )
+        for p in v.team
+    ]
+    out(
+        _section(
+            f"Who serves whom on {fmt_time(v.at)} (* household coordinator)",
+            render_table(["party", "organisation", "role", "serves"], rows),
+        )
+    )
+    if v.plan is not None:
+        out(f"Plan (since {fmt_time(v.plan.agreed_at)}): domains {', '.join(v.plan.domains)}")
+        for goal in v.plan.goals:
+            out(f"  - {goal}")
+    periods = [
+        (p.party_id, p.organisation, fmt_time(p.start), fmt_time(p.end) if p.end else "")
+        for p in v.coordinator_periods
+    ]
+    out(
+        _section(
+            "Household coordinators",
+            render_table(["party", "organisation", "from", "until"], periods),
+        )
+    )
+    then = households.view(reader, HOUSEHOLD, at=day(2025, 10, 10), known_at=day(2025, 10, 10))
+    out(
+        "As known then vs now: the hand-over of 1 October was recorded on 20 October; on 10"
+        f" October the record showed {then.coordinator.party_id} coordinating, now"
+        f" {households.view(reader, HOUSEHOLD, at=day(2025, 10, 10)).coordinator.party_id}."
+    )
+    flows = [
+        (
+            fmt_time(f.disclosure.occurred_at),
+            f.about,
+            f.disclosure.to_party or f.disclosure.to_org or "?",
+            ", ".join(f.recipient_serves),
+            ", ".join(f.disclosure.categories),
+            f.disclosure.then.verdict,
+            f.disclosure.now.verdict,
+        )
+        for f in v.flows
+    ]
+    out(
+        _section(
+            "Flows between the members' teams, judged as for the member whose data it was",
+            render_table(
+                ["when", "about", "to", "who also serves", "categories", "then", "now"], flows
+            ),
+        )
+    )
 
 
 def _lawful(v: JourneyView, disclosure_id: str) -> str:

@@ -76,13 +76,16 @@ def _prepare_demo(settings: Settings, components: Components, population: int) -
     import structlog
 
     from demo.loader import ManualClock, load_demo
-    from runtime.wiring import build_service
+    from runtime.wiring import build_households, build_service
 
     clock = ManualClock(now=datetime.now(UTC))
     demo_service = build_service(settings, clock=clock)
+    demo_households = build_households(settings, demo_service)
     try:
-        stored = load_demo(demo_service, clock)  # steps already stored (or erased) are skipped
+        # Steps already stored (or erased) are skipped.
+        stored = load_demo(demo_service, clock, households=demo_households)
     finally:
+        demo_households.close()
         demo_service.close()
     structlog.get_logger(__name__).info("demo.loaded", new_events=stored)
     if population > 0:
@@ -105,11 +108,13 @@ def _print_demo_tokens(components: Components, host: str, port: int) -> None:
     worker = token("p-integration-01", "city-integration-services", "caseworker")
     auditor = token("p-audit-01", "regional-audit", "auditor")
     planner = token("p-planner-01", "regional-planning", "planner")
+    family = token("p-family-coord-01", "city-family-services", "coordinator")
     print("Demo tokens (new each start; the previous demo tokens are revoked):")
     print(f"  admin       {admin}")
     print(f"  case worker {worker}   (on the team of demo-child-001)")
     print(f"  auditor     {auditor}")
     print(f"  planner     {planner}")
+    print(f"  household coordinator {family}   (of demo-household-001, on its members' teams)")
     print(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     print(f"Web pages: http://{host}:{port}/  (sign in with one of the tokens above)")
     print(

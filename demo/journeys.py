@@ -1,5 +1,6 @@
-"""The three demo journeys, as the commands a case worker would have issued, each with the
-moment the system recorded it.
+"""The demo journeys, as the commands a case worker would have issued, each with the moment the
+system recorded it; and the demo household (a refugee family of three of those journeys), as the
+household commands its coordinators issued.
 
 Record times are part of the story: a consent signed in February but entered in April is why
 "as known then" and "as known now" differ. Every step carries a command id, so loading the demo
@@ -13,13 +14,32 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from domain import commands as cmd
+from domain import household_commands as hcmd
 from domain.events import Actor
 
-__all__ = ["CHILD", "ELDER", "WORKER", "Step", "demo_steps"]
+__all__ = [
+    "CHILD",
+    "ELDER",
+    "FAMILY",
+    "HOUSEHOLD",
+    "PARENT",
+    "PUPIL_1",
+    "PUPIL_2",
+    "WORKER",
+    "HouseholdStep",
+    "Step",
+    "demo_steps",
+    "household_steps",
+]
 
 CHILD = "demo-child-001"
 WORKER = "demo-adult-002"
 ELDER = "demo-elder-003"
+PARENT = "demo-family-parent-004"
+PUPIL_1 = "demo-family-child-005"
+PUPIL_2 = "demo-family-child-006"
+FAMILY = (PARENT, PUPIL_1, PUPIL_2)
+HOUSEHOLD = "demo-household-001"
 
 
 @dataclass(frozen=True)
@@ -42,6 +62,8 @@ DAYCARE = Actor("p-daycare-01", "daycare-sunflower", "caseworker")
 ADVISOR = Actor("p-employment-01", "employment-pilot", "coordinator")
 SOCIAL = Actor("p-social-02", "city-social-services", "caseworker")
 NURSE = Actor("p-homecare-01", "home-care-east", "coordinator")
+FAMILY_COORD = Actor("p-family-coord-01", "city-family-services", "coordinator")
+INTEGRATION = Actor("p-integration-02", "city-integration-services", "caseworker")
 
 
 def _member(
@@ -506,10 +528,157 @@ def _elder() -> Iterator[tuple[cmd.Command, Actor, datetime | None]]:
     )
 
 
+_FAMILY_COORD_MEMBER = (
+    "p-family-coord-01",
+    "professional",
+    "social_worker",
+    "city-family-services",
+    "social_care",
+    "Family coordinator Nieminen",
+)
+
+
+def _parent() -> Iterator[tuple[cmd.Command, Actor, datetime | None]]:
+    """A refugee parent in integration training, part of the demo household."""
+    yield (
+        cmd.RegisterClient(
+            occurred_at=day(2025, 8, 18),
+            client_ref=PARENT,
+            preferred_language="ar",
+            interpreter_needed=True,
+            household_ref=HOUSEHOLD,
+            name="Rania (demo)",
+        ),
+        FAMILY_COORD,
+        None,
+    )
+    yield (_member(day(2025, 8, 18), *_FAMILY_COORD_MEMBER), FAMILY_COORD, None)
+    yield (
+        _member(
+            day(2025, 8, 20),
+            "p-integration-02",
+            "professional",
+            "integration_counsellor",
+            "city-integration-services",
+            "integration_services",
+            "Integration counsellor Salo",
+        ),
+        FAMILY_COORD,
+        None,
+    )
+    yield (
+        cmd.AssignCoordinator(occurred_at=day(2025, 8, 20), party_id="p-integration-02"),
+        FAMILY_COORD,
+        None,
+    )
+    yield (
+        cmd.GrantConsent(
+            occurred_at=day(2026, 1, 8),
+            consent_id="cons-parent-school",
+            recipient_orgs=["school-harbour"],
+            categories=["language_and_interpretation"],
+            purposes=["education_support"],
+            form="written",
+        ),
+        INTEGRATION,
+        None,
+    )
+    yield (
+        cmd.RecordInformationShared(
+            occurred_at=day(2026, 1, 13),
+            disclosure_id="disc-parent-language",
+            from_party="p-integration-02",
+            from_org="city-integration-services",
+            to_party="p-school-harbour-02",
+            to_org="school-harbour",
+            categories=["language_and_interpretation"],
+            purpose="education_support",
+            basis="consent",
+            consent_id="cons-parent-school",
+            channel="secure_email",
+        ),
+        INTEGRATION,
+        None,
+    )
+
+
+def _pupil(client_ref: str, name: str) -> Iterator[tuple[cmd.Command, Actor, datetime | None]]:
+    """A refugee child of the demo household changing schools in January 2026."""
+    yield (
+        cmd.RegisterClient(
+            occurred_at=day(2025, 8, 18),
+            client_ref=client_ref,
+            preferred_language="ar",
+            interpreter_needed=True,
+            household_ref=HOUSEHOLD,
+            guardians=["g-family-parent-004"],
+            name=name,
+        ),
+        FAMILY_COORD,
+        None,
+    )
+    yield (_member(day(2025, 8, 18), *_FAMILY_COORD_MEMBER), FAMILY_COORD, None)
+    yield (
+        _member(
+            day(2025, 8, 20),
+            "p-school-east-01",
+            "professional",
+            "teacher",
+            "school-east",
+            "education",
+            "Teacher Korhonen",
+        ),
+        FAMILY_COORD,
+        None,
+    )
+    yield (
+        cmd.AssignCoordinator(occurred_at=day(2025, 8, 20), party_id="p-family-coord-01"),
+        FAMILY_COORD,
+        None,
+    )
+    yield (
+        _member(
+            day(2026, 1, 12),
+            "p-school-harbour-02",
+            "professional",
+            "teacher",
+            "school-harbour",
+            "education",
+            "Teacher Lindqvist",
+        ),
+        FAMILY_COORD,
+        None,
+    )
+    yield (
+        cmd.RecordTransition(
+            occurred_at=day(2026, 1, 12),
+            transition_id=f"move-{client_ref}",
+            kind="provider_change",
+            from_org="school-east",
+            to_org="school-harbour",
+        ),
+        FAMILY_COORD,
+        None,
+    )
+    yield (
+        cmd.RemoveTeamMember(occurred_at=day(2026, 1, 16), party_id="p-school-east-01"),
+        FAMILY_COORD,
+        None,
+    )
+
+
 def demo_steps() -> list[Step]:
     """Every demo command in the order it was recorded."""
     steps: list[Step] = []
-    for client_ref, story in ((CHILD, _child), (WORKER, _worker), (ELDER, _elder)):
+    stories = (
+        (CHILD, _child),
+        (WORKER, _worker),
+        (ELDER, _elder),
+        (PARENT, _parent),
+        (PUPIL_1, lambda: _pupil(PUPIL_1, "Omar (demo)")),
+        (PUPIL_2, lambda: _pupil(PUPIL_2, "Lina (demo)")),
+    )
+    for client_ref, story in stories:
         for n, (command, actor, recorded_at) in enumerate(story(), start=1):
             steps.append(
                 Step(
@@ -520,4 +689,78 @@ def demo_steps() -> list[Step]:
                     command_id=f"demo:{client_ref}:{n:03d}",
                 )
             )
+    return sorted(steps, key=lambda s: s.recorded_at)
+
+
+@dataclass(frozen=True)
+class HouseholdStep:
+    household_ref: str
+    command: hcmd.HouseholdCommand
+    recorded_at: datetime
+    actor: Actor
+    command_id: str
+
+
+def _household() -> Iterator[tuple[hcmd.HouseholdCommand, Actor, datetime | None]]:
+    """One household, one plan, one coordinator: the refugee family. The integration counsellor
+    coordinates the household at first and hands over to the family coordinator on 1 October
+    (recorded only on 20 October, so the record shows it late)."""
+    yield (
+        hcmd.FormHousehold(occurred_at=day(2025, 8, 18), household_ref=HOUSEHOLD),
+        FAMILY_COORD,
+        None,
+    )
+    for client_ref in FAMILY:
+        yield (
+            hcmd.JoinHousehold(occurred_at=day(2025, 8, 18), client_ref=client_ref),
+            FAMILY_COORD,
+            None,
+        )
+    yield (
+        hcmd.AssignHouseholdCoordinator(
+            occurred_at=day(2025, 8, 25),
+            party_id="p-integration-02",
+            organisation="city-integration-services",
+        ),
+        FAMILY_COORD,
+        None,
+    )
+    yield (
+        hcmd.AgreeHouseholdPlan(
+            occurred_at=day(2025, 9, 15),
+            domains=["integration_services", "education", "employment_services", "housing"],
+            goals=[
+                "Both children settled in their new school by the spring (demo)",
+                "Rania completes the integration training and a Finnish course (demo)",
+            ],
+            responsible_parties=["p-family-coord-01", "p-integration-02"],
+            review_on=day(2026, 3, 1),
+        ),
+        FAMILY_COORD,
+        None,
+    )
+    yield (
+        hcmd.AssignHouseholdCoordinator(
+            occurred_at=day(2025, 10, 1),
+            party_id="p-family-coord-01",
+            organisation="city-family-services",
+        ),
+        FAMILY_COORD,
+        day(2025, 10, 20),
+    )
+
+
+def household_steps() -> list[HouseholdStep]:
+    """Every demo household command in the order it was recorded (after the journeys' steps of
+    the same moments, so each member's journey exists when they join)."""
+    steps = [
+        HouseholdStep(
+            household_ref=HOUSEHOLD,
+            command=command,
+            recorded_at=(recorded_at or command.occurred_at + _LIVE) + timedelta(minutes=1),
+            actor=actor,
+            command_id=f"demo:{HOUSEHOLD}:{n:03d}",
+        )
+        for n, (command, actor, recorded_at) in enumerate(_household(), start=1)
+    ]
     return sorted(steps, key=lambda s: s.recorded_at)

@@ -10,6 +10,7 @@ from domain.rules import Rule
 __all__ = [
     "AlreadyRegisteredError",
     "ConcurrencyError",
+    "HouseholdNotFoundError",
     "IdempotencyConflictError",
     "InvalidQueryError",
     "InvariantViolationError",
@@ -51,6 +52,14 @@ class JourneyNotFoundError(PolkuError):
     def __init__(self, client_ref: str) -> None:
         super().__init__("no journey is registered for this client")
         self.client_ref = client_ref
+
+
+class HouseholdNotFoundError(PolkuError):
+    """No household with this ref, or none the caller may read or write (told alike)."""
+
+    def __init__(self, household_ref: str) -> None:
+        super().__init__("no such household")
+        self.household_ref = household_ref
 
 
 class AlreadyRegisteredError(PolkuError):

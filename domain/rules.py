@@ -82,6 +82,32 @@ class Rule(Enum):
         "the registration can only be corrected: retracted with a replacement registration",
     )
 
+    HOUSEHOLD_FORMED_FIRST = (
+        "household-formed-first",
+        "nothing happens in a household before it is formed",
+    )
+    HOUSEHOLD_FORMED_ONCE = ("household-formed-once", "a household is formed once")
+    HOUSEHOLD_FORMATION_KEPT = (
+        "household-formation-kept",
+        "a household's formation cannot be retracted",
+    )
+    HOUSEHOLD_NOT_MEMBER = (
+        "household-not-member",
+        "a client can join a household only while not a member of it",
+    )
+    HOUSEHOLD_MEMBER = (
+        "household-member",
+        "a client can leave a household only while a member of it",
+    )
+    HOUSEHOLD_COORDINATOR_WITH_MEMBERS = (
+        "household-coordinator-with-members",
+        "a household coordinator can be assigned only while the household has members",
+    )
+    HOUSEHOLD_COORDINATOR_RELEASED_BEFORE_EMPTY = (
+        "household-coordinator-released-before-empty",
+        "the household coordinator must be released before the last member leaves",
+    )
+
     def __init__(self, code: str, text: str) -> None:
         self.code = code
         self.text = text

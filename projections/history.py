@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.events import Actor, EventRetracted, JourneyEvent
+from domain.household import HouseholdRecord
 from domain.journey import JourneyRecord
 
 __all__ = ["HistoryEntry", "history"]
@@ -46,13 +47,14 @@ class HistoryEntry:
 
 
 def history(
-    record: JourneyRecord,
+    record: JourneyRecord | HouseholdRecord,
     known_at: datetime | None = None,
     *,
     after: int = 0,
     limit: int | None = None,
 ) -> list[HistoryEntry]:
-    """Every event recorded at or before ``known_at`` (default now), in record order.
+    """Every event recorded at or before ``known_at`` (default now), in record order (a journey's,
+    or a household's: the same envelope).
 
     Retractions are entries of their own; the events they retract carry ``retracted_by``.
     A page: only events after version ``after``, at most ``limit`` of them (only the page's

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from domain.application import Clock, JourneyService, system_clock
+from domain.household import HouseholdIds
+from domain.household_application import HouseholdService
 from domain.journey import JourneyIds
 from pathways.disclosure import RecordKeys
 from readmodels.caseload import CaseloadIndex
@@ -26,7 +28,13 @@ from storage.sql import SqlStore
 from storage.tokens import TokenStore
 from storage.vault import KeyVault
 
-__all__ = ["Components", "build_components", "build_service", "open_keyring"]
+__all__ = [
+    "Components",
+    "build_components",
+    "build_households",
+    "build_service",
+    "open_keyring",
+]
 
 
 def open_keyring(settings: Settings) -> Keyring:
@@ -74,6 +82,8 @@ class Components:
     """Analytics questions and exports by each caller (runtime/analytics.py), per hour."""
     record_keys: RecordKeys
     """Each journey's secret record key, for the planners' perturbed figures."""
+    households: HouseholdService
+    """Households, in a stream (and event table) of their own beside the journeys."""
 
     @property
     def clock(self) -> Clock:
@@ -86,6 +96,7 @@ class Components:
         return {m.name: m for m in (self.caseload, self.ledger, self.planner, self.conformance)}
 
     def close(self) -> None:
+        self.households.close()
         self.service.close()
 
 
@@ -112,4 +123,25 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
             settings.planner_queries_per_hour, timedelta(hours=1), service.clock
         ),
         record_keys=RecordKeys(service.journey_id.pseudonym),
+        households=build_households(settings, service),
+    )
+
+
+def build_households(settings: Settings, service: JourneyService) -> HouseholdService:
+    """The household service on the same store as ``service``: its own event table, the same
+    key vault (a key per household) and clock, ids keyed by the same pseudonym secret."""
+    secret = open_keyring(settings).pseudonym_secret()
+    env = persistence_env(settings)
+    if env["PERSISTENCE_MODULE"] == "eventsourcing.sqlite":
+        # On PostgreSQL the library names the table after the application; on SQLite it would
+        # share the journeys' table (storage/household_recorder.py).
+        env["APPLICATION_RECORDER_TOPIC"] = "storage.household_recorder:HouseholdSQLiteRecorder"
+    else:
+        # Households are written rarely: a small pool of their own beside the journeys'.
+        env["POSTGRES_POOL_SIZE"] = str(min(2, settings.postgres_pool_size))
+    return HouseholdService(
+        env,
+        ids=HouseholdIds(secret),
+        clock=service.clock,
+        vault=service.vault,
     )

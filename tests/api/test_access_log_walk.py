@@ -2,9 +2,10 @@
 of the OpenAPI document, not by a list of routes someone has to keep up to date.
 
 A GET whose path names a client (``{client_ref}``) is a person-level read and must leave exactly
-one access-log row for that client; the ledger (the one cross-journey report) one row per client
-it lists; every other GET none. An operation this walk does not know how to call fails the test,
-so a new route cannot slip past it.
+one access-log row for that client; a household (``{household_ref}``) one row per member shown
+(the walk's household has the one client as its member); the ledger (the one cross-journey
+report) one row per client it lists; every other GET none. An operation this walk does not know
+how to call fails the test, so a new route cannot slip past it.
 """
 
 from __future__ import annotations
@@ -56,17 +57,24 @@ def test_every_person_level_read_leaves_exactly_one_access_log_row(
 ) -> None:
     journey_id = api.components.service.journey_id
     client = journey_id(audited_journey)
+    household = _household_of(api, audited_journey)
     walked = 0
     for path, operation in _get_operations(api):
         before = _rows(api)
+        url = path.replace("{client_ref}", audited_journey)
         response = api.client.get(
-            path.replace("{client_ref}", audited_journey),
+            url.replace("{household_ref}", household),
             params=_query(operation),
             headers=api.headers("auditor", **{"X-Purpose": "walk"}),
         )
         new = _rows(api)[len(before) :]
         endpoint = f"GET {path}"
-        if "{client_ref}" in path:
+        if "{household_ref}" in path:
+            # A household read is a read of each member shown: here, its one member.
+            assert response.status_code == 200, (path, response.text)
+            assert new == [(str(client), endpoint)], path
+            walked += 1
+        elif "{client_ref}" in path:
             assert response.status_code == 200, (path, response.text)
             assert new == [(str(client), endpoint)], path
             walked += 1
@@ -87,6 +95,24 @@ def test_a_refused_read_leaves_no_access_log_row(api: Api, audited_journey: str)
         response = api.client.get(f"/v1/journeys/{audited_journey}", headers=api.headers(who))
         assert response.status_code in (403, 404)
     assert _rows(api) == []
+
+
+def _household_of(api: Api, client_ref: str) -> str:
+    """A household whose one member is the client (the walk reads it as an auditor)."""
+    worker = api.headers("worker")
+    formed = api.client.post(
+        "/v1/households",
+        json={"occurred_at": "2025-03-04T10:00:00+02:00", "household_ref": "household-1"},
+        headers=worker,
+    )
+    assert formed.status_code == 202, formed.text
+    joined = api.client.post(
+        "/v1/households/household-1/members",
+        json={"occurred_at": "2025-03-04T10:00:00+02:00", "client_ref": client_ref},
+        headers=worker,
+    )
+    assert joined.status_code == 201, joined.text
+    return "household-1"
 
 
 @pytest.fixture

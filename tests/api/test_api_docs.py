@@ -45,6 +45,7 @@ def test_every_example_body_is_accepted_by_its_schema(api: Api) -> None:
             continue
         url = path.format(
             client_ref="client-1",
+            household_ref="household-1",
             referral_id="r",
             consent_id="c",
             denial_id="d",

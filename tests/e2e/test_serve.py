@@ -1,5 +1,5 @@
-"""`polku serve --demo` (what `make run` runs): demo data, a synthetic population for the
-planner dashboard, printed tokens, a working API and the web pages."""
+"""`polku serve --demo` (what `make run` runs): demo data (the demo household too), a synthetic
+population for the planner dashboard, printed tokens, a working API and the web pages."""
 
 from __future__ import annotations
 
@@ -35,6 +35,17 @@ def test_serve_demo_prints_tokens_that_work(settings: Settings, tmp_path: Path) 
         elder = httpx.get(f"http://127.0.0.1:{port}/v1/journeys/demo-elder-003", headers=headers)
         assert elder.status_code == 404  # not on that team
         assert "admin" in tokens
+        family = next(
+            line.split()[2]
+            for line in printed.splitlines()
+            if line.strip().startswith("household coordinator")
+        )
+        household = f"http://127.0.0.1:{port}/v1/households/demo-household-001"
+        seen = httpx.get(household, headers={"Authorization": f"Bearer {family}"})
+        assert seen.status_code == 200
+        assert len(seen.json()["members"]) == 3
+        assert seen.json()["coordinator"]["party_id"] == "p-family-coord-01"
+        assert httpx.get(household, headers=headers).status_code == 404  # on no member's team
         assert httpx.get(f"http://127.0.0.1:{port}/docs").status_code == 200
         cells = httpx.get(
             f"http://127.0.0.1:{port}/v1/analytics/transitions",

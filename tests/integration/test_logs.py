@@ -7,7 +7,7 @@ import json
 import pytest
 
 from cli.main import main
-from demo.journeys import demo_steps
+from demo.journeys import demo_steps, household_steps
 
 
 def personal_strings() -> set[str]:
@@ -22,6 +22,11 @@ def personal_strings() -> set[str]:
                 elif isinstance(value, dict):
                     found.update(v for v in value.values() if isinstance(v, str))
         found.add(step.client_ref)
+    for household_step in household_steps():
+        for draft in household_step.command.drafts():
+            for value in draft.personal.values():
+                found.update([value] if isinstance(value, str) else value)
+        found.add(household_step.household_ref)
     return found
 
 
