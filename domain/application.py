@@ -47,7 +47,15 @@ from domain.personal import SEALED, PersonalVault
 from domain.rules import Rule
 from domain.vocabulary import check_term
 
-__all__ = ["Clock", "CommandContext", "JourneyService", "Recorded", "system_clock"]
+__all__ = [
+    "ActorAsDict",
+    "Clock",
+    "CommandContext",
+    "JourneyService",
+    "Recorded",
+    "SealingMapper",
+    "system_clock",
+]
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -85,7 +93,7 @@ class Recorded:
     """True when an identical earlier command was found and nothing new was stored."""
 
 
-class _ActorAsDict(Transcoding):
+class ActorAsDict(Transcoding):
     type = Actor
     name = "actor"
 
@@ -96,7 +104,7 @@ class _ActorAsDict(Transcoding):
         return Actor(**data)
 
 
-class _SealingMapper(Mapper[UUID]):
+class SealingMapper(Mapper[UUID]):
     """Seals the personal part of each event with the client's key on the way to the store,
     and opens it on the way back (``erased`` once the key is gone).
 
@@ -105,7 +113,10 @@ class _SealingMapper(Mapper[UUID]):
     their real values sealed with the rest."""
 
     def __init__(
-        self, inner: Mapper[UUID], vault: PersonalVault, ids: Callable[[], JourneyIds]
+        self,
+        inner: Mapper[UUID],
+        vault: PersonalVault,
+        ids: Callable[[], JourneyIds] | None = None,
     ) -> None:
         super().__init__(inner.transcoder, compressor=inner.compressor, cipher=inner.cipher)
         self._vault = vault
@@ -114,8 +125,8 @@ class _SealingMapper(Mapper[UUID]):
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         event = domain_event
         if isinstance(event, JourneyEvent) and SEALED not in event.personal:
-            ids = self._ids()
-            if not ids.legacy:  # an unkeyed journey id gives the ref away anyway
+            ids = self._ids() if self._ids is not None else None
+            if ids is not None and not ids.legacy:  # an unkeyed id gives the ref away anyway
                 event = private_ids.hide(event, ids.pseudonym)
             if event.personal:
                 sealed = self._vault.seal(event.originator_id, event.event_id, event.personal)
@@ -175,14 +186,14 @@ class JourneyService(Application[UUID]):
         self._sealed_mapper = mapper
         if self._vault is None:
             return mapper
-        return _SealingMapper(mapper, self._vault, lambda: self.journey_id)
+        return SealingMapper(mapper, self._vault, lambda: self.journey_id)
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
         return Environment(name, dict(env or {}))
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
-        transcoder.register(_ActorAsDict())
+        transcoder.register(ActorAsDict())
 
     # -- commands ----------------------------------------------------------------------------
 

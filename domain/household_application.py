@@ -9,8 +9,9 @@ is the journey service's.
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
@@ -18,23 +19,26 @@ from uuid import UUID
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, StoredEvent
 from eventsourcing.utils import Environment
 
 from domain import household_commands as hcmd
 from domain.application import (
+    ActorAsDict,
     Clock,
     CommandContext,
-    _ActorAsDict,
-    _SealingMapper,
+    SealingMapper,
     system_clock,
 )
 from domain.commands import Draft
 from domain.errors import ConcurrencyError, HouseholdNotFoundError, InvariantViolationError
 from domain.events import JourneyEvent
 from domain.household import Household, HouseholdIds, HouseholdRecord
-from domain.household_events import HouseholdFormed
-from domain.personal import PersonalVault
+from domain.household_events import HouseholdFormed, HouseholdMemberJoined, HouseholdMemberLeft
+from domain.journey import JourneyIds
+from domain.personal import ERASED, SEALED, PersonalVault
+from domain.private_ids import ERASED_PREFIX, hidden_client_ref
 from domain.rules import Rule
 
 __all__ = ["HouseholdRecorded", "HouseholdService"]
@@ -54,6 +58,61 @@ class HouseholdRecorded:
     replayed: bool = False
 
 
+_MEMBER = "_member"
+"""The sealed ``personal[_MEMBER]``: the member's client ref, sealed with the member's own key."""
+
+
+class _MemberSealingMapper(SealingMapper):
+    """A member of a household is named by their client ref; the stored event holds it only
+    sealed with *the member's* key (``erased-<journey id>`` in the plain field), so erasing the
+    member makes their ref unreadable in every household they were in, as in their own events
+    (``domain/private_ids.py``). While the member's key exists the ref reads back as it is."""
+
+    def __init__(
+        self, inner: Mapper[UUID], vault: PersonalVault, journey_ids: Callable[[], JourneyIds]
+    ) -> None:
+        super().__init__(inner, vault, journey_ids)
+        self._member_vault = vault
+        self._journey_ids = journey_ids
+
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        event = domain_event
+        if (
+            isinstance(event, HouseholdMemberJoined | HouseholdMemberLeft)
+            and SEALED not in event.personal
+            and not event.client_ref.startswith(ERASED_PREFIX)
+            and not self._journey_ids().legacy
+        ):
+            member = self._journey_ids()(event.client_ref)
+            token = self._member_vault.seal(
+                member, event.event_id, {"client_ref": event.client_ref}, create=False
+            )
+            if token is not None:  # (a member journey with no key keeps the ref as it is)
+                domain_event = dataclasses.replace(
+                    event,
+                    client_ref=hidden_client_ref(member),
+                    personal={**event.personal, _MEMBER: token},
+                )
+        return super().to_stored_event(domain_event)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        event = super().to_domain_event(stored_event)
+        if not isinstance(event, HouseholdMemberJoined | HouseholdMemberLeft):
+            return event
+        token = event.personal.get(_MEMBER)
+        if _MEMBER not in event.personal:
+            return event
+        personal = {k: v for k, v in event.personal.items() if k != _MEMBER}
+        if not isinstance(token, dict):  # the household's own key is gone
+            return dataclasses.replace(event, personal=personal)
+        member = UUID(event.client_ref.removeprefix(ERASED_PREFIX))
+        opened = self._member_vault.open(member, event.event_id, token)
+        ref = opened.get("client_ref")
+        if isinstance(ref, str) and ref != ERASED:
+            return dataclasses.replace(event, client_ref=ref, personal=personal)
+        return dataclasses.replace(event, personal=personal)
+
+
 class HouseholdService(Application[UUID]):
     """Records households and reads them back."""
 
@@ -67,10 +126,12 @@ class HouseholdService(Application[UUID]):
         ids: HouseholdIds,
         clock: Clock = system_clock,
         vault: PersonalVault | None = None,
+        journey_ids: Callable[[], JourneyIds] | None = None,
     ) -> None:
         self._clock = clock
         self.household_id = ids
         self._vault = vault
+        self._journey_ids = journey_ids
         # Every command reads its household from the store (households are short streams), so
         # no cache can be stale.
         env = {k: v for k, v in env.items() if not k.startswith("AGGREGATE_CACHE")}
@@ -84,14 +145,16 @@ class HouseholdService(Application[UUID]):
         mapper = super().construct_mapper()
         if self._vault is None:
             return mapper
-        return _SealingMapper(mapper, self._vault)
+        if self._journey_ids is None:
+            return SealingMapper(mapper, self._vault)
+        return _MemberSealingMapper(mapper, self._vault, self._journey_ids)
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
         return Environment(name, dict(env or {}))
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
-        transcoder.register(_ActorAsDict())
+        transcoder.register(ActorAsDict())
 
     # -- commands ----------------------------------------------------------------------------
 

@@ -144,4 +144,5 @@ def build_households(settings: Settings, service: JourneyService) -> HouseholdSe
         ids=HouseholdIds(secret),
         clock=service.clock,
         vault=service.vault,
+        journey_ids=lambda: service.journey_id,
     )

@@ -574,3 +574,41 @@ def _base_backup(target: Path) -> bytes:
             pytest.fail(f"pg_basebackup failed in CI: {done.stderr.decode(errors='replace')}")
         pytest.skip("the server refuses replication connections (see .ci/run)")
     return b"".join(part.read_bytes() for part in sorted(target.glob("*.tar")))
+
+
+def test_a_household_keeps_its_members_refs_only_sealed_with_their_own_keys(
+    components: Components, settings: Settings
+) -> None:
+    """A member's ref in the household's stream is sealed with the member's key: readable
+    while it exists, gone from every copy with the member's erasure (not the household's)."""
+    from domain import household_commands as hcmd
+
+    refs = ["010190-441H", "010190-442H"]
+    for ref in refs:
+        _canary_journey(components, ref)
+    households = components.households
+    households.form(hcmd.FormHousehold(occurred_at=day(1), household_ref="hh-canary-home"), WORKER)
+    for ref in refs:
+        households.execute(
+            "hh-canary-home", hcmd.JoinHousehold(occurred_at=day(2), client_ref=ref), WORKER
+        )
+    household_id = households.household_id("hh-canary-home")
+    stored = b"".join(s.state for s in households.recorder.select_events(household_id))
+    for ref in refs:
+        assert ref.encode() not in stored
+    members = {
+        getattr(e, "client_ref", None) for e in households.get_household("hh-canary-home").events
+    }
+    assert set(refs) <= members  # read back while the members' keys exist
+
+    erase_client(components, refs[0], "client_request", ADMIN)
+    fresh = build_components(settings)
+    try:
+        events = fresh.households.get_household("hh-canary-home").events
+        after = {getattr(e, "client_ref", None) for e in events}
+        erased_name = f"erased-{fresh.service.journey_id(refs[0])}"
+        assert erased_name in after
+        assert refs[0] not in after
+        assert refs[1] in after  # the other member is untouched
+    finally:
+        fresh.close()
