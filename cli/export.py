@@ -44,7 +44,11 @@ def _fhir(args: argparse.Namespace) -> int:
     components = build_components(settings_of(args))
     try:
         reader = cli_reader("cli export fhir")
-        bundle = AuditReports(components).fhir(reader, args.client_ref, args.at, args.known_at)
+        bundle = (
+            AuditReports(components)
+            .fhir(reader, args.client_ref, args.at, args.known_at, count=None)
+            .bundle
+        )
     finally:
         components.close()
     write_output(json.dumps(bundle, indent=2), args.output)

@@ -67,7 +67,7 @@ from projections.journey_view import DisclosureView, JourneyView, view
 from projections.lawfulness import Verdict
 from projections.visibility import visible_reads, visible_record, visible_view
 
-__all__ = ["AccessRead", "fhir_bundle"]
+__all__ = ["AccessRead", "Window", "fhir_bundle", "fhir_page"]
 
 Json = dict[str, Any]
 
@@ -127,19 +127,51 @@ def fhir_bundle(
 
     Raises ``ValueError`` if the journey was not registered by ``at``.
     """
+    bundle, _ = fhir_page(record, at, known_at, reads, sight)
+    return bundle
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which entries of the whole Bundle a page holds: ``count`` of them from ``offset``."""
+
+    offset: int
+    count: int
+
+
+def fhir_page(
+    record: JourneyRecord,
+    at: datetime | None = None,
+    known_at: datetime | None = None,
+    reads: Sequence[AccessRead] = (),
+    sight: Sight = EVERYTHING,
+    window: Window | None = None,
+) -> tuple[dict[str, Any], bool]:
+    """One page of :func:`fhir_bundle` (all of it without a ``window``), and whether entries
+    follow it. Entries are built in the Bundle's order and only the page's are kept, so a page
+    holds at most ``count`` entries in memory, and the first page stops building as soon as it
+    is full; a later page builds (and drops) the entries before it."""
     v = view(record, at=at, known_at=known_at)
     if not v.registered:
         raise ValueError("the journey was not registered at the time asked for")
     shown = visible_record(record, sight)
-    return _Export(shown, visible_view(v, sight)).bundle(visible_reads(reads, sight))
+    export = _Export(shown, visible_view(v, sight), window)
+    return export.bundle(visible_reads(reads, sight)), export.more
+
+
+class _PageFullError(Exception):
+    """Raised by :meth:`_Export.add` once the page has its entries and one more was built."""
 
 
 class _Export:
     """One export: the view, the events it folded, and the entries built so far."""
 
-    def __init__(self, record: JourneyRecord, v: JourneyView) -> None:
+    def __init__(self, record: JourneyRecord, v: JourneyView, window: Window | None) -> None:
         self.record = record
         self.v = v
+        self.window = window
+        self.built = 0
+        self.more = False
         self.timeline = timeline_at(record.events, v.at, v.known_at)
         self.patient = _ref("Patient", _CLIENT_REF, v.client_ref)
         self.kinds = {
@@ -155,24 +187,32 @@ class _Export:
 
     def add(self, key: str, resource: Json, *source_events: UUID) -> str:
         url = self.url(key)
-        self.entries.append({"fullUrl": url, "resource": resource})
         for event_id in source_events:
             self.built_by.setdefault(event_id, []).append(url)
+        n, window = self.built, self.window
+        self.built += 1
+        if window is None or window.offset <= n < window.offset + window.count:
+            self.entries.append({"fullUrl": url, "resource": resource})
+        elif n >= window.offset + window.count:
+            raise _PageFullError
         return url
 
     def party(self, party_id: str) -> Json:
         return _ref(self.kinds.get(party_id, "Practitioner"), _PARTY, party_id)
 
     def bundle(self, reads: Sequence[AccessRead]) -> Json:
-        self.episode_of_care()
-        self.care_team()
-        self.consents()
-        for n, d in enumerate(self.v.disclosures):
-            self.disclosure(n, d)
-        for n, r in enumerate(reads):
-            if r.read_at <= self.v.at and r.read_at <= self.v.known_at:
-                self.read(n, r)
-        self.provenance()
+        try:
+            self.episode_of_care()
+            self.care_team()
+            self.consents()
+            for n, d in enumerate(self.v.disclosures):
+                self.disclosure(n, d)
+            for n, r in enumerate(reads):
+                if r.read_at <= self.v.at and r.read_at <= self.v.known_at:
+                    self.read(n, r)
+            self.provenance()
+        except _PageFullError:
+            self.more = True
         return {
             "resourceType": "Bundle",
             "identifier": {

@@ -7,6 +7,9 @@ report is worked out one way only, and every one of them reads the journey throu
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +19,7 @@ from domain.events import TeamMemberAdded
 from domain.personal import ERASED
 from domain.vocabulary import check_term
 from projections.audit import JourneyAudit, RecordDiff, audit_journey, record_diff, who_knew
+from projections.fhir import Window
 from readmodels.ledger import JourneyHit
 from reports.audit import ClientLogReport, LedgerReport, WhoKnewReport, client_log_report
 from runtime.reads import Reader, Reads
@@ -25,6 +29,36 @@ __all__ = ["DEFAULT_PAGE", "AuditReports", "JourneySearch", "check_period"]
 
 DEFAULT_PAGE = 100
 """Ledger entries per page unless the caller asks for another size (at most 1000)."""
+
+
+FHIR_PAGE = 1000
+"""Entries per page of the FHIR export, at most (and by default)."""
+
+
+@dataclass(frozen=True)
+class FhirPage:
+    """One page of the FHIR export and the token of the next (none: this is the last)."""
+
+    bundle: dict[str, Any]
+    next_page: str | None
+
+
+def _fhir_page_token(at: datetime, known_at: datetime, offset: int) -> str:
+    data = {"at": at.isoformat(), "known_at": known_at.isoformat(), "offset": offset}
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def _fhir_token(token: str) -> tuple[datetime, datetime, int]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        at = datetime.fromisoformat(data["at"])
+        known_at = datetime.fromisoformat(data["known_at"])
+        offset = int(data["offset"])
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise InvalidQueryError("not a page token this export gave") from None
+    if offset < 0 or at.tzinfo is None or known_at.tzinfo is None:
+        raise InvalidQueryError("not a page token this export gave")
+    return at, known_at, offset
 
 
 @dataclass(frozen=True)
@@ -167,11 +201,34 @@ class AuditReports:
         )
 
     def fhir(
-        self, reader: Reader, client_ref: str, at: datetime | None, known_at: datetime | None
-    ) -> dict[str, Any]:
-        """The journey at (at, known_at) as a FHIR R5 Bundle, its access log included."""
+        self,
+        reader: Reader,
+        client_ref: str,
+        at: datetime | None,
+        known_at: datetime | None,
+        *,
+        count: int | None = FHIR_PAGE,
+        page: str | None = None,
+    ) -> FhirPage:
+        """A page of the journey at (at, known_at) as a FHIR R5 Bundle, its access log
+        included: ``count`` entries, from the start or from where ``page`` (the ``next_page``
+        of the page before) says. The first page pins (at, known_at) to now where they are not
+        given, and the token carries them, so every page is of the same Bundle. ``count`` None:
+        the whole Bundle at once (the local operator's file export)."""
+        if count is not None and not 1 <= count <= FHIR_PAGE:
+            raise InvalidQueryError(f"_count must be 1 to {FHIR_PAGE}")
+        offset = 0
+        if page is not None:
+            at, known_at, offset = _fhir_token(page)
+        else:
+            now = self._components.clock()
+            known_at = known_at or now
+            at = at or min(now, known_at)
         journey = self._reads.journey(reader, client_ref)
         try:
-            return journey.fhir(at, known_at)
+            window = None if count is None else Window(offset, count)
+            bundle, more = journey.fhir(at, known_at, window)
         except ValueError as error:
             raise InvalidQueryError(str(error)) from None
+        following = _fhir_page_token(at, known_at, offset + (count or 0)) if more else None
+        return FhirPage(bundle, following)

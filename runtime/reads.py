@@ -21,7 +21,7 @@ from domain.errors import JourneyNotFoundError, NotPermittedError
 from domain.events import Actor
 from domain.journey import Journey, JourneyRecord
 from domain.policy import Sight, may_read, role_may_read, sight_of
-from projections.fhir import AccessRead, fhir_bundle
+from projections.fhir import AccessRead, Window, fhir_page
 from projections.history import HistoryEntry, history
 from projections.journey_view import DisclosureView, JourneyView, view
 from projections.visibility import (
@@ -97,10 +97,14 @@ class ReadJourney:
         )
         return visible_reads(rows, self.sight), after
 
-    def fhir(self, at: datetime | None, known_at: datetime | None) -> dict[str, Any]:
+    def fhir(
+        self, at: datetime | None, known_at: datetime | None, window: Window | None = None
+    ) -> tuple[dict[str, Any], bool]:
+        """The FHIR Bundle at (at, known_at), or the page ``window`` of it, and whether more
+        entries follow."""
         reads = self.reads(None, known_at)
-        return fhir_bundle(
-            self.journey.record(), at=at, known_at=known_at, reads=reads, sight=self.sight
+        return fhir_page(
+            self.journey.record(), at, known_at, reads=reads, sight=self.sight, window=window
         )
 
 

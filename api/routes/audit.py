@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import TypeAdapter
 
 from api.deps import ComponentsDep, CurrentReader
@@ -28,7 +28,7 @@ from reports.audit import (
     as_html,
     as_json,
 )
-from runtime.audit import DEFAULT_PAGE, AuditReports, JourneySearch
+from runtime.audit import DEFAULT_PAGE, FHIR_PAGE, AuditReports, JourneySearch
 
 __all__ = ["router"]
 
@@ -220,7 +220,8 @@ def get_log_report(
 _FHIR: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {"application/fhir+json": {"schema": {"type": "object"}}},
-        "description": "a FHIR R5 Bundle (collection)",
+        "description": "a FHIR R5 Bundle (collection), a page of at most _count entries;"
+        " Bundle.link names the next page while there is one",
     }
 }
 
@@ -232,11 +233,27 @@ _FHIR: dict[int | str, dict[str, Any]] = {
     summary="The journey at (at, known_at) as a FHIR R5 Bundle",
 )
 def get_fhir_bundle(
+    request: Request,
     client_ref: ClientRef,
     reports: Reports,
     reader: CurrentReader,
     at: When = None,
     known_at: KnownAt = None,
+    count: Annotated[
+        int,
+        Query(alias="_count", ge=1, le=FHIR_PAGE, description="entries per page (FHIR's _count)"),
+    ] = FHIR_PAGE,
+    page: Annotated[
+        str | None,
+        Query(max_length=512, description="the token in the previous page's next link"),
+    ] = None,
 ) -> Response:
-    bundle = reports.fhir(reader, client_ref, at, known_at)
+    found = reports.fhir(reader, client_ref, at, known_at, count=count, page=page)
+    bundle = found.bundle
+    links = [{"relation": "self", "url": str(request.url)}]
+    if found.next_page is not None:
+        following = request.url.remove_query_params(["page", "at", "known_at"])
+        following = following.include_query_params(page=found.next_page, _count=count)
+        links.append({"relation": "next", "url": str(following)})
+    bundle = {**bundle, "link": links}
     return Response(json.dumps(bundle), media_type="application/fhir+json")

@@ -54,3 +54,42 @@ def test_access_log_reads_page_with_a_cursor(api: Api, journey: str) -> None:
     assert len(reads) >= len(whole["reads"]) + 1
     bad = api.client.get(url, params={"cursor": "nonsense"}, headers=api.headers("auditor"))
     assert bad.status_code == 422
+
+
+def test_the_fhir_export_pages_follow_their_next_links_to_the_whole_bundle(
+    api: Api, journey: str
+) -> None:
+    """Pages of a few entries, followed by their next links, hold the entries of the whole
+    Bundle as of the first page's moment, in order (reads made meanwhile do not shift them)."""
+    h = api.headers("worker")
+    first = api.client.get(f"{J}/fhir?_count=2", headers=h)
+    assert first.status_code == 200, first.text
+    bundle = first.json()
+    assert len(bundle["entry"]) == 2
+    moment = bundle["timestamp"]
+    entries = list(bundle["entry"])
+    pages = 1
+    while True:
+        nexts = [link["url"] for link in bundle["link"] if link["relation"] == "next"]
+        if not nexts:
+            break
+        response = api.client.get(nexts[0], headers=h)
+        assert response.status_code == 200, response.text
+        bundle = response.json()
+        assert bundle["timestamp"] == moment
+        assert len(bundle["entry"]) <= 2
+        entries += bundle["entry"]
+        pages += 1
+    whole = api.client.get(f"{J}/fhir", params={"at": moment, "known_at": moment}, headers=h).json()
+    assert [link["relation"] for link in whole["link"]] == ["self"]  # one page
+    assert entries == whole["entry"]
+    assert pages == -(-len(entries) // 2)
+    assert pages > 2
+
+
+def test_a_fhir_page_token_not_given_by_the_export_is_refused(api: Api, journey: str) -> None:
+    for token in ("nonsense", "eyJhdCI6IDF9", "e30"):
+        response = api.client.get(f"{J}/fhir?page={token}", headers=api.headers("worker"))
+        assert response.status_code == 422, (token, response.text)
+    too_many = api.client.get(f"{J}/fhir?_count=1001", headers=api.headers("worker"))
+    assert too_many.status_code == 422
