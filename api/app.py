@@ -18,6 +18,7 @@ from api.routes.read_docs import describe
 from api.web import is_page, mount_pages
 from readmodels.runner import ReadModelRunner
 from runtime.settings import Settings
+from runtime.webhooks import WebhookWorker
 from runtime.wiring import Components, build_components
 
 __all__ = ["create_app"]
@@ -39,6 +40,10 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
         built = components is None
         wired: Components = components or build_components(settings)
         app.state.polku = wired
+        worker = None
+        if settings.webhook_worker:
+            worker = WebhookWorker(wired)
+            worker.start()
         runner = None
         if settings.projection_runner and wired.store.backend == "postgres":
             # On SQLite a background writer would contend for the file's lock with the polku
@@ -50,6 +55,8 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
         finally:
             if runner is not None:
                 runner.stop()
+            if worker is not None:
+                worker.stop()
             if built:
                 wired.close()
 

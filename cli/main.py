@@ -16,12 +16,24 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
-from cli import analytics, audit, demo, erase, export, keys, pathways, serve, store, tokens
+from cli import (
+    analytics,
+    audit,
+    demo,
+    erase,
+    export,
+    keys,
+    pathways,
+    serve,
+    store,
+    tokens,
+    webhooks,
+)
 from cli.common import MOMENT_HELP, CommandError, moment
 
 __all__ = ["main"]
 
-GROUPS = (demo, serve, tokens, keys, audit, export, pathways, store, analytics, erase)
+GROUPS = (demo, serve, tokens, keys, audit, export, pathways, store, analytics, erase, webhooks)
 
 
 class Parser(argparse.ArgumentParser):

@@ -25,6 +25,7 @@ from storage.pseudonyms import LEGACY, journey_id_scheme
 from storage.sql import SqlStore
 from storage.tokens import TokenStore
 from storage.vault import KeyVault
+from storage.webhooks import WebhookStore
 
 __all__ = ["Components", "build_components", "build_service", "open_keyring"]
 
@@ -74,6 +75,8 @@ class Components:
     """Analytics questions and exports by each caller (runtime/analytics.py), per hour."""
     record_keys: RecordKeys
     """Each journey's secret record key, for the planners' perturbed figures."""
+    webhooks: WebhookStore
+    """Webhook subscriptions, their delivery positions and dead letters."""
 
     @property
     def clock(self) -> Clock:
@@ -112,4 +115,5 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
             settings.planner_queries_per_hour, timedelta(hours=1), service.clock
         ),
         record_keys=RecordKeys(service.journey_id.pseudonym),
+        webhooks=WebhookStore(store, service.journey_id.derive("webhook secrets")),
     )
