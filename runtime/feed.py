@@ -44,7 +44,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Notification
 
 from domain.errors import InvalidQueryError, JourneyNotFoundError
-from domain.events import Actor, EventRetracted, JourneyEvent
+from domain.events import Actor, EventRetracted, JourneyEvent, TeamMemberAdded
 from domain.journey import Journey
 from domain.policy import Sight, organisation_sights
 from projections.history import facts_of
@@ -144,6 +144,11 @@ def journey_entries(
     ``versions``: the journey is replayed from its registration, and after each event the
     organisation's sights decide (module docstring). Deterministic: the same record gives the
     same items wherever a page starts."""
+    if actor.role != "auditor" and not any(
+        isinstance(e, TeamMemberAdded) and e.organisation == actor.organisation
+        for e in events[: versions.stop - 1]
+    ):
+        return {}  # none of its members was ever on the team: it never reads the journey
     replay = _Replay()
     journey: Journey | None = None
     before: tuple[Sight, ...] = ()
