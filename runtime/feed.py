@@ -278,25 +278,32 @@ class Feed:
     ) -> tuple[list[FeedEntry], Position]:
         """At most ``limit`` entries from ``start``, and the position after them. Scans at most
         :data:`SCAN_BUDGET` seconds (or until ``wait`` is over) and waits up to ``wait`` seconds
-        for something to deliver. Writes nothing."""
-        recorder = self._components.service.recorder
+        for something to deliver. Writes nothing but the catch-up of the feed's index
+        (readmodels/feed_index.py)."""
         now = time.monotonic()
         deadline = now + wait
         budget = max(deadline, now + SCAN_BUDGET)
         position = start
         entries: list[FeedEntry] = []
         while True:
-            head = recorder.max_notification_id() or 0
+            head = self._head(actor)
             while len(entries) < limit and position.notification <= head:
                 position = self._round(actor, position, head, limit - len(entries), entries)
                 if time.monotonic() >= budget:
                     return entries, position
             if entries or time.monotonic() >= deadline or stop():
                 return entries, position
-            while (recorder.max_notification_id() or 0) <= head:
+            while self._head(actor) <= head:
                 if time.monotonic() >= deadline or stop():
                     return entries, position
                 time.sleep(POLL)
+
+    def _head(self, actor: Actor) -> int:
+        """The last notification the feed may look at: the log's head, or for an organisation
+        as far as the index of its journeys has caught up (a bounded slice per call)."""
+        if actor.role == "auditor":
+            return self._components.service.recorder.max_notification_id() or 0
+        return self._components.feed_index.refresh().position
 
     def _round(
         self, actor: Actor, position: Position, head: int, room: int, entries: list[FeedEntry]
@@ -338,6 +345,9 @@ class Feed:
             versions.setdefault(_uuid(n.originator_id), []).append(n.originator_version)
         service = self._components.service
         given: dict[tuple[UUID, int], list[tuple[str, UUID, _Emit]]] = {}
+        if actor.role != "auditor":
+            ours = self._components.feed_index.journeys_of(actor.organisation, versions)
+            versions = {j: numbers for j, numbers in versions.items() if j in ours}
         for journey_id, numbers in versions.items():
             try:
                 record = service.get_sealed_record_by_id(journey_id)

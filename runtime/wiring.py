@@ -13,6 +13,7 @@ from domain.application import Clock, JourneyService, system_clock
 from domain.journey import JourneyIds
 from pathways.disclosure import RecordKeys
 from readmodels.caseload import CaseloadIndex
+from readmodels.feed_index import FeedIndex
 from readmodels.ledger import Ledger
 from readmodels.planner import PlannerConformance, PlannerLog
 from readmodels.tracking import TrackedProjection
@@ -77,6 +78,8 @@ class Components:
     """Each journey's secret record key, for the planners' perturbed figures."""
     webhooks: WebhookStore
     """Webhook subscriptions, their delivery positions and dead letters."""
+    feed_index: FeedIndex
+    """Which organisations were ever on which journeys' teams (for the change feed)."""
 
     @property
     def clock(self) -> Clock:
@@ -86,7 +89,8 @@ class Components:
     @property
     def read_models(self) -> dict[str, TrackedProjection]:
         """Every read model fed from the notification log, by name."""
-        return {m.name: m for m in (self.caseload, self.ledger, self.planner, self.conformance)}
+        models = (self.caseload, self.ledger, self.planner, self.conformance, self.feed_index)
+        return {m.name: m for m in models}
 
     def close(self) -> None:
         self.service.close()
@@ -116,4 +120,5 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
         ),
         record_keys=RecordKeys(service.journey_id.pseudonym),
         webhooks=WebhookStore(store, service.journey_id.derive("webhook secrets")),
+        feed_index=FeedIndex(store, service, batch),
     )

@@ -140,6 +140,7 @@ class SqlStore:
         "polku_meta",
         "polku_webhooks",
         "polku_webhook_dead_letters",
+        "polku_feed_orgs",
     )
 
     def __init__(self, service: JourneyService) -> None:
