@@ -33,13 +33,13 @@ def register(commands: Command) -> None:
     remove.add_argument("subscription_id", help="the id shown by `polku webhooks list`")
     remove.set_defaults(handler=_remove)
     dead = sub.add_parser("dead", help="a subscription's dead letters (batches given up on)")
-    dead.add_argument("subscription_id")
+    dead.add_argument("subscription_id", help="the id shown by `polku webhooks list`")
     add_format(dead)
     dead.set_defaults(handler=_dead)
     redeliver = sub.add_parser(
         "redeliver", help="send a subscription's dead letters again, once each"
     )
-    redeliver.add_argument("subscription_id")
+    redeliver.add_argument("subscription_id", help="the id shown by `polku webhooks list`")
     redeliver.set_defaults(handler=_redeliver)
     run = sub.add_parser(
         "run", help="deliver until interrupted (polku serve also delivers, unless turned off)"
