@@ -44,10 +44,19 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Notification
 
 from domain.errors import InvalidQueryError, JourneyNotFoundError
-from domain.events import Actor, EventRetracted, JourneyEvent, TeamMemberAdded
+from domain.events import (
+    Actor,
+    ClientRegistered,
+    EventRetracted,
+    JourneyEvent,
+    PersonalDataErased,
+    TeamMemberAdded,
+)
 from domain.journey import Journey
+from domain.personal import ERASED
 from domain.policy import Sight, organisation_sights
 from projections.history import facts_of
+from readmodels.caseload import ERASED_PREFIX
 from runtime.reads import Reader, Reads
 from runtime.wiring import Components
 
@@ -262,7 +271,7 @@ class Feed:
             catch_up=entry.catch_up,
             retracts=e.target_event_id if isinstance(e, EventRetracted) else None,
             access="ended" if entry.ended else "reading",
-            facts=facts_of(e),
+            facts=_facts(e, erased=entry.client_ref.startswith(ERASED_PREFIX)),
         )
 
     # -- reading the log ----------------------------------------------------------------------
@@ -354,9 +363,19 @@ class Feed:
             except JourneyNotFoundError:
                 continue  # not a journey: nothing the feed delivers
             span = range(min(numbers), max(numbers) + 1)
+            ref = record.client_ref
+            if any(isinstance(e, PersonalDataErased) for e in record.events):
+                ref = f"{ERASED_PREFIX}{journey_id}"  # the client ref is not handed out again
             for version, emitted in journey_entries(actor, record.events, span).items():
-                given[(journey_id, version)] = [(record.client_ref, journey_id, e) for e in emitted]
+                given[(journey_id, version)] = [(ref, journey_id, e) for e in emitted]
         return given
+
+
+def _facts(event: JourneyEvent, *, erased: bool) -> dict[str, Any]:
+    facts = facts_of(event)
+    if erased and isinstance(event, ClientRegistered):
+        facts["client_ref"] = ERASED
+    return facts
 
 
 def _uuid(value: UUID | str) -> UUID:

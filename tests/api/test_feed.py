@@ -4,6 +4,7 @@ attacker sees it (a journey it may not read against one that does not exist)."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -393,3 +394,27 @@ def test_an_attacker_cannot_tell_a_journey_it_may_not_read_from_none(
     missing = _world(empty_settings, with_journey=False)
     assert exists == missing
     assert [len(body["items"]) for _, _, body in exists] == [1, 1, 1, 0]
+
+
+def test_an_erased_clients_ref_is_not_handed_out_again(
+    api: Api, journeys: Journeys, school: str
+) -> None:
+    journeys.register("010190-999Z")
+    journeys.add("010190-999Z", "p-worker", "city-social", 1)
+    journeys.add("010190-999Z", "p-teacher", "school-harbour", 2)
+    before, after = follow(api.client, school)
+    assert {i["client_ref"] for i in before} == {"010190-999Z"}
+    erased = api.client.post(
+        "/v1/journeys/010190-999Z/erasure",
+        json={"reason": "client_request"},
+        headers=api.headers("admin"),
+    )
+    assert erased.status_code in (200, 201), erased.text
+    # A consumer following on gets the erasure; one starting afresh never sees the ref.
+    [erasure], _ = follow(api.client, school, after)
+    assert erasure["kind"] == "personal_data_erased"
+    again, _ = follow(api.client, school)
+    assert len(again) == len(before) + 1
+    assert "010190-999Z" not in json.dumps(again)
+    journey_id = api.components.service.journey_id("010190-999Z")
+    assert {i["client_ref"] for i in again} == {f"erased-{journey_id}"}
