@@ -418,3 +418,41 @@ def test_an_erased_clients_ref_is_not_handed_out_again(
     assert "010190-999Z" not in json.dumps(again)
     journey_id = api.components.service.journey_id("010190-999Z")
     assert {i["client_ref"] for i in again} == {f"erased-{journey_id}"}
+
+
+def test_an_organisation_back_on_the_team_catches_up_on_what_it_may_see_again(
+    api: Api, journeys: Journeys, school: str
+) -> None:
+    journeys.register("pupil-1")
+    journeys.add("pupil-1", "p-worker", "city-social", 1)
+    journeys.add("pupil-1", "p-teacher", "school-harbour", 2)
+    journeys.remove("pupil-1", "p-teacher", 3)
+    _, after = follow(api.client, school)
+    while_away = journeys.share("pupil-1", 4)
+    assert follow(api.client, school, after)[0] == []
+    back = journeys.add("pupil-1", "p-teacher-2", "school-harbour", 5)
+    items, _ = follow(api.client, school, after)
+    assert [(i["event_id"], i["catch_up"]) for i in items] == [(while_away, True), (back, False)]
+
+
+def test_a_consent_naming_the_organisation_delivers_what_it_now_sees(
+    api: Api, journeys: Journeys, school: str
+) -> None:
+    journeys.register("pupil-1")
+    journeys.add("pupil-1", "p-worker", "city-social", 1)
+    journeys.add("pupil-1", "p-coach", "school-harbour", 2, member_type="third_sector")
+    shared = journeys.share("pupil-1", 3, category="education")
+    first, after = follow(api.client, school)
+    assert shared not in [i["event_id"] for i in first]
+    consent = {
+        "occurred_at": at(4),
+        "consent_id": "c-1",
+        "recipient_orgs": ["school-harbour"],
+        "categories": ["education"],
+        "purposes": ["education_support"],
+        "form": "written",
+    }
+    journeys.post("/v1/journeys/pupil-1/consents", consent)
+    items, _ = follow(api.client, school, after)
+    # The consent itself is the professionals' business; the disclosure it opens comes now.
+    assert [(i["event_id"], i["catch_up"]) for i in items] == [(shared, True)]
