@@ -81,7 +81,7 @@ def measure(s: Store, clients: int) -> None:
                 page = feed.page(readers[i], after, limit=PAGE)
                 delivered += len(page.items)
                 after = page.next
-                if not page.items and feed.position(readers[i].actor, after).notification > head:
+                if page.caught_up:
                     return delivered
 
         recorder = components.service.recorder

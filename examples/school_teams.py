@@ -109,7 +109,7 @@ def save(school: SchoolList, path: Path) -> None:
 
 def follow(fetch: Fetch, path: Path, *, wait: float = 25, once: bool = False) -> SchoolList:
     """Read the feed from the saved position, a page at a time, saving after each page; with
-    ``once``, stop at the first empty page (the head)."""
+    ``once``, stop when a page says it reached the head (``caught_up``)."""
     school = load(path)
     while True:
         params = {"limit": "200", "wait": "0" if once else str(wait)}
@@ -120,7 +120,7 @@ def follow(fetch: Fetch, path: Path, *, wait: float = 25, once: bool = False) ->
             school.apply(item)
         school.cursor = page["next"]
         save(school, path)
-        if once and not page["items"]:
+        if once and page["caught_up"]:
             return school
 
 

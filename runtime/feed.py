@@ -140,6 +140,9 @@ class FeedPage:
     items: tuple[FeedItem, ...]
     next: str
     """The cursor to resume from (``after``): after the last item, or where the scan ended."""
+    caught_up: bool
+    """The page reaches the end of the log as it stood when it was answered: there is nothing
+    more for you now (an empty page alone does not say so: a request scans for a bounded time)."""
 
 
 _Emit = tuple[JourneyEvent, bool, bool, bool]
@@ -230,9 +233,14 @@ class Feed:
             raise InvalidQueryError(f"limit is from 1 to {MAX_LIMIT}")
         start = self.position(reader.actor, after) if after is not None else Position()
         entries, end = self.read(reader.actor, start, limit=limit, wait=min(wait, MAX_WAIT))
+        caught_up = end.notification > (
+            self._components.service.recorder.max_notification_id() or 0
+        )
         Reads(self._components).many(reader, [e.journey_id for e in entries], auditors_only=False)
         return FeedPage(
-            tuple(self.item(reader.actor, e) for e in entries), self.cursor(reader.actor, end)
+            tuple(self.item(reader.actor, e) for e in entries),
+            self.cursor(reader.actor, end),
+            caught_up,
         )
 
     # -- cursors ------------------------------------------------------------------------------
@@ -291,14 +299,16 @@ class Feed:
         (readmodels/feed_index.py)."""
         now = time.monotonic()
         deadline = now + wait
-        budget = max(deadline, now + SCAN_BUDGET)
+        scan_until = now + SCAN_BUDGET
+        budget = max(deadline, scan_until)
         position = start
         entries: list[FeedEntry] = []
         while True:
             head = self._head(actor)
             while len(entries) < limit and position.notification <= head:
                 position = self._round(actor, position, head, limit - len(entries), entries)
-                if time.monotonic() >= budget:
+                spent = time.monotonic()
+                if spent >= budget or (entries and spent >= scan_until):
                     return entries, position
             if entries or time.monotonic() >= deadline or stop():
                 return entries, position

@@ -149,8 +149,7 @@ class WebhookWorker:
         for subscription in webhooks.due(self._now()):
             if self._stop.is_set():
                 break
-            if webhooks.lease(subscription, self._now(), LEASE):
-                sent += self._deliver(subscription)
+            sent += self._deliver(subscription)
         return sent
 
     # -- one batch ----------------------------------------------------------------------------
@@ -161,8 +160,11 @@ class WebhookWorker:
         start = Position(subscription.notification, subscription.skip)
         entries, end = self._feed.read(actor, start, limit=self._batch)
         if not entries:
-            webhooks.acknowledged(subscription, end.notification, end.skip, 0)
+            if end != start:  # nothing for this organisation in what was scanned: move on
+                webhooks.acknowledged(subscription, end.notification, end.skip, 0)
             return 0
+        if not webhooks.lease(subscription, self._now(), LEASE):
+            return 0  # another worker has it, or it moved
         items = [self._feed.item(actor, e) for e in entries]
         delivery = _delivery_id(subscription, start)
         attempt = self._post(subscription, delivery, items, self._feed.cursor(actor, end))

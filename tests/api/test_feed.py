@@ -119,7 +119,7 @@ def follow(
         page = feed(client, token, after, limit=limit)
         items += page["items"]
         after = page["next"]
-        if not page["items"]:
+        if page["caught_up"]:
             return items, after
 
 
@@ -300,6 +300,7 @@ def test_a_long_poll_answers_when_an_event_arrives(
     started = time.monotonic()
     empty = feed(api.client, school, head, wait=0.5)
     assert empty["items"] == []
+    assert empty["caught_up"] is True
     assert time.monotonic() - started >= 0.5
 
     def write_later() -> None:
