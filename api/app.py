@@ -13,7 +13,7 @@ from api.docs import is_docs, mount_docs
 from api.guards import GuardMiddleware
 from api.problems import PROBLEM, Problem, install_problem_handlers, problem
 from api.request_log import RequestLogMiddleware
-from api.routes import analytics, audit, commands, feed, pathways, reads, session
+from api.routes import analytics, audit, commands, feed, pathways, reads, session, webhooks
 from api.routes.read_docs import describe
 from api.web import is_page, mount_pages
 from readmodels.runner import ReadModelRunner
@@ -74,7 +74,7 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
     if components is not None:
         app.state.polku = components
     install_problem_handlers(app)
-    for routes in (reads, commands, audit, pathways, analytics, session, feed):
+    for routes in (reads, commands, audit, pathways, analytics, session, feed, webhooks):
         describe(routes.router)
         app.include_router(routes.router)
     mount_pages(app)

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from storage.sql import SqlStore, Tx, utc_text
 
-__all__ = ["DeadLetter", "Subscription", "WebhookStore", "check_url"]
+__all__ = ["MAX_URL", "DeadLetter", "Subscription", "WebhookStore", "check_url"]
 
 _SUBSCRIPTIONS = """
 CREATE TABLE IF NOT EXISTS {polku_webhooks} (

@@ -275,3 +275,41 @@ def test_subscriptions_refuse_bad_input_and_keep_the_secret_sealed(hooks_api: Ap
     assert secret not in str(stored)
     assert secret.removeprefix("whsec_") not in str(stored)
     assert webhooks.secret(subscription.subscription_id) == secret
+
+
+def test_admins_manage_subscriptions_over_the_api(hooks_api: Api) -> None:
+    client, admin = hooks_api.client, hooks_api.headers("admin")
+    body = {"organisation": "school-harbour", "url": "https://sis.example/polku"}
+    for who in ("worker", "auditor", "planner"):
+        refused = client.post("/v1/webhooks", json=body, headers=hooks_api.headers(who))
+        assert refused.status_code == 403
+        assert client.get("/v1/webhooks", headers=hooks_api.headers(who)).status_code == 403
+    for bad in (
+        {**body, "url": "javascript:alert(1)"},
+        {**body, "url": "https://user:pw@sis.example/"},
+        {**body, "organisation": ""},
+        {**body, "organisation": "a\nb"},
+        {**body, "extra": 1},
+        {"url": body["url"]},
+    ):
+        response = client.post("/v1/webhooks", json=bad, headers=admin)
+        assert response.status_code == 422, bad
+        assert response.headers["content-type"] == "application/problem+json"
+    assert client.get("/v1/webhooks", headers=admin).json() == []  # nothing written
+    created = client.post("/v1/webhooks", json=body, headers=admin)
+    assert created.status_code == 201
+    subscription, secret = created.json()["subscription_id"], created.json()["secret"]
+    assert hooks_api.components.webhooks.secret(subscription) == secret
+    listing = client.get("/v1/webhooks", headers=admin)
+    assert secret not in listing.text
+    assert [(s["subscription_id"], s["dead_letters"]) for s in listing.json()] == [
+        (subscription, 0)
+    ]
+    dead = client.get(f"/v1/webhooks/{subscription}/dead-letters", headers=admin)
+    assert dead.json() == []
+    missing = "wh-0000000000000000"
+    assert client.get(f"/v1/webhooks/{missing}/dead-letters", headers=admin).status_code == 404
+    assert client.delete(f"/v1/webhooks/{subscription}", headers=admin).status_code == 204
+    assert client.delete(f"/v1/webhooks/{subscription}", headers=admin).status_code == 404
+    [stopped] = client.get("/v1/webhooks", headers=admin).json()
+    assert stopped["removed_at"] is not None
