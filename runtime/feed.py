@@ -312,7 +312,11 @@ class Feed:
                     return entries, position
             if entries or time.monotonic() >= deadline or stop():
                 return entries, position
-            while self._head(actor) <= head:
+            recorder = self._components.service.recorder
+            log_head = recorder.max_notification_id() or 0
+            if head < log_head:
+                continue  # the index has more to catch up on first
+            while (recorder.max_notification_id() or 0) <= log_head:  # one cheap query a poll
                 if time.monotonic() >= deadline or stop():
                     return entries, position
                 time.sleep(POLL)
