@@ -313,3 +313,31 @@ def test_admins_manage_subscriptions_over_the_api(hooks_api: Api) -> None:
     assert client.delete(f"/v1/webhooks/{subscription}", headers=admin).status_code == 404
     [stopped] = client.get("/v1/webhooks", headers=admin).json()
     assert stopped["removed_at"] is not None
+
+
+def test_two_workers_at_once_deliver_each_batch_once_in_order(hooks_api: Api) -> None:
+    journeys = school_journeys(hooks_api)
+    for day in (3, 4, 5, 6):
+        journeys.share("pupil-1", day)
+    components = hooks_api.components
+    port = free_port()
+    subscription, secret = components.webhooks.add(
+        "school-harbour", f"http://127.0.0.1:{port}/", components.clock()
+    )
+    receiver = Receiver(port, secret)
+    receiver.up()
+    workers = [fast(WebhookWorker(components, batch=1, interval=0.01)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    try:
+        expected = journeys.event_ids("pupil-1")
+        wait_for(lambda: len(receiver.items) >= len(expected))
+        time.sleep(0.3)
+    finally:
+        for worker in workers:
+            worker.stop()
+        receiver.down()
+    assert [i["event_id"] for i in receiver.items] == expected
+    done = components.webhooks.get(subscription.subscription_id)
+    assert done is not None
+    assert done.delivered == len(expected)
