@@ -80,6 +80,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.rebuild
 	$(BIN)/python -m bench.analytics
 	$(BIN)/python -m bench.rotation
+	$(BIN)/python -m bench.feed
 
 screenshots: $(STAMP)
 	$(BIN)/python -m tests.browser.screenshots

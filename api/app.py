@@ -13,11 +13,22 @@ from api.docs import is_docs, mount_docs
 from api.guards import GuardMiddleware
 from api.problems import PROBLEM, Problem, install_problem_handlers, problem
 from api.request_log import RequestLogMiddleware
-from api.routes import analytics, audit, commands, households, pathways, reads, session
+from api.routes import (
+    analytics,
+    audit,
+    commands,
+    feed,
+    households,
+    pathways,
+    reads,
+    session,
+    webhooks,
+)
 from api.routes.read_docs import describe
 from api.web import is_page, mount_pages
 from readmodels.runner import ReadModelRunner
 from runtime.settings import Settings
+from runtime.webhooks import WebhookWorker
 from runtime.wiring import Components, build_components
 
 __all__ = ["create_app"]
@@ -39,6 +50,10 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
         built = components is None
         wired: Components = components or build_components(settings)
         app.state.polku = wired
+        worker = None
+        if settings.webhook_worker:
+            worker = WebhookWorker(wired)
+            worker.start()
         runner = None
         if settings.projection_runner and wired.store.backend == "postgres":
             # On SQLite a background writer would contend for the file's lock with the polku
@@ -50,6 +65,8 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
         finally:
             if runner is not None:
                 runner.stop()
+            if worker is not None:
+                worker.stop()
             if built:
                 wired.close()
 
@@ -67,7 +84,17 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
     if components is not None:
         app.state.polku = components
     install_problem_handlers(app)
-    for routes in (reads, commands, households, audit, pathways, analytics, session):
+    for routes in (
+        reads,
+        commands,
+        households,
+        audit,
+        pathways,
+        analytics,
+        session,
+        feed,
+        webhooks,
+    ):
         describe(routes.router)
         app.include_router(routes.router)
     mount_pages(app)

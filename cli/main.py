@@ -28,12 +28,26 @@ from cli import (
     serve,
     store,
     tokens,
+    webhooks,
 )
 from cli.common import MOMENT_HELP, CommandError, moment
 
 __all__ = ["main"]
 
-GROUPS = (demo, serve, tokens, keys, audit, export, pathways, store, analytics, erase, households)
+GROUPS = (
+    demo,
+    serve,
+    tokens,
+    keys,
+    audit,
+    export,
+    pathways,
+    store,
+    analytics,
+    erase,
+    households,
+    webhooks,
+)
 
 
 class Parser(argparse.ArgumentParser):

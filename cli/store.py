@@ -11,7 +11,7 @@ from cli.common import Command, bounded, progress_bar, settings_of
 
 __all__ = ["READ_MODELS", "register"]
 
-READ_MODELS = ("caseload", "ledger", "planner", "conformance")
+READ_MODELS = ("caseload", "ledger", "planner", "conformance", "feed_index")
 
 
 def register(commands: Command) -> None:

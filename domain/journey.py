@@ -78,6 +78,11 @@ class JourneyIds:
         digest = hmac.new(self._secret, b"polku journey|" + client_ref.encode(), sha256).digest()
         return UUID(bytes=digest[:16], version=4)
 
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte key for another purpose (sealing feed cursors, say), derived from the secret
+        and never stored."""
+        return hmac.new(self._secret, f"polku key|{purpose}".encode(), sha256).digest()
+
     def pseudonym(self, kind: str, ident: str) -> str:
         """A keyed pseudonym for another identifier (a party id, say), stable per secret."""
         digest = hmac.new(self._secret, f"polku {kind}|{ident}".encode(), sha256).hexdigest()

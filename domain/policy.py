@@ -41,6 +41,7 @@ from domain.events import (
     TeamMemberRoleChanged,
 )
 from domain.journey import Journey
+from domain.timeline import TimelineState
 
 __all__ = [
     "CASE_ROLES",
@@ -50,8 +51,10 @@ __all__ = [
     "has_standing",
     "may_read",
     "may_write",
+    "organisation_sights",
     "role_may_read",
     "role_may_write",
+    "sight_in",
     "sight_of",
 ]
 
@@ -180,9 +183,14 @@ def sight_of(actor: Actor, journey: Journey, now: datetime) -> Sight:
       organisation, less those a denial in force names for them or names for nobody (a denial
       with no recipients holds against everyone).
     """
+    return sight_in(actor, journey.end_state(), now)
+
+
+def sight_in(actor: Actor, state: TimelineState, now: datetime) -> Sight:
+    """:func:`sight_of` for a journey's folded ``state`` (the end state of the record as it stood
+    at some record time, say)."""
     if actor.role == "auditor":
         return EVERYTHING
-    state = journey.end_state()
     member = state.members.get(actor.party_id)
     if member is None:  # may_read keeps non-members out; see nothing all the same
         return Sight(everything=False, allowed=frozenset(), denied=frozenset())
@@ -215,4 +223,25 @@ def sight_of(actor: Actor, journey: Journey, now: datetime) -> Sight:
         professional=professional,
         allowed=frozenset(allowed) if allowed is not None else None,
         denied=frozenset(denied),
+    )
+
+
+def organisation_sights(actor: Actor, state: TimelineState, now: datetime) -> tuple[Sight, ...]:
+    """What ``actor``'s organisation sees of a journey whose folded state is ``state``: the reads
+    rule (:func:`may_read`, :func:`sight_of`) applied to each member of the organisation on the
+    team, one :class:`Sight` each; an event is shown to the organisation if any of them shows it.
+    Empty: the organisation may not read the journey (none of its members is on the team).
+    An auditor reads every journey and sees everything; other roles read nothing.
+
+    This is the change feed's rule (runtime/feed.py): an organisation follows the journeys its
+    members are on, as they would read them.
+    """
+    if actor.role == "auditor":
+        return (EVERYTHING,)
+    if not role_may_read(actor):
+        return ()
+    return tuple(
+        sight_in(Actor(m.party_id, actor.organisation, actor.role), state, now)
+        for m in state.members.values()
+        if m.added.organisation == actor.organisation
     )

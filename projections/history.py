@@ -12,7 +12,7 @@ from domain.events import Actor, EventRetracted, JourneyEvent
 from domain.household import HouseholdRecord
 from domain.journey import JourneyRecord
 
-__all__ = ["HistoryEntry", "history"]
+__all__ = ["HistoryEntry", "facts_of", "history"]
 
 _ENVELOPE = frozenset(
     {
@@ -90,13 +90,14 @@ def history(
                 late=late,
                 retracted_by=retraction.event_id if retraction else None,
                 retracted_at=retraction.timestamp if retraction else None,
-                facts=_facts(event),
+                facts=facts_of(event),
             )
         )
     return entries
 
 
-def _facts(event: JourneyEvent) -> dict[str, Any]:
+def facts_of(event: JourneyEvent) -> dict[str, Any]:
+    """The event's non-personal fields (what the history and the change feed show of it)."""
     return {
         f.name: getattr(event, f.name) for f in dataclasses.fields(event) if f.name not in _ENVELOPE
     }

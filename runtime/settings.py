@@ -47,6 +47,17 @@ class Settings(BaseSettings):
     journeys they may not read; beyond it 429."""
     planner_queries_per_hour: int = Field(default=300, ge=1, le=100_000)
     """Analytics questions and exports one caller may ask per hour; beyond it 429."""
+    webhook_worker: bool = True
+    """`polku serve` delivers webhooks in a background thread (``polku webhooks run`` does it
+    on its own)."""
+    webhook_max_attempts: int = Field(default=15, ge=1, le=1000)
+    """Attempts at one webhook batch before it becomes a dead letter."""
+    webhook_backoff_seconds: float = Field(default=2.0, gt=0, le=3600)
+    """The pause after a batch's first failed attempt; it doubles with each further one."""
+    webhook_max_backoff_seconds: float = Field(default=3600.0, gt=0, le=86400)
+    """The longest pause between two attempts at a batch."""
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    """How long one webhook POST may take."""
     api_docs: Literal["auto", "on", "off"] = "auto"
     """``/docs`` and ``/openapi.json``: ``auto`` serves them except in production."""
     database_schema: str = Field(default="public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")

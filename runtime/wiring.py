@@ -15,6 +15,7 @@ from domain.household_application import HouseholdService
 from domain.journey import JourneyIds
 from pathways.disclosure import RecordKeys
 from readmodels.caseload import CaseloadIndex
+from readmodels.feed_index import FeedIndex
 from readmodels.ledger import Ledger
 from readmodels.planner import PlannerConformance, PlannerLog
 from readmodels.tracking import TrackedProjection
@@ -27,6 +28,7 @@ from storage.pseudonyms import LEGACY, journey_id_scheme
 from storage.sql import SqlStore
 from storage.tokens import TokenStore
 from storage.vault import KeyVault
+from storage.webhooks import WebhookStore
 
 __all__ = [
     "Components",
@@ -84,6 +86,10 @@ class Components:
     """Each journey's secret record key, for the planners' perturbed figures."""
     households: HouseholdService
     """Households, in a stream (and event table) of their own beside the journeys."""
+    webhooks: WebhookStore
+    """Webhook subscriptions, their delivery positions and dead letters."""
+    feed_index: FeedIndex
+    """Which organisations were ever on which journeys' teams (for the change feed)."""
 
     @property
     def clock(self) -> Clock:
@@ -93,7 +99,8 @@ class Components:
     @property
     def read_models(self) -> dict[str, TrackedProjection]:
         """Every read model fed from the notification log, by name."""
-        return {m.name: m for m in (self.caseload, self.ledger, self.planner, self.conformance)}
+        models = (self.caseload, self.ledger, self.planner, self.conformance, self.feed_index)
+        return {m.name: m for m in models}
 
     def close(self) -> None:
         self.households.close()
@@ -124,6 +131,8 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
         ),
         record_keys=RecordKeys(service.journey_id.pseudonym),
         households=build_households(settings, service),
+        webhooks=WebhookStore(store, service.journey_id.derive("webhook secrets")),
+        feed_index=FeedIndex(store, service, batch),
     )
 
 

@@ -138,6 +138,9 @@ class SqlStore:
         "polku_planner_conformance",
         "polku_planner_queries",
         "polku_meta",
+        "polku_webhooks",
+        "polku_webhook_dead_letters",
+        "polku_feed_orgs",
     )
 
     def __init__(self, service: JourneyService) -> None:

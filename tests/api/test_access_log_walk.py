@@ -26,7 +26,11 @@ QUERY_VALUES = {
 }
 """A valid value for each required query parameter the API has."""
 
-CROSS_JOURNEY_READS = {"/v1/audit/disclosures": "entries", "/v1/audit/journeys": "journeys"}
+CROSS_JOURNEY_READS = {
+    "/v1/audit/disclosures": "entries",
+    "/v1/audit/journeys": "journeys",
+    "/v1/feed": "items",
+}
 """Reads of several clients' data at once (and where their answer lists the clients): one row
 per client listed."""
 

@@ -212,3 +212,30 @@ def test_team_members_are_not_shown_the_auditors_reads(api: Api, demo: dict[str,
         assert "p-auditor" not in member.text, route
         auditor = api.client.get(route, headers=api.headers("auditor"))
         assert "investigation" in auditor.text or "p-auditor" in auditor.text, route
+
+
+def test_the_visitors_organisation_finds_no_health_fact_in_its_change_feed(
+    api: Api, demo: dict[str, str]
+) -> None:
+    """The feed (docs/feed.md) applies the same rule to the visitor's organisation: the team,
+    the meeting, the plan; no health fact, in any item."""
+    hidden = _event_ids(api, ELDER, "information_shared", "denial_registered", "consent_granted")
+    items: list[dict[str, Any]] = []
+    after: dict[str, str] = {}
+    while True:
+        response = api.client.get(
+            "/v1/feed", params={"limit": 1000, **after}, headers=api.headers("visitor")
+        )
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items += page["items"]
+        assert _health_facts(api, json.dumps(page["items"]), hidden) == []
+        after = {"after": page["next"]}
+        if page["caught_up"]:
+            break
+    kinds = {i["kind"] for i in items if i["client_ref"] == ELDER}
+    assert {"team_member_added", "meeting_held"} <= kinds
+    assert not kinds & {"information_shared", "consent_granted", "denial_registered"}
+    # The nurse, a professional whom no denial names, is given the health disclosure.
+    nurse = api.client.get("/v1/feed", params={"limit": 1000}, headers=api.headers("nurse"))
+    assert set(hidden) & {i["event_id"] for i in nurse.json()["items"]}
