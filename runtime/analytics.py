@@ -17,6 +17,9 @@ planner query log: who, what (figure, parameters, window answered, control), whe
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,6 +62,50 @@ FIGURES: dict[str, Figure] = {
 FILTERED = frozenset({"dfg"})
 """The figures that take a pathway or sector filter (the process map)."""
 ROLES = frozenset({"planner", "auditor"})
+
+
+_MISSING = object()
+
+
+class _AnswerCache:
+    """Figures already worked out, per event log: the planners' log stays the same object until
+    facts arrive (``readmodels/planner.py``), so the same question on the same log is answered
+    from here (the figures are deterministic: the noise comes from the records' keys). The
+    question is still counted and logged each time. A new log starts afresh; the answers of
+    the last few logs are kept, at most :attr:`PER_LOG` each."""
+
+    LOGS = 4
+    PER_LOG = 256
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._logs: OrderedDict[int, tuple[weakref.ref[EventLog], dict[object, object]]] = (
+            OrderedDict()
+        )
+
+    def get(self, log: EventLog, key: object) -> object:
+        with self._lock:
+            found = self._logs.get(id(log))
+            if found is None or found[0]() is not log:
+                return _MISSING
+            return found[1].get(key, _MISSING)
+
+    def put(self, log: EventLog, key: object, value: object) -> None:
+        with self._lock:
+            found = self._logs.get(id(log))
+            if found is None or found[0]() is not log:
+                found = (weakref.ref(log), {})
+                self._logs[id(log)] = found
+            self._logs.move_to_end(id(log))
+            while len(self._logs) > self.LOGS:
+                self._logs.popitem(last=False)
+            answers = found[1]
+            if len(answers) >= self.PER_LOG:
+                answers.pop(next(iter(answers)))
+            answers[key] = value
+
+
+_ANSWERS = _AnswerCache()
 
 
 @dataclass(frozen=True)
@@ -126,8 +173,14 @@ class Analytics:
                 for pathway, (title, found) in outcomes.items()
             }
             return Answer(analytics.conformance_rates(keyed, bound), window, control.name)
-        log = self._filtered(self._components.planner.log(), filters, first, last)
-        return Answer(FIGURES[figure](log, first, last, control), window, control.name)
+        whole = self._components.planner.log()
+        key = (figure, first, last, filters, control.name)
+        cached = _ANSWERS.get(whole, key)
+        if cached is _MISSING:
+            log = self._filtered(whole, filters, first, last)
+            cached = FIGURES[figure](log, first, last, control)
+            _ANSWERS.put(whole, key, cached)
+        return Answer(cached, window, control.name)
 
     def export_log(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -180,3 +181,31 @@ def test_exports_are_pseudonymous(components: Components, tmp_path: Path) -> Non
         data = (tmp_path / name).read_bytes()
         assert not any(ref.encode() in data for ref in refs), name
         assert not any(j[0].fact.journey.encode() in data for j in log.journeys), name
+
+
+def test_a_figure_is_worked_out_once_per_log_and_again_when_facts_arrive(
+    components: Components, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from domain.events import Actor
+    from runtime import analytics as runtime_analytics
+
+    worked_out = 0
+    original = runtime_analytics.FIGURES["variants"]
+
+    def counted(*args: Any) -> object:
+        nonlocal worked_out
+        worked_out += 1
+        return original(*args)
+
+    monkeypatch.setitem(runtime_analytics.FIGURES, "variants", counted)
+    auditor = Actor("p-auditor", "audit-office", "auditor")
+    first = runtime_analytics.Analytics(components).answer(auditor, "variants")
+    again = runtime_analytics.Analytics(components).answer(auditor, "variants")
+    assert worked_out == 1
+    assert again.value == first.value
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    runtime_analytics.Analytics(components).answer(auditor, "variants", start=since)
+    assert worked_out == 2  # another question
+    generate(lambda clock: build_service(settings, clock=clock), 3, 8)  # new facts
+    runtime_analytics.Analytics(components).answer(auditor, "variants")
+    assert worked_out == 3
