@@ -24,7 +24,7 @@ from domain.application import Recorded
 from runtime.erasure import erase_client
 from runtime.writes import Received, Writes
 
-__all__ = ["COMMAND_ROUTES", "CommandOut", "router"]
+__all__ = ["COMMAND_ROUTES", "CommandOut", "IdempotencyKey", "answer", "router"]
 
 router = APIRouter(prefix="/v1", tags=["commands"])
 
@@ -137,7 +137,7 @@ def _body_model(command: type[cmd.Command], path_fields: tuple[str, ...]) -> typ
     )
 
 
-def _answer(result: Recorded | Received) -> Response:
+def answer(result: Recorded | Received) -> Response:
     if isinstance(result, Received):
         # The same bytes and headers for every journey the caller may not read.
         return Response(
@@ -168,7 +168,7 @@ def _run(
     expected_version: int | None,
 ) -> Response:
     writes = Writes(components)
-    return _answer(
+    return answer(
         writes.execute(actor, client_ref, command, key=key, expected_version=expected_version)
     )
 
@@ -253,7 +253,7 @@ def register_client(
     fields = data.model_dump(exclude={"expected_version"}, exclude_unset=True)
     command = cmd.RegisterClient.model_validate(fields)
     expected = getattr(data, "expected_version", None)
-    return _answer(Writes(components).register(actor, command, key=key, expected_version=expected))
+    return answer(Writes(components).register(actor, command, key=key, expected_version=expected))
 
 
 class ReplacementBody(BaseModel):
