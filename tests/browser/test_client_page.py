@@ -33,14 +33,17 @@ def test_a_guardian_withdraws_a_consent_and_the_case_worker_sees_it(
 ) -> None:
     sign_in(page, server, "guardian")
     page.goto(f"{server.url}/my-team?ref={CHILD}")
-    # The child's registration prefers Finnish (demo): the page speaks it.
-    expect(page.locator("#mine-title")).to_have_text("Lapsen tiimi")
-    expect(page.locator("html")).to_have_attribute("lang", "fi")
+    # The child's registration prefers Arabic, which the page does not speak: English.
+    expect(page.locator("#mine-title")).to_have_text("My child's team")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     consent = page.locator('#my-consents li[data-consent="cons-child-school"]')
     expect(consent).to_be_visible()
     shared = page.locator('#my-map g.person[data-consent="yes"]')
     expect(shared.first).to_be_visible()
-    # The switch turns the page to Swedish, then English.
+    # The switch turns the page to Finnish, Swedish, and back to English.
+    page.get_by_role("button", name="Suomeksi").click()
+    expect(page.locator("#mine-title")).to_have_text("Lapsen tiimi")
+    expect(consent.get_by_role("button")).to_have_text("Peru suostumus")
     page.get_by_role("button", name="På svenska").click()
     expect(page.locator("#mine-title")).to_have_text("Barnets team")
     page.get_by_role("button", name="In English").click()
@@ -77,6 +80,8 @@ def test_a_client_marks_who_matters_and_reaches_no_other_journey(
     sign_in(page, server, "client")
     expect(page).to_have_url(f"{server.url}/my-team")
     expect(page.locator("#my-map svg")).to_be_visible()
+    # demo-adult-002 prefers Finnish.
+    expect(page.locator("#mine-title")).to_have_text("Minun tiimini")
     row = page.locator("#my-people li.person-row").first
     party = row.get_attribute("data-party")
     matters = row.get_by_role("button", name="♥", exact=False)

@@ -222,7 +222,8 @@ function drawMap() {
   const height = compact ? 420 : 460;
   const cx = width / 2;
   const cy = height / 2;
-  const radius = compact ? 125 : 170;
+  const radius = compact ? 115 : 170;
+  const longest = compact ? 17 : 26;
   const shares = sharedWith();
   const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": "my-map-title", class: "network client-map" });
   svg.append(s("title", { id: "my-map-title" }, `${t("team_title")}: ${team.length}`));
@@ -249,9 +250,8 @@ function drawMap() {
     );
     const name = member ? nameOf(member) : person.wish.about_name;
     const marks = `${wishes.includes("matters_to_me") ? "♥" : ""}${wishes.includes("want_on_team") ? "+" : ""}`;
-    const anchor = Math.abs(Math.cos(angle)) < 0.3 ? "middle" : Math.cos(angle) > 0 ? "start" : "end";
-    const dx = anchor === "middle" ? 0 : Math.cos(angle) > 0 ? 20 : -20;
-    const dy = anchor === "middle" ? (Math.sin(angle) > 0 ? 32 : -24) : 4;
+    // Names go above or below their node, centred, so that none runs off a narrow screen.
+    const dy = Math.sin(angle) > 0.2 ? 32 : -22;
     const sub = member
       ? `${label("roles", member.role)}${member.is_coordinator ? `, ${t("coordinator")}` : ""}`
       : t("not_on_team");
@@ -268,7 +268,7 @@ function drawMap() {
           "stroke-dasharray": member ? null : "4 3",
         }),
         marks ? s("text", { x, y: y + 5, "text-anchor": "middle", "font-size": 14, "font-weight": 700, fill: member ? "#fff" : "#b42318" }, marks) : null,
-        s("text", { x: x + dx, y: y + dy, "text-anchor": anchor, "font-size": compact ? 12 : 13, class: "halo" }, name.length > 22 ? `${name.slice(0, 21)}…` : name),
+        s("text", { x, y: y + dy, "text-anchor": "middle", "font-size": compact ? 12 : 13, class: "halo" }, name.length > longest ? `${name.slice(0, longest - 1)}…` : name),
       ),
     );
   });
