@@ -7,11 +7,17 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from httpx import Response
 
+from cli.main import main
+from domain.events import Actor, ClientWishRecorded
+from domain.personal import ERASED
+from projections.client_view import wishes
+from runtime.erasure import erase_client
 from runtime.limits import SlidingWindowLimit
 from tests.api.conftest import Api, T
 from tests.api.test_uniform_answers import _bodies, _operations, _query, _same, _url
@@ -314,3 +320,41 @@ def test_the_client_reaches_their_own_routes(family: Api) -> None:
     for path in OWN_ROUTES:
         url = path.replace("{client_ref}", OWN)
         assert family.client.get(url, headers=family.headers("client")).status_code == 200
+
+
+def test_the_token_command_issues_client_and_guardian_tokens(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``polku tokens create`` binds a client token to the client ref and a guardian's to their
+    party (what they then open: the tests above, with tokens made the same way)."""
+    url = ["--database-url", f"sqlite:///{tmp_path / 'polku.db'}"]
+    for role, party in (("client", OTHER), ("guardian", "g-second")):
+        args = ["tokens", "create", "--party", party, "--org", "citizen", "--role", role]
+        assert main([*url, *args]) == 0
+        assert capsys.readouterr().out.startswith("polku_")
+    assert main([*url, "tokens", "list"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert [OTHER, "citizen", "client"] in [row[1:4] for row in rows]
+    assert ["g-second", "citizen", "guardian"] in [row[1:4] for row in rows]
+
+
+def test_after_erasure_the_wishes_read_as_erased_and_the_client_token_opens_nothing(
+    family: Api,
+) -> None:
+    api = family
+    body = {"occurred_at": _now(), "about_name": "Grandma Aino", "wishes": ["want_on_team"]}
+    made = api.client.post(
+        f"/v1/client/journeys/{OWN}/wishes", json=body, headers=api.headers("client")
+    )
+    assert made.status_code == 201, made.text
+    record = api.components.service.get_record(OWN)
+    assert [w.about_name for w in wishes(record.events)] == ["Grandma Aino"]
+    erase_client(api.components, OWN, "client_request", Actor("p-admin", "ops", "admin"))
+    record = api.components.service.get_record(OWN)
+    wish_events = [e for e in record.events if isinstance(e, ClientWishRecorded)]
+    assert wish_events
+    assert all(e.personal.get("about_name") == ERASED for e in wish_events)
+    assert wishes(record.events) == ()
+    # The stored ref now reads erased-<journey id>: the client token matches no journey.
+    gone = api.client.get(f"/v1/client/journeys/{OWN}", headers=api.headers("client"))
+    assert gone.status_code == 404
