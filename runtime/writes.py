@@ -112,6 +112,8 @@ class Writes:
         found = self._look(client_ref, lambda j: (j.id, has_standing(actor, j)))
         command_id = scoped_command_id(actor, key)
         if found is not None and found[1]:
+            if isinstance(command, cmd.RetractEvent):
+                self._check_not_the_clients(client_ref, command)
             ctx = CommandContext(actor, command_id, expected_version)
             return service.execute(client_ref, command, ctx)
         if not isinstance(command, cmd.MakeReferral):
@@ -164,6 +166,19 @@ class Writes:
                 # Registered by someone else a moment ago: the same answer as if it had been.
                 log.info("registration.not_recorded", error=type(error).__name__)
         return Received(client_ref=command.client_ref)
+
+    def _check_not_the_clients(self, client_ref: str, command: cmd.RetractEvent) -> None:
+        """A team member may not retract what the client or a guardian recorded (a consent
+        withdrawn, a denial, a wish): it is the client's own word (docs/client-page.md)."""
+
+        def recorder_role(journey: Journey) -> str | None:
+            target = command.target_event_id
+            return next((e.recorded_by.role for e in journey.events if e.event_id == target), None)
+
+        if self._look(client_ref, recorder_role) in CLIENT_ROLES:
+            raise NotPermittedError(
+                "the client or their guardian recorded this: a team member may not retract it"
+            )
 
     def _as_client(
         self,

@@ -358,3 +358,33 @@ def test_after_erasure_the_wishes_read_as_erased_and_the_client_token_opens_noth
     # The stored ref now reads erased-<journey id>: the client token matches no journey.
     gone = api.client.get(f"/v1/client/journeys/{OWN}", headers=api.headers("client"))
     assert gone.status_code == 404
+
+
+def test_no_team_member_retracts_what_the_client_recorded(family: Api) -> None:
+    api = family
+    url = f"/v1/journeys/{OWN}/consents/c-1/withdrawal"
+    withdrawn = api.client.post(url, json={"occurred_at": _now()}, headers=api.headers("client"))
+    assert withdrawn.status_code == 201, withdrawn.text
+    event_id = withdrawn.json()["event_id"]
+    version = api.components.service.get_version(OWN)
+    retraction = {"occurred_at": _now(), "reason": "entered_in_error"}
+    for who in ("worker", "coordinator"):
+        answer = api.client.post(
+            f"/v1/journeys/{OWN}/events/{event_id}/retraction",
+            json=retraction,
+            headers=api.headers(who),
+        )
+        assert answer.status_code == 403, answer.text
+    assert api.components.service.get_version(OWN) == version
+    # What a team member recorded they may still retract.
+    denial = {"occurred_at": _now(2), "denial_id": "d-worker", "categories": ["income"]}
+    made = api.client.post(
+        f"/v1/journeys/{OWN}/denials", json=denial, headers=api.headers("worker")
+    )
+    assert made.status_code == 201, made.text
+    answer = api.client.post(
+        f"/v1/journeys/{OWN}/events/{made.json()['event_id']}/retraction",
+        json=retraction,
+        headers=api.headers("worker"),
+    )
+    assert answer.status_code == 201, answer.text
