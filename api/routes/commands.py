@@ -21,6 +21,7 @@ from api.routes.command_docs import COMMAND_DOCS, WHO_MAY_WRITE
 from api.routes.reads import CLIENT_REF
 from domain import commands as cmd
 from domain.application import Recorded
+from domain.policy import CLIENT_COMMANDS
 from runtime.erasure import erase_client
 from runtime.writes import Received, Writes
 
@@ -107,12 +108,19 @@ _RECEIVED_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
+_CLIENT_MAY_TOO = (
+    " The client, and a guardian the registration names, may do this too on their own journey"
+    " (recorded as `client` or `guardian-<n>`; docs/client-page.md)."
+)
+
+
 def _docs(kind: str, *, team_only: bool = True) -> dict[str, Any]:
     """Summary, description and example body of a command route, for the OpenAPI document."""
     doc = COMMAND_DOCS[kind]
+    client_too = _CLIENT_MAY_TOO if kind in CLIENT_COMMANDS else ""
     return {
         "summary": doc.summary,
-        "description": doc.description + (WHO_MAY_WRITE if team_only else ""),
+        "description": doc.description + (WHO_MAY_WRITE + client_too if team_only else ""),
         "openapi_extra": {
             "requestBody": {"content": {"application/json": {"example": doc.example}}}
         },
