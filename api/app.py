@@ -16,6 +16,7 @@ from api.request_log import RequestLogMiddleware
 from api.routes import (
     analytics,
     audit,
+    client,
     commands,
     feed,
     households,
@@ -94,6 +95,7 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
         session,
         feed,
         webhooks,
+        client,
     ):
         describe(routes.router)
         app.include_router(routes.router)

@@ -16,7 +16,12 @@ def register(commands: Command) -> None:
     tokens = commands.add_parser("tokens", help="issue, list and revoke API tokens (admin)")
     sub = tokens.add_subparsers(dest="tokens_command", required=True)
     create = sub.add_parser("create", help="issue a token; it is printed once, stored hashed")
-    create.add_argument("--party", required=True, help="the party id the token acts as")
+    create.add_argument(
+        "--party",
+        required=True,
+        help="the party id the token acts as (a client: their client ref;"
+        " a guardian: their id as the registration's guardians name it)",
+    )
     create.add_argument("--org", required=True, help="the party's organisation")
     create.add_argument("--role", required=True, choices=ROLES, help="what the token may do")
     create.add_argument("--label", default="", help="a note for the token list (no secrets)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Annotated, Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 from uuid import UUID
 
 from pydantic import (
@@ -46,6 +46,7 @@ __all__ = [
     "LiftDenial",
     "MakeReferral",
     "Moment",
+    "RecordClientWish",
     "RecordInformationShared",
     "RecordMeeting",
     "RecordTransition",
@@ -386,6 +387,24 @@ class AgreePlan(Command):
     goals: Annotated[list[Text], Field(min_length=1, max_length=50)]
     responsible_parties: Refs = []
     review_on: Moment | None = None
+
+
+class RecordClientWish(Command):
+    """The client's own wish about one person (a team member by ``about_party``, or someone
+    not on the team by ``about_name``): ``wishes`` replaces what they wished about that person
+    before (empty: no wish)."""
+
+    EVENT = ev.ClientWishRecorded
+
+    about_party: Ref | None = None
+    about_name: Name | None = None
+    wishes: Annotated[list[Literal["matters_to_me", "want_on_team"]], Field(max_length=2), Unique]
+
+    @model_validator(mode="after")
+    def _about_someone(self) -> Self:
+        if (self.about_party is None) == (self.about_name is None):
+            raise ValueError("a wish is about one person: give about_party or about_name")
+        return self
 
 
 class CloseJourney(Command):

@@ -25,8 +25,10 @@ from eventsourcing.domain import (
 
 __all__ = [
     "EVENT_TYPES",
+    "WISHES",
     "Actor",
     "ClientRegistered",
+    "ClientWishRecorded",
     "ConsentGranted",
     "ConsentWithdrawn",
     "CoordinatorAssigned",
@@ -336,6 +338,23 @@ class PersonalDataErased(JourneyEvent):
 
 
 @dataclass(frozen=True)
+class ClientWishRecorded(JourneyEvent):
+    """The client's (or their guardian's) own wish about one person: that they matter to the
+    client, that the client wants them on the team. Not a team change: the team is as the
+    professionals record it. Everything about the wish is personal (sealed): whom it is about
+    (``about_party``, a party id, or ``about_name``, someone not on the team) and the wishes
+    now held (``wishes``: none, one or both of :data:`WISHES`; the latest wish about a person
+    replaces the one before)."""
+
+    KIND = "client_wish_recorded"
+    PERSONAL_FIELDS = ("about_party", "about_name", "wishes", "note")
+
+
+WISHES = ("matters_to_me", "want_on_team")
+"""What a client may wish about a person (``ClientWishRecorded``)."""
+
+
+@dataclass(frozen=True)
 class EventRetracted(JourneyEvent):
     """Removes ``target_event_id`` from the record from this record time on."""
 
@@ -371,6 +390,7 @@ EVENT_TYPES: dict[str, type[JourneyEvent]] = {
         JourneyReopened,
         EventRetracted,
         PersonalDataErased,
+        ClientWishRecorded,
     )
 }
 """Every event class by its stable ``KIND`` name."""

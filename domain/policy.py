@@ -7,6 +7,9 @@
 | auditor | every journey | nothing |
 | planner | no person-level data | nothing |
 | admin | nothing here (manages tokens) | nothing |
+| client | their own journey, through the client routes only | wishes, consent withdrawals, |
+|  |  | denials on that journey |
+| guardian | the journeys whose registration names them | as the client, on those |
 
 A case worker asking about a journey they are not on gets 404, as for a journey that does not
 exist: even the existence of a client is sensitive. A role that may never do a thing gets 403.
@@ -45,9 +48,12 @@ from domain.timeline import TimelineState
 
 __all__ = [
     "CASE_ROLES",
+    "CLIENT_COMMANDS",
+    "CLIENT_ROLES",
     "EVERYTHING",
     "PLAN_CATEGORY",
     "Sight",
+    "client_actor",
     "has_standing",
     "may_read",
     "may_write",
@@ -56,9 +62,44 @@ __all__ = [
     "role_may_write",
     "sight_in",
     "sight_of",
+    "speaks_for",
 ]
 
 CASE_ROLES = frozenset({"caseworker", "coordinator"})
+CLIENT_ROLES = frozenset({"client", "guardian"})
+"""The client and a guardian: they reach only the client routes, on the journeys they speak
+for (:func:`speaks_for`); every other route treats them as a role that may not read or write."""
+CLIENT_COMMANDS = frozenset(
+    {"client_wish_recorded", "consent_withdrawn", "denial_registered", "denial_lifted"}
+)
+"""The kinds of event the client (or a guardian) may record on a journey they speak for."""
+
+
+def speaks_for(actor: Actor, journey: Journey) -> bool:
+    """Whether ``actor`` is the journey's client (a ``client`` token's party id is the client
+    ref) or one of the guardians its registration names now."""
+    state = journey.end_state()
+    registration = state.registration or journey.events[0]
+    if not isinstance(registration, ClientRegistered):
+        return False
+    if actor.role == "client":
+        return actor.party_id == journey.client_ref
+    if actor.role == "guardian":
+        return actor.party_id in registration.guardians
+    return False
+
+
+def client_actor(actor: Actor, journey: Journey) -> Actor:
+    """How the client or a guardian is recorded (on events and in the access log): never by
+    their own id, which would put the client ref or a guardian's id in plain fields, but as
+    ``client`` or ``guardian-<n>`` (the n-th guardian of the registration, from 1)."""
+    if actor.role == "guardian":
+        state = journey.end_state()
+        registration = state.registration or journey.events[0]
+        assert isinstance(registration, ClientRegistered)
+        n = registration.guardians.index(actor.party_id) + 1
+        return Actor(f"guardian-{n}", "private", "guardian")
+    return Actor("client", "private", "client")
 
 
 def role_may_read(actor: Actor) -> bool:

@@ -7,5 +7,8 @@ from typing import Literal, get_args
 
 __all__ = ["ROLES", "Role"]
 
-Role = Literal["caseworker", "coordinator", "auditor", "planner", "admin"]
+Role = Literal["caseworker", "coordinator", "auditor", "planner", "admin", "client", "guardian"]
+"""``client``: a token bound to the client ref (its party id is the ref), reading and acting on
+that journey only; ``guardian``: a party named in a registration's ``guardians``, on those
+journeys only (docs/client-page.md)."""
 ROLES: tuple[str, ...] = get_args(Role)

@@ -22,10 +22,10 @@ from projections.audit import JourneyAudit, RecordDiff, audit_journey, record_di
 from projections.fhir import Window
 from readmodels.ledger import JourneyHit
 from reports.audit import ClientLogReport, LedgerReport, WhoKnewReport, client_log_report
-from runtime.reads import Reader, Reads
+from runtime.reads import Reader, ReadJourney, Reads
 from runtime.wiring import Components
 
-__all__ = ["DEFAULT_PAGE", "AuditReports", "JourneySearch", "check_period"]
+__all__ = ["DEFAULT_PAGE", "AuditReports", "JourneySearch", "check_period", "log_report_of"]
 
 DEFAULT_PAGE = 100
 """Ledger entries per page unless the caller asks for another size (at most 1000)."""
@@ -72,6 +72,26 @@ class JourneySearch:
 def check_period(start: datetime | None, end: datetime | None) -> None:
     if start is not None and end is not None and end < start:
         raise InvalidQueryError("'to' is before 'from'")
+
+
+def log_report_of(
+    journey: ReadJourney, client_ref: str, start: datetime | None, end: datetime | None
+) -> ClientLogReport:
+    """The log report of a journey already read (and logged) for its reader."""
+    names = {
+        e.party_id: str(e.personal["display_name"])
+        for e in journey.full_record().events
+        if isinstance(e, TeamMemberAdded) and e.personal.get("display_name") not in (None, ERASED)
+    }
+    return client_log_report(
+        client_ref,
+        start,
+        end,
+        journey.reads(start, end),
+        journey.disclosures(),
+        journey.components.clock(),
+        names,
+    )
 
 
 class AuditReports:
@@ -184,21 +204,7 @@ class AuditReports:
         categories denied to them)."""
         check_period(start, end)
         journey = self._reads.journey(reader, client_ref, professionals_only=True)
-        names = {
-            e.party_id: str(e.personal["display_name"])
-            for e in journey.full_record().events
-            if isinstance(e, TeamMemberAdded)
-            and e.personal.get("display_name") not in (None, ERASED)
-        }
-        return client_log_report(
-            client_ref,
-            start,
-            end,
-            journey.reads(start, end),
-            journey.disclosures(),
-            self._components.clock(),
-            names,
-        )
+        return log_report_of(journey, client_ref, start, end)
 
     def fhir(
         self,

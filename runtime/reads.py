@@ -20,7 +20,16 @@ from uuid import UUID
 from domain.errors import JourneyNotFoundError, NotPermittedError
 from domain.events import Actor
 from domain.journey import Journey, JourneyRecord
-from domain.policy import Sight, may_read, role_may_read, sight_of
+from domain.policy import (
+    CLIENT_ROLES,
+    EVERYTHING,
+    Sight,
+    client_actor,
+    may_read,
+    role_may_read,
+    sight_of,
+    speaks_for,
+)
 from projections.fhir import AccessRead, Window, fhir_page
 from projections.history import HistoryEntry, history
 from projections.journey_view import DisclosureView, JourneyView, view
@@ -140,6 +149,25 @@ class Reads:
             raise NotPermittedError("only the professionals on the team may ask this")
         self._log(reader, [journey.id])
         return ReadJourney(journey, sight, self._components)
+
+    def own_journey(self, reader: Reader, client_ref: str) -> ReadJourney:
+        """The journey the client (or a guardian) ``reader`` speaks for
+        (:func:`~domain.policy.speaks_for`), whole: it is their own data. Anyone else gets
+        :class:`~domain.errors.NotPermittedError` for their role, and a client or guardian
+        asking about a journey they do not speak for gets "no such journey", as for one that
+        does not exist. The read is logged with the reader recorded as ``client`` or
+        ``guardian-<n>`` (:func:`~domain.policy.client_actor`), never by their own id."""
+        if reader.actor.role not in CLIENT_ROLES:
+            raise NotPermittedError("for the client and their guardians only")
+        try:
+            journey = self._components.service.get_journey(client_ref)
+        except JourneyNotFoundError:
+            raise JourneyNotFoundError(client_ref) from None
+        if not speaks_for(reader.actor, journey):
+            raise JourneyNotFoundError(client_ref)
+        as_recorded = Reader(client_actor(reader.actor, journey), reader.endpoint, reader.purpose)
+        self._log(as_recorded, [journey.id])
+        return ReadJourney(journey, EVERYTHING, self._components)
 
     def many(self, reader: Reader, journeys: Sequence[UUID], *, auditors_only: bool) -> None:
         """Log a read of several journeys' data (a cross-journey report), one row per journey

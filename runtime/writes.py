@@ -49,7 +49,15 @@ from domain.errors import (
 )
 from domain.events import Actor
 from domain.journey import Journey
-from domain.policy import has_standing, may_read, role_may_write
+from domain.policy import (
+    CLIENT_COMMANDS,
+    CLIENT_ROLES,
+    client_actor,
+    has_standing,
+    may_read,
+    role_may_write,
+    speaks_for,
+)
 from runtime.wiring import Components
 
 __all__ = ["OUTSIDE_REFERRAL_MAX_AGE", "Received", "Writes", "scoped_command_id"]
@@ -94,12 +102,18 @@ class Writes:
     ) -> Recorded | Received:
         """Run ``command`` on the client's journey as ``actor`` (see the module's rule)."""
         service = self._components.service
+        if actor.role in CLIENT_ROLES:
+            return self._as_client(actor, client_ref, command, key, expected_version)
         if not role_may_write(actor):
             raise NotPermittedError(f"the {actor.role} role may not record events")
+        if isinstance(command, cmd.RecordClientWish):
+            raise NotPermittedError("only the client or a guardian records the client's wishes")
         service.check_moments(command)
         found = self._look(client_ref, lambda j: (j.id, has_standing(actor, j)))
         command_id = scoped_command_id(actor, key)
         if found is not None and found[1]:
+            if isinstance(command, cmd.RetractEvent):
+                self._check_not_the_clients(client_ref, command)
             ctx = CommandContext(actor, command_id, expected_version)
             return service.execute(client_ref, command, ctx)
         if not isinstance(command, cmd.MakeReferral):
@@ -152,6 +166,43 @@ class Writes:
                 # Registered by someone else a moment ago: the same answer as if it had been.
                 log.info("registration.not_recorded", error=type(error).__name__)
         return Received(client_ref=command.client_ref)
+
+    def _check_not_the_clients(self, client_ref: str, command: cmd.RetractEvent) -> None:
+        """A team member may not retract what the client or a guardian recorded (a consent
+        withdrawn, a denial, a wish): it is the client's own word (docs/client-page.md)."""
+
+        def recorder_role(journey: Journey) -> str | None:
+            target = command.target_event_id
+            return next((e.recorded_by.role for e in journey.events if e.event_id == target), None)
+
+        if self._look(client_ref, recorder_role) in CLIENT_ROLES:
+            raise NotPermittedError(
+                "the client or their guardian recorded this: a team member may not retract it"
+            )
+
+    def _as_client(
+        self,
+        actor: Actor,
+        client_ref: str,
+        command: cmd.Command,
+        key: str | None,
+        expected_version: int | None,
+    ) -> Recorded:
+        """The client or a guardian: only :data:`~domain.policy.CLIENT_COMMANDS`, only on a
+        journey they speak for, recorded as ``client`` or ``guardian-<n>``; any other journey,
+        existing or not, is "no such journey" (and counts against the outside-writes limit)."""
+        if command.EVENT.KIND not in CLIENT_COMMANDS:
+            raise NotPermittedError(f"the {actor.role} role may not record this")
+        service = self._components.service
+        service.check_moments(command)
+        recorded = self._look(
+            client_ref, lambda j: client_actor(actor, j) if speaks_for(actor, j) else None
+        )
+        if recorded is None:
+            self._count(actor)
+            raise JourneyNotFoundError(client_ref)
+        ctx = CommandContext(recorded, scoped_command_id(actor, key), expected_version)
+        return service.execute(client_ref, command, ctx)
 
     def _look(self, client_ref: str, look: Callable[[Journey], T]) -> T | None:
         """``look`` at the cached journey (no copy of it is made), or None if there is none."""

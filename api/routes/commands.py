@@ -21,10 +21,11 @@ from api.routes.command_docs import COMMAND_DOCS, WHO_MAY_WRITE
 from api.routes.reads import CLIENT_REF
 from domain import commands as cmd
 from domain.application import Recorded
+from domain.policy import CLIENT_COMMANDS
 from runtime.erasure import erase_client
 from runtime.writes import Received, Writes
 
-__all__ = ["COMMAND_ROUTES", "CommandOut", "router"]
+__all__ = ["COMMAND_ROUTES", "CommandOut", "IdempotencyKey", "answer", "router"]
 
 router = APIRouter(prefix="/v1", tags=["commands"])
 
@@ -107,12 +108,19 @@ _RECEIVED_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
+_CLIENT_MAY_TOO = (
+    " The client, and a guardian the registration names, may do this too on their own journey"
+    " (recorded as `client` or `guardian-<n>`; docs/client-page.md)."
+)
+
+
 def _docs(kind: str, *, team_only: bool = True) -> dict[str, Any]:
     """Summary, description and example body of a command route, for the OpenAPI document."""
     doc = COMMAND_DOCS[kind]
+    client_too = _CLIENT_MAY_TOO if kind in CLIENT_COMMANDS else ""
     return {
         "summary": doc.summary,
-        "description": doc.description + (WHO_MAY_WRITE if team_only else ""),
+        "description": doc.description + (WHO_MAY_WRITE + client_too if team_only else ""),
         "openapi_extra": {
             "requestBody": {"content": {"application/json": {"example": doc.example}}}
         },
@@ -137,7 +145,7 @@ def _body_model(command: type[cmd.Command], path_fields: tuple[str, ...]) -> typ
     )
 
 
-def _answer(result: Recorded | Received) -> Response:
+def answer(result: Recorded | Received) -> Response:
     if isinstance(result, Received):
         # The same bytes and headers for every journey the caller may not read.
         return Response(
@@ -168,7 +176,7 @@ def _run(
     expected_version: int | None,
 ) -> Response:
     writes = Writes(components)
-    return _answer(
+    return answer(
         writes.execute(actor, client_ref, command, key=key, expected_version=expected_version)
     )
 
@@ -253,7 +261,7 @@ def register_client(
     fields = data.model_dump(exclude={"expected_version"}, exclude_unset=True)
     command = cmd.RegisterClient.model_validate(fields)
     expected = getattr(data, "expected_version", None)
-    return _answer(Writes(components).register(actor, command, key=key, expected_version=expected))
+    return answer(Writes(components).register(actor, command, key=key, expected_version=expected))
 
 
 class ReplacementBody(BaseModel):

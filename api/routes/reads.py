@@ -14,6 +14,7 @@ from pydantic import TypeAdapter
 from api.deps import ComponentsDep, CurrentActor, CurrentReader, ReadsDep
 from api.responses import json_response
 from domain.commands import Moment
+from domain.policy import CLIENT_ROLES
 from domain.vocabulary import check_term
 from projections import may_share
 from projections.fhir import AccessRead
@@ -146,7 +147,10 @@ def get_may_share(
 
 @router.get("/me/caseload", response_model=CaseloadOut, summary="The journeys you are on now")
 def get_caseload(components: ComponentsDep, actor: CurrentActor) -> Response:
-    entries = components.caseload.caseload(actor.party_id) if actor.role != "planner" else []
+    # Planners, clients and guardians are on no team: nothing is looked up for them (a
+    # guardian's party id may be a member's of the informal network, whose caseload is not theirs).
+    on_no_team = actor.role == "planner" or actor.role in CLIENT_ROLES
+    entries = [] if on_no_team else components.caseload.caseload(actor.party_id)
     return json_response(_CASELOAD, CaseloadOut(actor.party_id, tuple(entries)))
 
 

@@ -24,6 +24,7 @@ PAGES = {
     "/journey": ("journey", "Journey"),
     "/audit": ("audit", "Audit"),
     "/planner": ("planner", "Planner dashboard"),
+    "/my-team": ("client", "Minun tiimini · Mitt team · My team"),
 }
 """Each page's path, its shell and script (by name), and its title."""
 

@@ -42,7 +42,9 @@ BROWSER_ARGS = [
 ]
 POPULATION_CLIENTS = 60
 POPULATION_SEED = 7
-_TOKEN_LINE = re.compile(r"^\s+(admin|case worker|auditor|planner)\s+(polku_\S+)", re.MULTILINE)
+_TOKEN_LINE = re.compile(
+    r"^\s+(admin|case worker|auditor|planner|client|guardian)\s+(polku_\S+)", re.MULTILINE
+)
 
 
 def chromium_problem() -> str | None:
@@ -60,7 +62,8 @@ def launch(playwright: Playwright) -> Browser:
 class Server:
     url: str
     tokens: dict[str, str]
-    """The demo tokens by role: admin, caseworker, auditor, planner."""
+    """The demo tokens by role: admin, caseworker, auditor, planner, client (demo-adult-002),
+    guardian (of demo-child-001)."""
     settings: Settings
 
     def api(self, path: str, role: str, **params: str) -> httpx.Response:
@@ -98,6 +101,8 @@ def running_server(settings: Settings, workdir: Path) -> Iterator[Server]:
                 "caseworker": found["case worker"],
                 "auditor": found["auditor"],
                 "planner": found["planner"],
+                "client": found["client"],
+                "guardian": found["guardian"],
             }
             yield Server(url, tokens, settings)
         finally:

@@ -321,6 +321,8 @@ PAGES = (
     (f"/journey?ref={CHILD}", "caseworker"),
     ("/audit", "auditor"),
     ("/planner", "planner"),
+    ("/my-team", "client"),
+    (f"/my-team?ref={CHILD}", "guardian"),
 )
 
 

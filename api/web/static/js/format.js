@@ -62,6 +62,7 @@ const KINDS = {
   journey_reopened: "Journey reopened",
   event_retracted: "Retraction",
   personal_data_erased: "Personal data erased",
+  client_wish_recorded: "The client's wish recorded",
 };
 
 export function kind(value) {

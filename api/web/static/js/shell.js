@@ -9,6 +9,7 @@ const LINKS = [
   ["/", "My journeys", ["caseworker", "coordinator", "auditor", "admin"]],
   ["/audit", "Audit", ["auditor"]],
   ["/planner", "Planner dashboard", ["planner", "auditor"]],
+  ["/my-team", "Minun tiimini · Mitt team · My team", ["client", "guardian"]],
 ];
 
 export const ROLE_NAMES = {
@@ -17,6 +18,8 @@ export const ROLE_NAMES = {
   auditor: "auditor",
   planner: "planner",
   admin: "admin",
+  client: "client",
+  guardian: "guardian",
 };
 
 export function mayWrite(who) {
@@ -31,6 +34,7 @@ export function mayReadJourneys(who) {
 export function homeOf(who) {
   if (who.role === "auditor") return "/audit";
   if (who.role === "planner") return "/planner";
+  if (who.role === "client" || who.role === "guardian") return "/my-team";
   return "/";
 }
 
