@@ -8,12 +8,14 @@ compared with what the auditor (exact) and the planner (cell-key, households' ow
 from __future__ import annotations
 
 import itertools
+import json
 from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from cli.main import main
 from demo.population import generate, generate_households, plan_households
 from pathways import analytics
 from pathways.disclosure import MIN_CLIENTS, Cell
@@ -195,3 +197,28 @@ def test_household_questions_are_logged_with_their_unit(populated: Api) -> None:
     logged = api.components.planner_queries.entries("p-planner")[-1]
     assert logged.figure == "waiting-times"
     assert logged.parameters["unit"] == "household"
+
+
+def test_the_analytics_command_counts_households(
+    populated: Api,
+    settings: Settings,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("POLKU_DATABASE_SCHEMA", settings.database_schema)
+    monkeypatch.setenv("POLKU_KEYRING", str(settings.keyring_path().resolve()))
+    url = ["--database-url", settings.database_url]
+    exact = ["--exact", "--format", "json"]
+    assert main([*url, "analytics", "transitions", "--unit", "household", *exact]) == 0
+    captured = capsys.readouterr()
+    assert "households are suppressed" in captured.err
+    rows = {(r["from sector"], r["to sector"]): r["households"] for r in json.loads(captured.out)}
+    truth = _true_transitions(populated)
+    for pair, households in truth.items():
+        if len(households) >= MIN_CLIENTS:
+            assert rows[pair] == str(len(households))
+    assert "gen-" not in captured.out
+    with pytest.raises(SystemExit):  # not a figure counted by household
+        main([*url, "analytics", "variants", "--unit", "household"])
+    logged = populated.components.planner_queries.entries()
+    assert logged[-1].parameters["unit"] == "household"
