@@ -8,8 +8,8 @@ worked out from the ref where an older event holds it in the open, and the ref i
 The effective membership is worked out when read (:class:`pathways.households.Households`), so
 late entries and retractions count as the record shows them now.
 
-It catches up when read, not in the background runner (which follows the journeys' log);
-households are written rarely.
+It catches up fully when read, not in the background runner (which follows the journeys' log);
+households are written rarely, so what is new is little.
 """
 
 from __future__ import annotations
@@ -88,8 +88,10 @@ class HouseholdMembership(TrackedProjection):
         tx.execute("DELETE FROM {polku_household_members}")
 
     def households(self) -> Households:
-        """Every household's members over valid time, as the record shows them now."""
-        self.refresh()
+        """Every household's members over valid time, as the record shows them now (caught up
+        to the head first: no runner does it in the background, and a figure must not count
+        with part of the households)."""
+        self.catch_up()
         with self.store.transaction(write=False) as tx:
             rows = tx.rows(
                 "SELECT position, household_id, event_id, kind, journey_id, occurred_at, target"

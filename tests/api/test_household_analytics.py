@@ -153,6 +153,36 @@ def test_planner_gets_household_cells_keyed_by_the_households_own_keys(populated
     assert not member_keys & household_keys
 
 
+def _true_waits(api: Api) -> dict[str, set[str]]:
+    """Households per sector referred to, by membership when referred (served later)."""
+    spans = _spans(api)
+    found: dict[str, set[str]] = defaultdict(set)
+    for journey in api.components.planner.log().journeys:
+        for i, e in enumerate(journey):
+            if e.fact.kind != "ReferralMade" or e.fact.sector is None:
+                continue
+            if any(
+                later.fact.kind == "ServiceStarted" and later.fact.sector == e.fact.sector
+                for later in journey[i + 1 :]
+            ):
+                found[e.fact.sector] |= _at(spans, e.fact.journey, e.fact.occurred_at)
+    return found
+
+
+def test_waiting_times_by_household(populated: Api) -> None:
+    api = populated
+    truth = _true_waits(api)
+    rows = {r["sector"]: r for r in _get(api, "auditor", "waiting-times", unit="household").json()}
+    assert {s for s, h in truth.items() if h} == set(rows)
+    assert any(len(h) >= MIN_CLIENTS for h in truth.values())
+    for sector, households in truth.items():
+        if len(households) >= MIN_CLIENTS:
+            assert rows[sector]["clients"] == len(households), sector
+            assert rows[sector]["median_days"] is not None
+        elif households:
+            assert rows[sector]["suppressed"], sector
+
+
 def test_waiting_times_and_ping_pong_by_household(populated: Api) -> None:
     api = populated
     for figure in ("waiting-times", "ping-pong"):
