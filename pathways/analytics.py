@@ -446,7 +446,9 @@ def ping_pong(
         steps = _collapsed(route)
         for a, b, back in zip(steps, steps[1:], steps[2:], strict=False):
             if a.sector == back.sector and _inside(back.started_at, start, end):
-                clients[(a.sector, b.sector)].update(_who(unit, key, back.started_at))
+                units = tuple(_who(unit, key, back.started_at))
+                if units:
+                    clients[(a.sector, b.sector)].update(units)
     rows = []
     for (sector_a, sector_b), who in sorted(clients.items()):
         cell = control.cell(who)

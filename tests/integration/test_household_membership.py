@@ -103,3 +103,20 @@ def test_a_household_counts_once_however_many_members_move() -> None:
     # j0 and j1 share h-x (once); j2 had left h-y when it moved; j3 is in none.
     assert [(c.clients, c.transitions) for c in by_household] == [(1, 2)]
     assert Cell(1, 0, False).clients is None  # and under the real threshold: suppressed
+
+
+def test_a_move_outside_any_household_makes_no_household_row() -> None:
+    t = datetime(2024, 3, 1, tzinfo=UTC)
+    households = Households(
+        [MembershipFact(1, "h-x", "e1", "joined", "j0", t + timedelta(days=30))]
+    )
+    sectors = ("health_care", "social_care", "health_care")
+    route = [analytics.Episode(s, t + timedelta(days=n)) for n, s in enumerate(sectors)]
+
+    def unit(n: int, at: datetime) -> tuple[int, ...]:
+        return households.at("j0", at)
+
+    # j0 joined only after its moves: nothing to count by household, not even an empty row.
+    assert analytics.ping_pong({0: route}, control=EXACT, unit=unit) == []
+    assert analytics.transition_matrix({0: route}, control=EXACT, unit=unit) == []
+    assert len(analytics.ping_pong({0: route}, control=EXACT)) == 1
