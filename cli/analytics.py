@@ -128,6 +128,10 @@ ANALYTICS: dict[str, tuple[str, Callable[[Ask], Table]]] = {
 }
 
 
+BY_HOUSEHOLD = ("transitions", "dfg", "waiting-times", "ping-pong")
+"""The figures that take ``--unit household`` (``runtime.analytics.BY_HOUSEHOLD``)."""
+
+
 def register(commands: Command) -> None:
     analytics = commands.add_parser(
         "analytics", help="planner analytics (perturbed, small cells suppressed; --exact: exact)"
@@ -142,8 +146,16 @@ def register(commands: Command) -> None:
             action="store_true",
             help="exact figures for the period as asked (the auditor's; logged as such)",
         )
+        if name in BY_HOUSEHOLD:
+            command.add_argument(
+                "--unit",
+                choices=("client", "household"),
+                default="client",
+                help="count clients (default) or households (once per cell when any member"
+                " contributes)",
+            )
         add_format(command)
-        command.set_defaults(handler=_table, render=render, figure=name)
+        command.set_defaults(handler=_table, render=render, figure=name, unit="client")
 
 
 def _table(args: argparse.Namespace) -> int:
@@ -157,14 +169,18 @@ def _table(args: argparse.Namespace) -> int:
     # Without --exact the operator asks as a planner would, and gets what a planner gets.
     actor = operator if args.exact else Actor(operator.party_id, operator.organisation, "planner")
     analytics = Analytics(components)
+    unit = "households" if args.unit == "household" else "clients"
     try:
         window, control = analytics.release(actor, args.start, args.end)
         table = args.render(
-            lambda figure: analytics.answer(actor, figure, args.start, args.end).value
+            lambda figure: (
+                analytics.answer(actor, figure, args.start, args.end, unit=args.unit).value
+            )
         )
         if table.head and args.format == "table":
             print(table.head)
-        print(emit(table.headers, table.rows, args.format))
+        headers = [unit if h == "clients" else h for h in table.headers]
+        print(emit(headers, table.rows, args.format))
     finally:
         components.close()
     # The note goes with a table; beside JSON or CSV it goes to standard error, so that the
@@ -174,12 +190,12 @@ def _table(args: argparse.Namespace) -> int:
         print(
             f"Figures for {window.label}, perturbed by the cell-key method (counts by up to ±4,"
             f" durations and shares by up to ±10 %); cells describing fewer than {MIN_CLIENTS}"
-            " clients are suppressed.",
+            f" {unit} are suppressed.",
             file=out,
         )
     else:
         print(
-            f"Exact figures; cells describing fewer than {MIN_CLIENTS} clients are suppressed.",
+            f"Exact figures; cells describing fewer than {MIN_CLIENTS} {unit} are suppressed.",
             file=out,
         )
     return 0

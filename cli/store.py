@@ -22,6 +22,11 @@ def register(commands: Command) -> None:
         "--clients", type=bounded(1, 10_000_000), required=True, help="how many clients"
     )
     generate.add_argument("--seed", type=int, default=1, help="the random seed (default 1)")
+    generate.add_argument(
+        "--households",
+        action="store_true",
+        help="also group the clients in synthetic households (for figures by household)",
+    )
     generate.set_defaults(handler=_generate, creates_store=True)
     projections = commands.add_parser("projections", help="read models fed from the event log")
     sub = projections.add_subparsers(dest="projections_command", required=True)
@@ -48,6 +53,18 @@ def _generate(args: argparse.Namespace) -> int:
         f" features: {', '.join(f'{k} {v}' for k, v in sorted(result.features.items()))}",
         file=sys.stderr,
     )
+    if args.households:
+        from demo.population import generate_households
+        from runtime.wiring import build_households
+
+        service = build_service(settings)
+        households = build_households(settings, service)
+        try:
+            formed = generate_households(households, args.clients, args.seed)
+        finally:
+            households.close()
+            service.close()
+        print(f"{formed} households", file=sys.stderr)
     return 0
 
 

@@ -19,10 +19,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from domain import commands as cmd
+from domain import household_commands as hcmd
 from domain.application import CommandContext, JourneyService
 from domain.events import Actor
+from domain.household_application import HouseholdService
 
-__all__ = ["ARCHETYPES", "Generated", "Planned", "generate", "plan_client"]
+__all__ = [
+    "ARCHETYPES",
+    "Generated",
+    "Planned",
+    "generate",
+    "generate_households",
+    "plan_client",
+    "plan_households",
+]
 
 ARCHETYPES = ("child", "integration", "employment", "elder", "youth")
 ACTOR = Actor("p-generator", "polku-synthetic", "caseworker")
@@ -426,3 +436,74 @@ def _with_targets(
         result = service.execute(ref, command, ctx)
         event_of[n] = result.event_ids[0]
         yield len(result.event_ids)
+
+
+HOUSEHOLD_SIZES = (1, 2, 2, 3, 3, 4, 5)
+"""Drawn from for each household in turn (a family of five now and then)."""
+
+
+@dataclass(frozen=True)
+class PlannedMember:
+    index: int
+    """The client's number in :func:`generate`'s population."""
+    joined_at: datetime
+    left_at: datetime | None
+
+
+def plan_households(
+    seed: int, clients: int, start: datetime = datetime(2021, 1, 1, tzinfo=UTC)
+) -> dict[str, list[PlannedMember]]:
+    """Households over the first ``clients`` generated clients (deterministic in ``seed``):
+    consecutive clients grouped in households of 1 to 5, each joining some days after their
+    registration; now and then a member leaves a year or so later. About a fifth of the clients
+    belong to no household."""
+    rng = random.Random(f"{seed}:households")  # noqa: S311 - reproducible, not secret
+    planned: dict[str, list[PlannedMember]] = {}
+    index = 0
+    while index < clients:
+        size = min(rng.choice(HOUSEHOLD_SIZES), clients - index)
+        if rng.random() < 0.2:
+            index += size  # these live in no recorded household
+            continue
+        members = []
+        for member in range(index, index + size):
+            _, steps, _ = plan_client(seed, member, start)
+            registered = min(p.command.occurred_at for p in steps)
+            joined = registered + timedelta(days=rng.uniform(0, 30))
+            leaves = rng.random() < 0.15
+            left = joined + timedelta(days=rng.uniform(200, 500)) if leaves else None
+            members.append(PlannedMember(member, joined, left))
+        planned[f"gen-{seed}-hh-{len(planned):05d}"] = members
+        index += size
+    return planned
+
+
+def generate_households(
+    households: HouseholdService,
+    clients: int,
+    seed: int,
+    *,
+    start: datetime = datetime(2021, 1, 1, tzinfo=UTC),
+) -> int:
+    """Record :func:`plan_households` through ``households`` (after :func:`generate` wrote the
+    clients, with the same ``seed`` and ``start``); the households' record time is the
+    service's clock, which must be past every planned valid time. A household already stored
+    is left as it is. Returns how many households were formed."""
+    ctx = CommandContext(actor=ACTOR)
+    formed = 0
+    for ref, members in plan_households(seed, clients, start).items():
+        if households.get_version(ref):
+            continue
+        first = min(m.joined_at for m in members)
+        households.form(hcmd.FormHousehold(occurred_at=first, household_ref=ref), ctx)
+        for m in members:
+            client = f"gen-{seed}-{m.index:06d}"
+            households.execute(
+                ref, hcmd.JoinHousehold(occurred_at=m.joined_at, client_ref=client), ctx
+            )
+            if m.left_at is not None:
+                households.execute(
+                    ref, hcmd.LeaveHousehold(occurred_at=m.left_at, client_ref=client), ctx
+                )
+        formed += 1
+    return formed

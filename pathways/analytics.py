@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import floor
@@ -40,6 +40,7 @@ __all__ = [
     "PingPongRow",
     "SilentTransitionRow",
     "TransitionCell",
+    "Unit",
     "VariantRow",
     "WaitingRow",
     "between",
@@ -55,6 +56,18 @@ __all__ = [
 ]
 
 K = TypeVar("K", bound=Hashable)
+Unit = Callable[[Any, datetime], Iterable[int]]
+"""What a figure counts, if not clients: the units (by number, as the control bound to them
+knows them) a journey (by its key in the figure: its number in the log) belonged to at a moment
+of valid time — e.g. its households (:class:`pathways.households.Households`). A contribution
+made while the journey belonged to no unit is not counted; a unit is counted once per cell
+however many of its journeys contribute."""
+
+
+def _who(unit: Unit | None, key: Any, at: datetime) -> Iterable[Any]:
+    return (key,) if unit is None else unit(key, at)
+
+
 HANDOVER_BEFORE = timedelta(days=180)
 HANDOVER_AFTER = timedelta(days=30)
 """Information shared with the receiving organisation this long before or after a transition
@@ -279,16 +292,19 @@ def directly_follows(
     start: datetime | None = None,
     end: datetime | None = None,
     control: Control = EXACT,
+    unit: Unit | None = None,
 ) -> list[DfgEdge]:
     """The directly-follows graph of the events in the period: how often one activity is
-    directly followed by another in a journey, in how many journeys, and the mean and median
-    time between them."""
+    directly followed by another in a journey, in how many journeys (or units, a pair
+    counting for the units its journey belonged to when the later event occurred), and the
+    mean and median time between them."""
     edges = []
     window = between(log, start, end)
-    keys = control.for_log(window).keys()
-    for (a, b), (count, clients, mean, median, key) in sorted(
-        Engine.of(window).dfg_cells(keys).items()
-    ):
+    if unit is None:
+        cells = Engine.of(window).dfg_cells(control.for_log(window).keys())
+    else:
+        cells = _unit_dfg_cells(window, control, unit)
+    for (a, b), (count, clients, mean, median, key) in sorted(cells.items()):
         cell = control.cell_of(clients, key)
         edges.append(
             DfgEdge(
@@ -302,6 +318,35 @@ def directly_follows(
             )
         )
     return edges
+
+
+def _unit_dfg_cells(
+    log: EventLog, control: Control, unit: Unit
+) -> dict[tuple[str, str], tuple[int, int, float, float, int]]:
+    """As :meth:`Engine.dfg_cells`, counting units: only pairs whose journey belonged to a unit
+    when the later event occurred, each edge's units counted once (``control`` is bound to the
+    units' numbers)."""
+    seconds: dict[tuple[str, str], list[float]] = defaultdict(list)
+    who: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for n, journey in enumerate(log.journeys):
+        for a, b in itertools.pairwise(journey):
+            units = tuple(unit(n, b.fact.occurred_at))
+            if units:
+                edge = (a.activity, b.activity)
+                seconds[edge].append((b.fact.occurred_at - a.fact.occurred_at).total_seconds())
+                who[edge].update(units)
+    out = {}
+    for edge, durations in seconds.items():
+        cell = control.cell(who[edge])
+        values = np.asarray(durations)
+        out[edge] = (
+            len(durations),
+            len(who[edge]),
+            float(values.mean()),
+            float(np.median(values)),
+            cell.key,
+        )
+    return out
 
 
 # --- Sector routes --------------------------------------------------------------------------
@@ -332,10 +377,12 @@ def transition_matrix(
     start: datetime | None = None,
     end: datetime | None = None,
     control: Control = EXACT,
+    unit: Unit | None = None,
 ) -> list[TransitionCell]:
     """Moves from one sector to the next (the input of a Sankey diagram), counted where the
-    later episode started in [start, end]."""
-    clients: dict[tuple[str, str], set[K]] = defaultdict(set)
+    later episode started in [start, end] — with ``unit``, for the units the journey belonged to
+    then (moves made outside any unit are not counted)."""
+    clients: dict[tuple[str, str], set[Any]] = defaultdict(set)
     moves: dict[tuple[str, str], int] = defaultdict(int)
     for key, route in routes.items():
         steps = _collapsed(route)
@@ -343,9 +390,11 @@ def transition_matrix(
             if (start is None or after.started_at >= start) and (
                 end is None or after.started_at <= end
             ):
-                pair = (before.sector, after.sector)
-                clients[pair].add(key)
-                moves[pair] += 1
+                units = tuple(_who(unit, key, after.started_at))
+                if units:
+                    pair = (before.sector, after.sector)
+                    clients[pair].update(units)
+                    moves[pair] += 1
     cells = []
     for (a, b), who in sorted(clients.items()):
         cell = control.cell(who)
@@ -387,15 +436,19 @@ def ping_pong(
     start: datetime | None = None,
     end: datetime | None = None,
     control: Control = EXACT,
+    unit: Unit | None = None,
 ) -> list[PingPongRow]:
     """Clients sent from sector A to B and back to A within three consecutive episodes (the
-    return starting in the period), per ordered pair (A, B)."""
-    clients: dict[tuple[str, str], set[K]] = defaultdict(set)
+    return starting in the period), per ordered pair (A, B); with ``unit``, the units the
+    client belonged to when the return started."""
+    clients: dict[tuple[str, str], set[Any]] = defaultdict(set)
     for key, route in routes.items():
         steps = _collapsed(route)
         for a, b, back in zip(steps, steps[1:], steps[2:], strict=False):
             if a.sector == back.sector and _inside(back.started_at, start, end):
-                clients[(a.sector, b.sector)].add(key)
+                units = tuple(_who(unit, key, back.started_at))
+                if units:
+                    clients[(a.sector, b.sector)].update(units)
     rows = []
     for (sector_a, sector_b), who in sorted(clients.items()):
         cell = control.cell(who)
@@ -415,11 +468,15 @@ def waiting_times(
     start: datetime | None = None,
     end: datetime | None = None,
     control: Control = EXACT,
+    unit: Unit | None = None,
 ) -> list[WaitingRow]:
     """Days from a referral (made in the period) to the first service in the sector referred
     to, per sector: median and 90th percentile (linear interpolation). Referrals not yet
-    followed by a service are not counted."""
-    control = control.for_log(log)
+    followed by a service are not counted; with ``unit``, neither are referrals made while the
+    client belonged to no unit, and each row counts the units the clients belonged to when
+    referred (``control`` bound to the units)."""
+    if unit is None:
+        control = control.for_log(log)
     waits: dict[str, list[float]] = defaultdict(list)
     clients: dict[str, set[int]] = defaultdict(set)
     for n, journey in enumerate(log.journeys):
@@ -435,10 +492,11 @@ def waiting_times(
                 ),
                 None,
             )
-            if served is not None and event.fact.sector is not None:
+            units = tuple(_who(unit, n, event.fact.occurred_at))
+            if served is not None and event.fact.sector is not None and units:
                 waited = served.fact.occurred_at - event.fact.occurred_at
                 waits[event.fact.sector].append(waited / timedelta(days=1))
-                clients[event.fact.sector].add(n)
+                clients[event.fact.sector].update(units)
     rows = []
     for sector in sorted(waits):
         cell = control.cell(clients[sector])

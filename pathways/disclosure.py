@@ -10,7 +10,8 @@ the suppression of small cells, make the differences worthless (``docs/analytics
   ended — so there are finitely many windows, nested in a fixed tree, and no two of them
   differ by less than a quarter.
 - **Cell keys.** Every journey has a secret *record key* (a keyed pseudonym of its id, under
-  the keyring's secret). A cell's key is the sum of its contributors' record keys modulo
+  the keyring's secret), and so has every household (under a label of its own) for the
+  figures that count households. A cell's key is the sum of its contributors' record keys modulo
   2**32, and each figure of the cell is perturbed by a noise drawn deterministically from that
   key and the figure's name: counts by a whole number from -4 to +4, durations and shares by
   up to ±10 % and then rounded to two significant figures. The same set of contributors gets
@@ -19,7 +20,8 @@ the suppression of small cells, make the differences worthless (``docs/analytics
   independent noise, so a difference between two answers is off by the difference of two
   draws.
 
-A cell is published only if it has at least :data:`MIN_CLIENTS` contributors *and* its
+A cell is published only if it has at least :data:`MIN_CLIENTS` contributors (clients, or
+households where households are counted) *and* its
 perturbed count is at least that many; a figure that splits a cell in two (conforming or not,
 information shared or not) only if both halves have. Suppressed cells carry no figure at all.
 
@@ -128,16 +130,22 @@ def release_window(start: datetime | None, end: datetime | None, now: datetime) 
 
 
 class RecordKeys:
-    """Each journey's secret record key (32 bits), from a keyed pseudonym of its id; cached."""
+    """Each journey's secret record key (32 bits), from a keyed pseudonym of its id; cached.
 
-    def __init__(self, pseudonym: Callable[[str, str], str]) -> None:
+    With ``purpose="planner household key"``, each household's (keyed by its id): a label of
+    its own, so a household's key is not its members' keys summed or any member's key."""
+
+    def __init__(
+        self, pseudonym: Callable[[str, str], str], purpose: str = "planner record key"
+    ) -> None:
         self._pseudonym = pseudonym
+        self._purpose = purpose
         self._keys: dict[str, int] = {}
 
     def key(self, journey: str) -> int:
         found = self._keys.get(journey)
         if found is None:
-            digest = self._pseudonym("planner record key", journey).rsplit("-", 1)[-1]
+            digest = self._pseudonym(self._purpose, journey).rsplit("-", 1)[-1]
             found = self._keys[journey] = int(digest, 16) & _MASK
         return found
 

@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
 from domain.application import JourneyService
@@ -105,9 +106,18 @@ class TrackedProjection:
     """Seconds a read waits for another thread's catch-up of this model before answering
     with what is there."""
 
-    def __init__(self, store: SqlStore, service: JourneyService, batch: int | None = None) -> None:
+    def __init__(
+        self,
+        store: SqlStore,
+        service: JourneyService,
+        batch: int | None = None,
+        *,
+        source: Application[Any] | None = None,
+    ) -> None:
         self.store = store
         self.service = service
+        self.source: Application[Any] = service if source is None else source
+        """The application whose notification log the model reads (the journeys' by default)."""
         if batch is not None:
             self.batch = batch
         store.ensure(_TRACKING)
@@ -166,7 +176,7 @@ class TrackedProjection:
                 self._catch_up(None, deadline=time.monotonic() + self.read_budget)
             finally:
                 self._taking_turns.release()
-        head = self.service.recorder.max_notification_id() or 0
+        head = self.source.recorder.max_notification_id() or 0
         return Freshness(min(self.position(), head), head)
 
     def _catch_up(
@@ -182,11 +192,11 @@ class TrackedProjection:
                 return applied
             position = self.position()
             # The high-water mark first: every notification up to it is committed.
-            last = self.service.recorder.max_notification_id() or 0
+            last = self.source.recorder.max_notification_id() or 0
             if last <= position:
                 return applied
             stop = min(last, position + self.batch)
-            notifications = self.service.recorder.select_notifications(
+            notifications = self.source.recorder.select_notifications(
                 start=position + 1, limit=self.batch, stop=stop, topics=self.topics
             )
             deferred = _Deferred()

@@ -29,15 +29,17 @@ from domain.errors import InvalidQueryError, NotPermittedError, RateLimitedError
 from domain.events import Actor
 from domain.vocabulary import vocabulary
 from pathways import analytics
+from pathways.analytics import Unit
 from pathways.definitions import catalogue
 from pathways.disclosure import EXACT, CellKeyControl, Control, ReleaseWindow, release_window
 from pathways.eventlog import EventLog
 from runtime.wiring import Components
 from storage.planner_queries import actor_query
 
-__all__ = ["FIGURES", "Analytics", "Answer", "Filters"]
+__all__ = ["BY_HOUSEHOLD", "FIGURES", "UNITS", "Analytics", "Answer", "Filters"]
 
 Figure = Callable[[EventLog, datetime | None, datetime | None, Control], object]
+UnitFigure = Callable[[EventLog, datetime | None, datetime | None, Control, Unit], object]
 
 
 def _routes(
@@ -45,6 +47,15 @@ def _routes(
 ) -> Figure:
     def figure(log: EventLog, start: datetime | None, end: datetime | None, c: Control) -> object:
         return compute(analytics.routes_of(log), start, end, c.for_log(log))
+
+    return figure
+
+
+def _routes_by_unit(compute: Callable[..., object]) -> UnitFigure:
+    def figure(
+        log: EventLog, start: datetime | None, end: datetime | None, c: Control, unit: Unit
+    ) -> object:
+        return compute(analytics.routes_of(log), start, end, c, unit)
 
     return figure
 
@@ -59,6 +70,17 @@ FIGURES: dict[str, Figure] = {
     "silent-transitions": analytics.silent_transitions,
 }
 """The figures worked out from the event log (conformance comes from its own read model)."""
+BY_HOUSEHOLD: dict[str, UnitFigure] = {
+    "transitions": _routes_by_unit(analytics.transition_matrix),
+    "dfg": analytics.directly_follows,
+    "waiting-times": analytics.waiting_times,
+    "ping-pong": _routes_by_unit(analytics.ping_pong),
+}
+"""The figures that can count households (``unit=household``): each contribution is made at a
+moment of valid time, when the client belonged to a household or did not. The others describe
+a whole journey (variants, coordinator gaps, conformance) or a journey-level outcome (silent
+transitions) and are not counted by household (``docs/analytics-privacy.md``)."""
+UNITS = ("client", "household")
 FILTERED = frozenset({"dfg"})
 """The figures that take a pathway or sector filter (the process map)."""
 ROLES = frozenset({"planner", "auditor"})
@@ -125,6 +147,8 @@ class Answer:
     window: ReleaseWindow
     control: str
     """``cell-key`` (perturbed) or ``exact``."""
+    unit: str = "client"
+    """What the figure counts: ``client`` or ``household``."""
 
 
 def _moment(at: datetime | None) -> str | None:
@@ -155,14 +179,35 @@ class Analytics:
         start: datetime | None = None,
         end: datetime | None = None,
         filters: Filters | None = None,
+        unit: str = "client",
     ) -> Answer:
-        """One figure (a key of :data:`FIGURES`, or ``conformance``) for the caller."""
+        """One figure (a key of :data:`FIGURES`, or ``conformance``) for the caller, counting
+        clients or (``unit="household"``, figures of :data:`BY_HOUSEHOLD`) households."""
         filters = filters or Filters()
         window, control = self.release(actor, start, end)
         self._check_filters(figure, filters)
-        self._count(actor, figure, start, end, filters, window, control.name)
+        if unit not in UNITS:
+            raise InvalidQueryError(f"no such unit: {unit} (client or household)")
+        if unit == "household" and figure not in BY_HOUSEHOLD:
+            raise InvalidQueryError(
+                f"{figure} is not counted by household (only {', '.join(sorted(BY_HOUSEHOLD))})"
+            )
+        self._count(actor, figure, start, end, filters, window, control.name, unit)
         first = window.start
         last = end if window.kind == "asked" else window.last
+        if unit == "household":
+            log = self._filtered(self._components.planner.log(), filters, first, last)
+            households = self._components.household_members.households()
+            if control.noisy:
+                control = CellKeyControl(self._components.household_keys)
+            bound = control.for_journeys(households.ids)
+            journeys = [j[0].fact.journey for j in log.journeys]
+
+            def of(n: int, at: datetime) -> tuple[int, ...]:
+                return households.at(journeys[n], at)
+
+            value = BY_HOUSEHOLD[figure](log, first, last, bound, of)
+            return Answer(value, window, control.name, unit)
         if figure == "conformance":
             outcomes = self._components.conformance.outcomes(first, last)
             journeys = sorted({j for _, found in outcomes.values() for j in found})
@@ -223,6 +268,7 @@ class Analytics:
         filters: Filters,
         window: ReleaseWindow,
         control: str,
+        unit: str = "client",
     ) -> None:
         components = self._components
         wait = components.planner_limit.hit(actor.party_id)
@@ -232,6 +278,8 @@ class Analytics:
                 "too many analytics questions this hour; retry later",
             )
         parameters: dict[str, Any] = {"from": _moment(start), "to": _moment(end)}
+        if unit != "client":
+            parameters["unit"] = unit
         components.planner_queries.record(
             actor_query(
                 actor,

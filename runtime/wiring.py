@@ -16,6 +16,7 @@ from domain.journey import JourneyIds
 from pathways.disclosure import RecordKeys
 from readmodels.caseload import CaseloadIndex
 from readmodels.feed_index import FeedIndex
+from readmodels.households import HouseholdMembership
 from readmodels.ledger import Ledger
 from readmodels.planner import PlannerConformance, PlannerLog
 from readmodels.tracking import TrackedProjection
@@ -86,6 +87,10 @@ class Components:
     """Each journey's secret record key, for the planners' perturbed figures."""
     households: HouseholdService
     """Households, in a stream (and event table) of their own beside the journeys."""
+    household_members: HouseholdMembership
+    """Household membership over valid time, pseudonymous (for figures counting households)."""
+    household_keys: RecordKeys
+    """Each household's secret record key, for figures counting households."""
     webhooks: WebhookStore
     """Webhook subscriptions, their delivery positions and dead letters."""
     feed_index: FeedIndex
@@ -112,6 +117,7 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
     service = build_service(settings, clock=clock)
     store = SqlStore(service)
     batch = settings.projection_batch_size
+    households = build_households(settings, service)
     return Components(
         settings=settings,
         service=service,
@@ -130,7 +136,9 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
             settings.planner_queries_per_hour, timedelta(hours=1), service.clock
         ),
         record_keys=RecordKeys(service.journey_id.pseudonym),
-        households=build_households(settings, service),
+        households=households,
+        household_members=HouseholdMembership(store, service, households, batch),
+        household_keys=RecordKeys(service.journey_id.pseudonym, "planner household key"),
         webhooks=WebhookStore(store, service.journey_id.derive("webhook secrets")),
         feed_index=FeedIndex(store, service, batch),
     )

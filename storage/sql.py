@@ -141,6 +141,7 @@ class SqlStore:
         "polku_webhooks",
         "polku_webhook_dead_letters",
         "polku_feed_orgs",
+        "polku_household_members",
     )
 
     def __init__(self, service: JourneyService) -> None:

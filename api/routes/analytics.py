@@ -55,10 +55,22 @@ SectorFilter = Annotated[
     str | None, Query(max_length=100, description="journeys served in this sector in the period")
 ]
 
+UnitQuery = Annotated[
+    Literal["client", "household"],
+    Query(
+        description="what the figure counts: clients, or households (a household counted once"
+        " per cell when any member contributes; transitions, dfg, waiting-times and ping-pong)"
+    ),
+]
+
 
 def _headers(answer: Answer) -> dict[str, str]:
     window = answer.window
-    headers = {"Polku-Release": window.label, "Polku-Disclosure-Control": answer.control}
+    headers = {
+        "Polku-Release": window.label,
+        "Polku-Disclosure-Control": answer.control,
+        "Polku-Unit": answer.unit,
+    }
     if window.start is not None:
         headers["Polku-Period-From"] = window.start.isoformat()
     if window.end is not None:
@@ -78,9 +90,14 @@ def _on_log(path: str, model: Any, summary: str) -> None:
     figure = path.strip("/")
 
     def endpoint(
-        components: ComponentsDep, actor: CurrentActor, start: Start = None, end: End = None
+        components: ComponentsDep,
+        actor: CurrentActor,
+        start: Start = None,
+        end: End = None,
+        unit: UnitQuery = "client",
     ) -> Response:
-        return _respond(adapter, Analytics(components).answer(actor, figure, start, end))
+        answer = Analytics(components).answer(actor, figure, start, end, unit=unit)
+        return _respond(adapter, answer)
 
     endpoint.__name__ = "get_" + figure.replace("-", "_")
     router.add_api_route(path, endpoint, methods=["GET"], response_model=model, summary=summary)
@@ -170,8 +187,10 @@ def get_dfg(
     end: End = None,
     pathway: PathwayFilter = None,
     sector: SectorFilter = None,
+    unit: UnitQuery = "client",
 ) -> Response:
-    answer = Analytics(components).answer(actor, "dfg", start, end, Filters(pathway, sector))
+    filters = Filters(pathway, sector)
+    answer = Analytics(components).answer(actor, "dfg", start, end, filters, unit)
     return _respond(_DFG, answer)
 
 
