@@ -102,7 +102,7 @@ class OidcProvider:
         self.issuer = settings.oidc_issuer.rstrip("/")
         self.client_id = settings.oidc_client_id
         self.audience = settings.oidc_audience or settings.oidc_client_id
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._metadata: dict[str, Any] | None = None
         self._keys: dict[str, jwt.PyJWK] = {}
         self._keys_fetched = float("-inf")

@@ -6,15 +6,20 @@
 // tokens). Sign-in uses the library's development login and consent pages: any login name is an
 // account, looked up in `accounts` for its claims.
 import { generateKeyPairSync } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import Provider, { errors } from "oidc-provider";
 
 const config = JSON.parse(readFileSync(process.argv[2], "utf8"));
 
-const keys = config.kids.map((kid) => {
-  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  return { ...privateKey.export({ format: "jwk" }), kid, alg: "RS256", use: "sig" };
-});
+// The signing keys: given (`keys`, e.g. another provider's, to sign as another issuer with
+// the same keys), or made afresh, one per id in `kids`, and written to `keys_out`.
+const keys =
+  config.keys ||
+  config.kids.map((kid) => {
+    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    return { ...privateKey.export({ format: "jwk" }), kid, alg: "RS256", use: "sig" };
+  });
+if (config.keys_out) writeFileSync(config.keys_out, JSON.stringify(keys));
 
 const claimsOf = (id) => ({ sub: id, ...(config.accounts[id] || {}) });
 
