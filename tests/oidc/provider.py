@@ -47,9 +47,11 @@ WEB_CLIENT = ("polku-web", "polku-web-secret")
 PORTS = range(18100, 18200)
 
 
-def port_in_range() -> int:
-    """A free port in 18100-18199 (this machine's share for these tests)."""
+def port_in_range(*, avoid: tuple[int, ...] = ()) -> int:
+    """A free port in 18100-18199 (this machine's share for these tests), not in ``avoid``."""
     for port in PORTS:
+        if port in avoid:
+            continue
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
@@ -209,8 +211,10 @@ class Provider:
 
 
 @contextmanager
-def running_provider(workdir: Path, kids: list[str], **options: Any) -> Iterator[Provider]:
-    provider = Provider(port_in_range(), workdir, kids, **options)
+def running_provider(
+    workdir: Path, kids: list[str], *, avoid: tuple[int, ...] = (), **options: Any
+) -> Iterator[Provider]:
+    provider = Provider(port_in_range(avoid=avoid), workdir, kids, **options)
     provider.start()
     try:
         yield provider
