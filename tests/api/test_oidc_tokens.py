@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import jwt
 import pytest
 from fastapi.testclient import TestClient
@@ -184,4 +185,49 @@ def test_api_tokens_still_work_beside_the_provider(settings: Settings, provider:
             {"party_id": "p-script", "organisation": "ops", "role": "admin"},
         )
         assert _me(test_client, "polku_0000_not-a-token")[0] == 401
+    components.close()
+
+
+def test_the_sign_in_steps_refuse_what_they_did_not_start(
+    settings: Settings, provider: Provider
+) -> None:
+    """/auth/login sends the browser to the provider with PKCE; a return without this
+    browser's state cookie, with an unknown state or with a code the provider did not issue
+    is refused (problem+json) and makes no session."""
+    configured = _oidc(settings, provider).model_copy(
+        update={"oidc_redirect_url": "http://testserver/auth/callback"}
+    )
+    components = build_components(configured)
+    with TestClient(create_app(configured, components=components)) as test_client:
+        assert test_client.get("/auth/providers").json() == {"oidc": True}
+        start = test_client.get("/auth/login?next=//evil.example/x", follow_redirects=False)
+        assert start.status_code == 302
+        target = httpx.URL(start.headers["location"])
+        assert str(target).startswith(f"{provider.issuer}/auth")
+        query = dict(target.params)
+        assert query["code_challenge_method"] == "S256"
+        assert len(query["code_challenge"]) == 43
+        assert query["client_id"] == "polku-web"
+        state = query["state"]
+
+        cookie = test_client.cookies.get("polku_login")
+        test_client.cookies.clear()
+        for path, status in (
+            (f"/auth/callback?code=c&state={state}", 400),  # not this browser's sign-in
+            ("/auth/callback?error=access_denied", 400),
+            ("/auth/callback?state=s", 400),
+        ):
+            answer = test_client.get(path, follow_redirects=False)
+            assert answer.status_code == status
+            assert answer.headers["content-type"] == "application/problem+json"
+        test_client.cookies.set("polku_login", str(cookie), path="/auth/")
+        refused = test_client.get(
+            f"/auth/callback?code=made-up&state={state}", follow_redirects=False
+        )
+        assert refused.status_code == 401  # the provider does not know the code
+        assert "polku_session" not in refused.headers.get("set-cookie", "")
+        again = test_client.get(
+            f"/auth/callback?code=made-up&state={state}", follow_redirects=False
+        )
+        assert again.status_code == 400  # the state was used up
     components.close()
