@@ -194,7 +194,19 @@ class Provider:
         """Restart with new signing keys (one fresh key per id): the old ones are gone."""
         self.stop()
         self.kids = kids
-        self.start()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:  # until the old process has let go of the port
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", self.port))
+                    break
+                except OSError:
+                    time.sleep(0.2)
+        try:
+            self.start()
+        except RuntimeError:
+            time.sleep(1)
+            self.start()  # once more: a port freed a moment late
 
     def service_token(self, resource: str = API_RESOURCE) -> str:
         """An access token (JWT) for the service client, by the client-credentials grant."""
