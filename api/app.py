@@ -20,6 +20,7 @@ from api.routes import (
     commands,
     feed,
     households,
+    oidc,
     pathways,
     reads,
     session,
@@ -99,6 +100,7 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
     ):
         describe(routes.router)
         app.include_router(routes.router)
+    app.include_router(oidc.router)
     mount_pages(app)
     if settings.serve_api_docs:
         mount_docs(app)

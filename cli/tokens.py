@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cli.common import Command, settings_of
+from cli.common import Command, moment, settings_of
 from cli.tables import add_format, emit
 from domain.roles import ROLES
 
@@ -25,6 +25,18 @@ def register(commands: Command) -> None:
     create.add_argument("--org", required=True, help="the party's organisation")
     create.add_argument("--role", required=True, choices=ROLES, help="what the token may do")
     create.add_argument("--label", default="", help="a note for the token list (no secrets)")
+    create.add_argument(
+        "--expires",
+        type=moment,
+        default=None,
+        help="when the token stops working (a date or date and time; default: never)",
+    )
+    create.add_argument(
+        "--scopes",
+        default=None,
+        help="what it may be used for, comma-separated: read (GET), write (other methods),"
+        " feed (the change feed); default: all three",
+    )
     create.set_defaults(handler=_create, creates_store=True)
     listing = sub.add_parser("list", help="list tokens (ids, parties, roles; never secrets)")
     add_format(listing)
@@ -39,8 +51,16 @@ def _create(args: argparse.Namespace) -> int:
 
     components = build_components(settings_of(args))
     try:
+        scopes = None
+        if args.scopes is not None:
+            scopes = tuple(s.strip() for s in args.scopes.split(",") if s.strip())
         token = components.tokens.create(
-            party_id=args.party, organisation=args.org, role=args.role, label=args.label
+            party_id=args.party,
+            organisation=args.org,
+            role=args.role,
+            label=args.label,
+            expires_at=args.expires,
+            scopes=scopes,
         )
     except ValueError as error:
         print(f"polku: {error}", file=sys.stderr)
@@ -65,12 +85,15 @@ def _list(args: argparse.Namespace) -> int:
                 t.label,
                 t.created_at[:19],
                 (t.revoked_at or "")[:19],
+                (t.expires_at or "")[:19],
+                t.scopes or "read write feed",
             )
             for t in components.tokens.list()
         ]
     finally:
         components.close()
     headers = ["id", "party", "organisation", "role", "label", "created", "revoked"]
+    headers += ["expires", "scopes"]
     print(emit(headers, rows, args.format))
     return 0
 

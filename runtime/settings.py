@@ -74,6 +74,45 @@ class Settings(BaseSettings):
     pseudonym_secret: SecretStr | None = None
     """With ``POLKU_KEK``: the secret keying journey ids and other pseudonyms (base64, 32 bytes)."""
 
+    # OpenID Connect (docs/sign-in.md). Without an issuer only API tokens sign in.
+    oidc_issuer: str | None = None
+    """The provider's issuer URL; its ``/.well-known/openid-configuration`` is read from it."""
+    oidc_client_id: str | None = None
+    """Polku's client id at the provider (required with an issuer)."""
+    oidc_client_secret: SecretStr | None = None
+    """The client secret (``client_secret_basic``); none: a public client (PKCE only)."""
+    oidc_redirect_url: str | None = None
+    """Where the provider sends the browser back: ``https://<this server>/auth/callback``.
+    Without it the pages offer no provider sign-in (bearer JWTs are still accepted)."""
+    oidc_post_logout_url: str | None = None
+    """Where the provider sends the browser after signing out (default: the sign-in page)."""
+    oidc_scopes: str = "openid profile email"
+    """Scopes asked for at sign-in (``openid`` is required)."""
+    oidc_audience: str | None = None
+    """The ``aud`` programs' access tokens must carry (default: the client id)."""
+    oidc_party_claim: str = "sub"
+    """The claim naming the party (the person's id in Polku)."""
+    oidc_organisation_claim: str = "organisation"
+    """The claim naming the party's organisation."""
+    oidc_default_organisation: str | None = None
+    """The organisation of everyone signing in whose token lacks the organisation claim (one
+    organisation's own provider); without it such a token is refused."""
+    oidc_role_claim: str = "roles"
+    """The claim holding the role (a string or a list, e.g. Entra ID app roles)."""
+    oidc_roles: dict[str, str] = Field(default_factory=dict)
+    """Provider role values to Polku roles, as JSON (``{"Polku.CaseWorker": "caseworker"}``);
+    empty: the claim's values are Polku's role names themselves."""
+    oidc_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    """Clock skew allowed when checking a token's expiry and issue time."""
+    oidc_jwks_cache_seconds: int = Field(default=3600, ge=0, le=86400)
+    """How long the provider's signing keys are kept before they are fetched again."""
+    oidc_jwks_refetch_seconds: float = Field(default=30.0, ge=0, le=3600)
+    """A token signed with an unknown key makes the keys be fetched again, at most this often."""
+    session_minutes: int = Field(default=30, ge=1, le=720)
+    """How long a web session (after provider sign-in) lasts; then sign in again."""
+    session_cookie_secure: bool = True
+    """Session cookies only over HTTPS; ``false`` for a development server on http://localhost."""
+
     @field_validator("database_url")
     @classmethod
     def _known_scheme(cls, value: str) -> str:
@@ -110,6 +149,12 @@ class Settings(BaseSettings):
             raise ValueError("POLKU_KEK and POLKU_PSEUDONYM_SECRET are given together")
         if self.kek is not None and self.keyring is not None:
             raise ValueError("give either POLKU_KEYRING or POLKU_KEK, not both")
+        if self.oidc_issuer is not None and not self.oidc_client_id:
+            raise ValueError("POLKU_OIDC_ISSUER needs POLKU_OIDC_CLIENT_ID")
+        if self.oidc_issuer is not None and "openid" not in self.oidc_scopes.split():
+            raise ValueError("POLKU_OIDC_SCOPES must include openid")
+        if self.environment == "production" and not self.session_cookie_secure:
+            raise ValueError("in production POLKU_SESSION_COOKIE_SECURE must stay true")
         if self.environment == "production" and self.kek is None and self.keyring is None:
             raise ValueError(
                 "in production POLKU_KEYRING (a keyring file off the database's volumes) or"

@@ -21,11 +21,13 @@ from readmodels.ledger import Ledger
 from readmodels.planner import PlannerConformance, PlannerLog
 from readmodels.tracking import TrackedProjection
 from runtime.limits import SlidingWindowLimit
+from runtime.oidc import OidcProvider
 from runtime.settings import Settings, persistence_env
 from storage.access_log import AccessLog
 from storage.keyring import FileKeyring, Keyring, StaticKeyring
 from storage.planner_queries import PlannerQueryLog
 from storage.pseudonyms import LEGACY, journey_id_scheme
+from storage.sessions import SessionStore
 from storage.sql import SqlStore
 from storage.tokens import TokenStore
 from storage.vault import KeyVault
@@ -95,6 +97,10 @@ class Components:
     """Webhook subscriptions, their delivery positions and dead letters."""
     feed_index: FeedIndex
     """Which organisations were ever on which journeys' teams (for the change feed)."""
+    sessions: SessionStore
+    """Web sessions after sign-in through the OpenID provider, and sign-ins under way."""
+    oidc: OidcProvider | None
+    """The configured OpenID provider (``POLKU_OIDC_ISSUER``), or none."""
 
     @property
     def clock(self) -> Clock:
@@ -141,6 +147,8 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
         household_keys=RecordKeys(service.journey_id.pseudonym, "planner household key"),
         webhooks=WebhookStore(store, service.journey_id.derive("webhook secrets")),
         feed_index=FeedIndex(store, service, batch),
+        sessions=SessionStore(store),
+        oidc=OidcProvider(settings) if settings.oidc_issuer is not None else None,
     )
 
 

@@ -142,6 +142,8 @@ class SqlStore:
         "polku_webhook_dead_letters",
         "polku_feed_orgs",
         "polku_household_members",
+        "polku_web_sessions",
+        "polku_oidc_logins",
     )
 
     def __init__(self, service: JourneyService) -> None:

@@ -68,3 +68,31 @@ def test_the_keyring_sits_beside_an_sqlite_file_unless_named() -> None:
 def test_a_kek_comes_with_a_pseudonym_secret() -> None:
     with pytest.raises(ValidationError, match="POLKU_PSEUDONYM_SECRET"):
         Settings(kek="A" * 43 + "=", _env_file=None)
+
+
+def test_openid_connect_settings_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from runtime.oidc import OidcProvider
+
+    assert Settings(_env_file=None).oidc_issuer is None  # make run: API tokens only
+    with pytest.raises(ValidationError, match="POLKU_OIDC_CLIENT_ID"):
+        Settings(oidc_issuer="https://id.example", _env_file=None)
+    with pytest.raises(ValidationError, match="openid"):
+        Settings(
+            oidc_issuer="https://id.example",
+            oidc_client_id="c",
+            oidc_scopes="email",
+            _env_file=None,
+        )
+    monkeypatch.setenv("POLKU_OIDC_ROLES", '{"Polku.CaseWorker": "caseworker"}')
+    monkeypatch.setenv("POLKU_SESSION_COOKIE_SECURE", "false")
+    read = Settings(oidc_issuer="https://id.example", oidc_client_id="c", _env_file=None)
+    assert read.oidc_roles == {"Polku.CaseWorker": "caseworker"}
+    assert read.session_cookie_secure is False
+    with pytest.raises(ValueError, match="unknown roles: guardian"):
+        OidcProvider(read.model_copy(update={"oidc_roles": {"Polku.Guardian": "guardian"}}))
+    monkeypatch.setenv("POLKU_ENVIRONMENT", "production")
+    monkeypatch.setenv("POLKU_DATABASE_URL", "postgresql://db/polku")
+    monkeypatch.setenv("POLKU_CIPHER_KEY", "A" * 43 + "=")
+    monkeypatch.setenv("POLKU_KEYRING", "/secrets/keyring.json")
+    with pytest.raises(ValidationError, match="POLKU_SESSION_COOKIE_SECURE"):
+        Settings(_env_file=None)

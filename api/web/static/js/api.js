@@ -1,9 +1,14 @@
 // The JSON API, with the bearer token this tab signed in with (kept in sessionStorage: it
-// lasts as long as the tab and is never sent anywhere but this app).
+// lasts as long as the tab and is never sent anywhere but this app) — or, after signing in
+// through the organisation's OpenID provider, with the server's session cookie (HttpOnly, so
+// never seen here) and its CSRF token, read from its own cookie and sent back as X-CSRF-Token
+// on every request that is not a GET.
 
 const TOKEN = "polku.token";
 const ME = "polku.me";
 const PURPOSE = "polku.purpose";
+const MODE = "polku.mode";
+const SESSION = "session";
 
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -27,6 +32,24 @@ export function remember(newToken, who) {
   sessionStorage.setItem(ME, JSON.stringify(who));
 }
 
+/** Signed in through the provider: the session cookie stands for the tab. */
+export function rememberSession(who) {
+  sessionStorage.setItem(MODE, SESSION);
+  sessionStorage.setItem(ME, JSON.stringify(who));
+}
+
+export function inSession() {
+  return sessionStorage.getItem(MODE) === SESSION;
+}
+
+function csrfToken() {
+  for (const part of document.cookie.split(";")) {
+    const [name, ...rest] = part.trim().split("=");
+    if (name === "polku_csrf") return rest.join("=");
+  }
+  return "";
+}
+
 /** Why this session reads clients' data (a purpose term, chosen once when signing in). It is
  * sent with every request as X-Purpose and so appears in each client's log report. */
 export function purpose() {
@@ -41,6 +64,7 @@ export function forget() {
   sessionStorage.removeItem(TOKEN);
   sessionStorage.removeItem(ME);
   sessionStorage.removeItem(PURPOSE);
+  sessionStorage.removeItem(MODE);
 }
 
 /** Where we are, to come back to after signing in. */
@@ -54,21 +78,27 @@ export function toSignIn(reason) {
   location.assign(`/signin?${query}`);
 }
 
-async function call(method, path, { params, body, key, bearer } = {}) {
+async function call(method, path, { params, body, key, bearer, session } = {}) {
   const url = new URL(path, location.origin);
   for (const [name, value] of Object.entries(params || {})) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
   }
-  const headers = { Accept: "application/json", Authorization: `Bearer ${bearer || token() || ""}` };
+  const viaCookie = session || (!bearer && inSession());
+  const headers = { Accept: "application/json" };
+  if (viaCookie) {
+    if (method !== "GET") headers["X-CSRF-Token"] = csrfToken();
+  } else {
+    headers.Authorization = `Bearer ${bearer || token() || ""}`;
+  }
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (key) headers["Idempotency-Key"] = key;
-  if (!bearer && purpose()) headers["X-Purpose"] = purpose();
+  if (!bearer && !session && purpose()) headers["X-Purpose"] = purpose();
   const response = await fetch(url, {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
     cache: "no-store",
-    credentials: "omit",
+    credentials: viaCookie ? "same-origin" : "omit",
   });
   const text = await response.text();
   let data = null;
@@ -77,7 +107,7 @@ async function call(method, path, { params, body, key, bearer } = {}) {
   } catch {
     data = null;
   }
-  if (response.status === 401 && !bearer) {
+  if (response.status === 401 && !bearer && !session) {
     forget();
     toSignIn("expired");
   }
@@ -90,7 +120,14 @@ export const post = (path, body) => call("POST", path, { body, key: crypto.rando
 /** Ask who a token belongs to, without keeping it (the sign-in page). */
 export const whoIs = (bearer) => call("GET", "/v1/me", { bearer });
 /** The vocabularies, asked with a token not yet kept (the sign-in page's purpose step). */
-export const vocabularyFor = (bearer) => call("GET", "/v1/vocabulary", { bearer });
+export const vocabularyFor = (bearer) =>
+  call("GET", "/v1/vocabulary", bearer ? { bearer } : { session: true });
+/** Who the session cookie (after signing in through the provider) belongs to. */
+export const whoIsSession = () => call("GET", "/v1/me", { session: true });
+/** Whether this server offers sign-in through an OpenID provider. */
+export const providers = () => call("GET", "/auth/providers", { session: true });
+/** End the provider session: the server deletes it and says where to go next. */
+export const endSession = () => call("POST", "/auth/logout", { session: true });
 
 /** The path of a journey's API resource. */
 export function journeyPath(clientRef, rest = "") {

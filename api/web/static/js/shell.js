@@ -1,7 +1,7 @@
 // What every page shares: the session (or a trip to the sign-in page), the header with the
 // pages the caller's role may use, sign-out, the time-zone note and messages.
 
-import { forget, me, token, toSignIn } from "./api.js";
+import { endSession, forget, inSession, me, token, toSignIn } from "./api.js";
 import { byId, fill, h } from "./dom.js";
 import { zoneNote } from "./format.js";
 
@@ -41,7 +41,7 @@ export function homeOf(who) {
 /** Start a page that needs a session; returns who is signed in (or null, having left). */
 export function startPage() {
   const who = me();
-  if (!token() || !who) {
+  if (!(token() || inSession()) || !who) {
     toSignIn();
     return null;
   }
@@ -64,9 +64,17 @@ export function startPage() {
   return who;
 }
 
-export function signOut() {
+export async function signOut() {
+  let next = "/signin?reason=signed-out";
+  if (inSession()) {
+    try {
+      next = (await endSession()).next || next; // the provider's sign-out, if it has one
+    } catch {
+      // the session is gone already (expired): nothing to end on the server
+    }
+  }
   forget();
-  location.assign("/signin?reason=signed-out");
+  location.assign(next);
 }
 
 /** Show a message in the page's banner (kind: error, info or ok). */

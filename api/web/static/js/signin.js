@@ -1,6 +1,16 @@
 // The sign-in page: a pasted token is checked against /v1/me before it is kept.
 
-import { ApiError, forget, remember, rememberPurpose, vocabularyFor, whoIs } from "./api.js";
+import {
+  ApiError,
+  forget,
+  providers,
+  remember,
+  rememberPurpose,
+  rememberSession,
+  vocabularyFor,
+  whoIs,
+  whoIsSession,
+} from "./api.js";
 import { byId, fill, h } from "./dom.js";
 import { homeOf, say } from "./shell.js";
 
@@ -44,6 +54,18 @@ function showError(text) {
   if (text) input.focus();
 }
 
+/** Keep the sign-in (a token, or the provider's session when `value` is null) and go on. */
+async function proceed(value, who) {
+  const keep = () => (value === null ? rememberSession(who) : remember(value, who));
+  if (!READERS.has(who.role)) {
+    keep();
+    location.assign(nextPage(who));
+    return;
+  }
+  // Roles that read clients' data first say why, once for the session.
+  await choosePurpose(value, who, keep);
+}
+
 async function signIn(event) {
   event.preventDefault();
   const value = byId("token").value.trim();
@@ -54,36 +76,7 @@ async function signIn(event) {
   const button = event.target.querySelector("button");
   button.disabled = true;
   try {
-    const who = await whoIs(value);
-    if (!READERS.has(who.role)) {
-      remember(value, who);
-      location.assign(nextPage(who));
-      return;
-    }
-    // Roles that read clients' data first say why, once for the session.
-    const vocabulary = await vocabularyFor(value);
-    const select = byId("purpose");
-    fill(
-      select,
-      h("option", { value: "" }, "Choose a reason…"),
-      ...vocabulary.purposes.map((term) =>
-        h("option", { value: term }, (vocabulary.labels.purposes[term] || {}).en || term),
-      ),
-    );
-    byId("signin").hidden = true;
-    const step = byId("purpose-step");
-    step.hidden = false;
-    select.focus();
-    step.addEventListener("submit", (submitted) => {
-      submitted.preventDefault();
-      if (!select.value) {
-        select.setAttribute("aria-invalid", "true");
-        return;
-      }
-      remember(value, who);
-      rememberPurpose(select.value);
-      location.assign(nextPage(who));
-    });
+    await proceed(value, await whoIs(value));
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       showError("This token was not accepted: it is wrong, mistyped or revoked.");
@@ -95,7 +88,57 @@ async function signIn(event) {
   }
 }
 
+async function choosePurpose(value, who, keep) {
+  const vocabulary = await vocabularyFor(value);
+  const select = byId("purpose");
+  fill(
+    select,
+    h("option", { value: "" }, "Choose a reason…"),
+    ...vocabulary.purposes.map((term) =>
+      h("option", { value: term }, (vocabulary.labels.purposes[term] || {}).en || term),
+    ),
+  );
+  byId("signin").hidden = true;
+  const step = byId("purpose-step");
+  step.hidden = false;
+  select.focus();
+  step.addEventListener("submit", (submitted) => {
+    submitted.preventDefault();
+    if (!select.value) {
+      select.setAttribute("aria-invalid", "true");
+      return;
+    }
+    keep();
+    rememberPurpose(select.value);
+    location.assign(nextPage(who));
+  });
+}
+
+/** Back from the provider (/auth/callback sent us here): who the session cookie is. */
+async function afterProvider() {
+  try {
+    await proceed(null, await whoIsSession());
+  } catch (error) {
+    say(`Signing in through your organisation did not work: ${error.message}`, "error");
+  }
+}
+
+/** Offer the organisation's sign-in when the server has a provider configured. */
+async function offerProvider() {
+  try {
+    if (!(await providers()).oidc) return;
+  } catch {
+    return;
+  }
+  const next = new URLSearchParams(location.search).get("next") || "/";
+  const link = byId("provider-signin");
+  link.href = `/auth/login?${new URLSearchParams({ next })}`;
+  byId("provider").hidden = false;
+}
+
 forget();
 const reason = REASONS[new URLSearchParams(location.search).get("reason")];
 if (reason) say(...reason);
 byId("signin").addEventListener("submit", signIn);
+if (new URLSearchParams(location.search).get("via") === "provider") afterProvider();
+else offerProvider();
