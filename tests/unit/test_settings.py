@@ -88,8 +88,8 @@ def test_openid_connect_settings_are_checked(monkeypatch: pytest.MonkeyPatch) ->
     read = Settings(oidc_issuer="https://id.example", oidc_client_id="c", _env_file=None)
     assert read.oidc_roles == {"Polku.CaseWorker": "caseworker"}
     assert read.session_cookie_secure is False
-    with pytest.raises(ValueError, match="unknown roles: guardian"):
-        OidcProvider(read.model_copy(update={"oidc_roles": {"Polku.Guardian": "guardian"}}))
+    with pytest.raises(ValueError, match="unknown roles: janitor"):
+        OidcProvider(read.model_copy(update={"oidc_roles": {"Polku.Janitor": "janitor"}}))
     monkeypatch.setenv("POLKU_ENVIRONMENT", "production")
     monkeypatch.setenv("POLKU_DATABASE_URL", "postgresql://db/polku")
     monkeypatch.setenv("POLKU_CIPHER_KEY", "A" * 43 + "=")
