@@ -163,7 +163,7 @@ def test_the_form_works_from_the_keyboard_and_client_data_stays_text(
     for label, keys in (
         ("Party id", "p-keyboard"),
         ("Name", markup),
-        ("Member type", "Informal"),
+        ("Member type", "Family and friends"),
         ("Role", "Family member"),
         ("Sector", "Family"),
         ("Organisation", "family"),

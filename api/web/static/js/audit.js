@@ -233,7 +233,7 @@ async function searchJourneys(event) {
   }
 }
 
-const who = startPage();
+const who = await startPage();
 if (who) {
   byId("ledger-filters").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -420,7 +420,7 @@ async function load() {
 }
 
 async function main() {
-  const who = startPage();
+  const who = await startPage();
   if (!who) return;
   state.who = who;
   state.lang = chooseLang(navigator.language);

@@ -1,22 +1,26 @@
-// Dates in the reader's locale and time zone (stated on every page), and readable terms.
+// Dates in the chosen language and the reader's time zone (stated on every page), and what
+// terms and kinds of event are called.
+
+import { locale, t, termLabel } from "./i18n.js";
+import "./texts/common.js";
 
 const options = Intl.DateTimeFormat().resolvedOptions();
 export const ZONE = options.timeZone || "UTC";
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
-const shortDate = new Intl.DateTimeFormat(undefined, { year: "numeric", month: "short" });
+const dateTime = new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" });
+const dateOnly = new Intl.DateTimeFormat(locale(), { dateStyle: "medium" });
+const shortDate = new Intl.DateTimeFormat(locale(), { year: "numeric", month: "short" });
 
 function offsetName(date = new Date()) {
-  const part = new Intl.DateTimeFormat(undefined, { timeZoneName: "shortOffset" })
+  const part = new Intl.DateTimeFormat(locale(), { timeZoneName: "shortOffset" })
     .formatToParts(date)
     .find((p) => p.type === "timeZoneName");
   return part ? part.value : "";
 }
 
-/** "Times are in Europe/Helsinki (GMT+2)". */
+/** "Dates and times are shown in your time zone, Europe/Helsinki (GMT+2)." */
 export function zoneNote() {
-  return `Dates and times are shown in your time zone, ${ZONE} (${offsetName()}).`;
+  return t("zone", ZONE, offsetName());
 }
 
 export function when(iso) {
@@ -31,42 +35,16 @@ export function month(value) {
   return shortDate.format(value instanceof Date ? value : new Date(value));
 }
 
-/** "early_childhood_education" → "Early childhood education". */
+/** What a vocabulary term is called in the chosen language ("Early childhood education"). */
 export function term(value) {
-  if (!value) return "";
-  const text = String(value).replaceAll("_", " ");
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  return termLabel(value);
 }
 
-const KINDS = {
-  client_registered: "Client registered",
-  referral_made: "Referral made",
-  referral_accepted: "Referral accepted",
-  referral_declined: "Referral declined",
-  consent_granted: "Consent granted",
-  consent_withdrawn: "Consent withdrawn",
-  disclosure_denial_registered: "Denial registered",
-  disclosure_denial_lifted: "Denial lifted",
-  team_member_added: "Team member added",
-  team_member_role_changed: "Role changed",
-  team_member_removed: "Team member removed",
-  coordinator_assigned: "Coordinator assigned",
-  coordinator_released: "Coordinator released",
-  service_started: "Service started",
-  service_ended: "Service ended",
-  transition_recorded: "Transition",
-  information_shared: "Information shared",
-  meeting_held: "Meeting held",
-  plan_agreed: "Plan agreed",
-  journey_closed: "Journey closed",
-  journey_reopened: "Journey reopened",
-  event_retracted: "Retraction",
-  personal_data_erased: "Personal data erased",
-  client_wish_recorded: "The client's wish recorded",
-};
-
+/** What a kind of event is called in the chosen language. */
 export function kind(value) {
-  return KINDS[value] || term(value);
+  const key = `kind.${value}`;
+  const text = t(key);
+  return text === key ? termLabel(value) : text;
 }
 
 /** The local calendar date of ``date`` as yyyy-mm-dd (what a date input holds). */

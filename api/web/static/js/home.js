@@ -3,7 +3,7 @@
 import { get } from "./api.js";
 import { byId, fill, h } from "./dom.js";
 import { term } from "./format.js";
-import { explain, mayReadJourneys, mayWrite, ROLE_NAMES, startPage } from "./shell.js";
+import { explain, mayReadJourneys, mayWrite, roleName, startPage } from "./shell.js";
 
 function journeyLink(clientRef) {
   return h("a", { href: `/journey?ref=${encodeURIComponent(clientRef)}` }, clientRef);
@@ -40,9 +40,9 @@ async function showCaseload() {
   }
 }
 
-const who = startPage();
+const who = await startPage();
 if (who) {
-  byId("who").textContent = `${who.party_id}, ${who.organisation} (${ROLE_NAMES[who.role] || who.role}).`;
+  byId("who").textContent = `${who.party_id}, ${who.organisation} (${roleName(who.role)}).`;
   if (mayWrite(who)) {
     byId("caseload-panel").hidden = false;
     showCaseload();

@@ -216,7 +216,7 @@ function knowledgeCards(knowledge) {
 }
 
 async function start() {
-  const who = startPage();
+  const who = await startPage();
   if (!who) return;
   if (!clientRef) {
     byId("pick").hidden = false;

@@ -302,7 +302,7 @@ function loadAll() {
   panel("conformance", "/v1/analytics/conformance", conformance, chosen);
 }
 
-const who = startPage();
+const who = await startPage();
 if (who) {
   mapChoices();
   byId("period").addEventListener("submit", (event) => {

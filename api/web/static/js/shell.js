@@ -1,26 +1,26 @@
 // What every page shares: the session (or a trip to the sign-in page), the header with the
-// pages the caller's role may use, sign-out, the time-zone note and messages.
+// pages the caller's role may use, the language switch, sign-out, the time-zone note and
+// messages.
 
-import { endSession, forget, inSession, me, token, toSignIn } from "./api.js";
+import { endSession, forget, get, inSession, me, token, toSignIn } from "./api.js";
 import { byId, fill, h } from "./dom.js";
 import { zoneNote } from "./format.js";
+import { LANG_NAMES, LANGS, lang, loadLabels, setLang, t, translate } from "./i18n.js";
 
 const LINKS = [
-  ["/", "My journeys", ["caseworker", "coordinator", "auditor", "admin"]],
-  ["/audit", "Audit", ["auditor"]],
-  ["/planner", "Planner dashboard", ["planner", "auditor"]],
-  ["/my-team", "Minun tiimini · Mitt team · My team", ["client", "guardian"]],
+  ["/", "nav.journeys", ["caseworker", "coordinator", "auditor", "admin"]],
+  ["/new-client", "nav.new", ["caseworker", "coordinator"]],
+  ["/audit", "nav.audit", ["auditor"]],
+  ["/planner", "nav.planner", ["planner", "auditor"]],
+  ["/my-team", "nav.my_team", ["client", "guardian"]],
 ];
 
-export const ROLE_NAMES = {
-  caseworker: "case worker",
-  coordinator: "coordinator",
-  auditor: "auditor",
-  planner: "planner",
-  admin: "admin",
-  client: "client",
-  guardian: "guardian",
-};
+/** What a role is called in the chosen language. */
+export function roleName(role) {
+  const key = `role.${role}`;
+  const text = t(key);
+  return text === key ? role : text;
+}
 
 export function mayWrite(who) {
   return who.role === "caseworker" || who.role === "coordinator";
@@ -38,29 +38,55 @@ export function homeOf(who) {
   return "/";
 }
 
-/** Start a page that needs a session; returns who is signed in (or null, having left). */
-export function startPage() {
+/**
+ * The language switch: a choice of the pages' languages. Choosing one remembers it and draws
+ * the page again (its state is in the URL, so nothing is lost).
+ */
+export function languageSwitch() {
+  const select = h(
+    "select",
+    { id: "lang", "aria-label": t("language") },
+    LANGS.map((code) => h("option", { value: code, lang: code, selected: code === lang() }, LANG_NAMES[code])),
+  );
+  select.addEventListener("change", () => {
+    setLang(select.value);
+    location.reload();
+  });
+  return h("div", { class: "lang-choice" }, select);
+}
+
+/**
+ * Start a page that needs a session: the header, the page's fixed text in the chosen language
+ * and the vocabulary's labels. Returns who is signed in (or null, having left for sign-in).
+ */
+export async function startPage() {
   const who = me();
   if (!(token() || inSession()) || !who) {
     toSignIn();
     return null;
   }
+  translate();
   const nav = h(
     "nav",
-    { class: "pages", "aria-label": "Pages" },
-    LINKS.filter(([, , roles]) => roles.includes(who.role)).map(([href, text]) =>
-      h("a", { href, "aria-current": location.pathname === href ? "page" : null }, text),
+    { class: "pages", "aria-label": t("nav.label") },
+    LINKS.filter(([, , roles]) => roles.includes(who.role)).map(([href, key]) =>
+      h("a", { href, "aria-current": location.pathname === href ? "page" : null }, t(key)),
     ),
   );
   const session = h(
     "div",
     { class: "session" },
-    h("span", {}, `Signed in as ${who.party_id} (${who.organisation}), ${ROLE_NAMES[who.role] || who.role}`),
-    h("button", { type: "button", id: "sign-out", onclick: signOut }, "Sign out"),
+    h("span", {}, t("signed_in", who.party_id, who.organisation, roleName(who.role))),
+    h("button", { type: "button", id: "sign-out", onclick: signOut }, t("sign_out")),
   );
   const header = document.querySelector("header.top");
-  header.append(nav, session);
+  header.append(nav, languageSwitch(), session);
   for (const note of document.querySelectorAll(".zone")) note.textContent = zoneNote();
+  try {
+    await loadLabels(get);
+  } catch {
+    // the terms are shown by their codes made readable; the page's own reads report errors
+  }
   return who;
 }
 
@@ -88,9 +114,9 @@ export function say(text, kind = "info") {
 
 /** A sentence for an API error on a read. */
 export function explain(error, what) {
-  if (error.status === 403) return `Your role may not see ${what}.`;
-  if (error.status === 404) return `No ${what} here: it does not exist, or you are not on the client's team.`;
-  if (error.status === 503) return "The store is not answering just now; try again in a moment.";
-  if (error.status) return `Could not load ${what}: ${error.message}`;
-  return `Could not load ${what}: the server did not answer.`;
+  if (error.status === 403) return t("explain.403", what);
+  if (error.status === 404) return t("explain.404", what);
+  if (error.status === 503) return t("explain.503");
+  if (error.status) return t("explain.other", what, error.message);
+  return t("explain.offline", what);
 }
