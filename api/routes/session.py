@@ -41,6 +41,8 @@ class VocabularyOut:
     consent_forms: tuple[str, ...]
     basis_kinds: tuple[str, ...]
     transition_kinds: tuple[str, ...]
+    referral_decline_reasons: tuple[str, ...]
+    retraction_reasons: tuple[str, ...]
     statutes: tuple[StatuteOut, ...]
     labels: dict[str, dict[str, dict[str, str]]]
     """What each term is called in English, Finnish and Swedish: labels[vocabulary][term][lang]."""
@@ -77,6 +79,8 @@ def get_vocabulary(actor: CurrentActor) -> Response:
         consent_forms=terms("consent_forms"),
         basis_kinds=terms("basis_kinds"),
         transition_kinds=terms("transition_kinds"),
+        referral_decline_reasons=terms("referral_decline_reasons"),
+        retraction_reasons=terms("retraction_reasons"),
         statutes=tuple(StatuteOut(s.ref, s.title) for s in known.statutes.values()),
         labels=labels(),
     )

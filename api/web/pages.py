@@ -22,6 +22,7 @@ PAGES = {
     "/": ("home", "My journeys"),
     "/signin": ("signin", "Sign in"),
     "/journey": ("journey", "Journey"),
+    "/new-client": ("new_client", "New client"),
     "/audit": ("audit", "Audit"),
     "/planner": ("planner", "Planner dashboard"),
     "/my-team": ("client", "Minun tiimini · Mitt team · My team"),

@@ -1,10 +1,13 @@
 // The journey page: the team map, consents and knowledge at (on date, as recorded on), the
 // timeline of events on both time axes, and the command forms.
 
-import { get, journeyPath } from "./api.js";
+import { get, journeyPath, post } from "./api.js";
 import { byId, fill, h, table } from "./dom.js";
-import { DAY_MS, VERDICT_COLOUR, day, isoDate, localDay, term } from "./format.js";
-import { setUpForms, suggest } from "./forms.js";
+import { DAY_MS, VERDICT_COLOUR, day, isoDate, isoMinute, kind as kindName, localDay, term } from "./format.js";
+import { COMMAND_FORMS, GROUPS, formForKind } from "./commandforms.js";
+import { loadDirectory } from "./directory.js";
+import { commandForm, sendCommand } from "./forms.js";
+import { t } from "./i18n.js";
 import { drawTeam, teamLegend } from "./network.js";
 import { explain, mayWrite, say, startPage } from "./shell.js";
 import { drawTimeline, eventsTable, timelineLegend } from "./timeline.js";
@@ -22,6 +25,7 @@ let latest = null; // what was drawn last: {view, history, at, knownAt}
 let sequence = 0; // only the answer to the latest request is drawn
 let highlighted = false;
 let timer = null;
+let writing = null; // what the forms need: {vocabulary, directory, who, clientRef, view}
 
 function midnight(date) {
   return new Date(date.getFullYear(), date.getMonth(), date.getDate());
@@ -109,7 +113,7 @@ function draw() {
   fill(byId("knowledge"), knowledgeCards(view.knowledge));
   drawTimeline(byId("timeline"), history, { at, knownAt, highlight });
   fill(byId("events"), eventsTable(history, { at, highlight }));
-  if (!byId("forms-panel").hidden) suggest(view);
+  if (writing) addEntryActions(history);
   if (highlight && !highlighted) {
     highlighted = true;
     const row = document.getElementById(`event-${highlight}`);
@@ -120,6 +124,123 @@ function draw() {
       say("The event asked for is not in the record as it stands at the chosen record time.", "info");
     }
   }
+}
+
+/** The context the forms' pickers read: the journey as it stands now, as recorded now. */
+async function formContext() {
+  const [view, history] = await Promise.all([get(journeyPath(clientRef)), get(journeyPath(clientRef, "/history"))]);
+  const registration = history.find((e) => e.kind === "client_registered" && !e.retracted_by);
+  const guardians = (registration && registration.facts.guardians) || [];
+  return { ...writing, view, guardians };
+}
+
+async function recorded(result, kind) {
+  setControl(controls.at, new Date());
+  setControl(controls.known, new Date());
+  await load();
+  await drawForms();
+  say(t("recorded", kindName(kind)), "ok");
+}
+
+/** Every command's form, grouped; a closed journey offers only its reopening. */
+async function drawForms() {
+  const ctx = await formContext();
+  writing.view = ctx.view;
+  const open = new Set([...document.querySelectorAll("#forms details[open]")].map((d) => d.id));
+  const groups = GROUPS.map(([group, ids]) => {
+    const shown = ids.filter((id) => {
+      const spec = COMMAND_FORMS[id];
+      if (ctx.view.closed) return id === "reopen";
+      return spec.whenClosed !== true;
+    });
+    if (!shown.length) return null;
+    return h(
+      "section",
+      { class: "form-group", "data-group": group },
+      h("h3", {}, t(`group.${group}`)),
+      shown.map((id) =>
+        h(
+          "details",
+          { class: "form", id: `${id}-box`, open: open.has(`${id}-box`) },
+          h("summary", {}, t(`form.${id}`)),
+          commandForm(id, COMMAND_FORMS[id], ctx, { send: sendCommand(clientRef, COMMAND_FORMS[id]), onRecorded: recorded }),
+        ),
+      ),
+    );
+  });
+  fill(byId("forms"), groups);
+}
+
+const LOCAL_MINUTE = (iso) => isoMinute(new Date(iso));
+
+/** Retract or correct an entry from its row on the timeline's table. */
+function addEntryActions(history) {
+  const byEvent = new Map(history.map((e) => [e.event_id, e]));
+  for (const row of document.querySelectorAll("#events tr[data-event]")) {
+    const entry = byEvent.get(row.dataset.event);
+    if (!entry || entry.retracted_by || ["event_retracted", "personal_data_erased"].includes(entry.kind)) continue;
+    const cell = h("td", { class: "entry-actions", "data-label": "" });
+    const formId = formForKind(entry.kind);
+    if (formId) cell.append(h("button", { type: "button", class: "secondary small", "data-action": "correct", onclick: () => openEdit(row, entry, "correct") }, t("action.correct")));
+    if (entry.kind !== "client_registered") {
+      cell.append(h("button", { type: "button", class: "secondary small", "data-action": "retract", onclick: () => openEdit(row, entry, "retract") }, t("action.retract")));
+    }
+    row.append(cell);
+  }
+}
+
+function openEdit(row, entry, action) {
+  const existing = row.nextElementSibling;
+  if (existing && existing.classList.contains("edit-row")) existing.remove();
+  const ctx = { ...writing };
+  const reason = { name: "retract_reason", type: "vocab", vocab: "retraction_reasons", initial: action === "correct" ? "wrong_date" : "entered_in_error" };
+  const close = () => editRow.remove();
+  let form;
+  if (action === "retract") {
+    const spec = { kind: "event_retracted", fields: [reason] };
+    form = commandForm(`retract-${entry.event_id.slice(0, 8)}`, spec, ctx, {
+      submitText: t("submit.retract"),
+      send: (body) => post(journeyPath(clientRef, `/events/${entry.event_id}/retraction`), { occurred_at: body.occurred_at, reason: body.retract_reason, note: body.note }),
+      onRecorded: recorded,
+    });
+  } else {
+    const formId = formForKind(entry.kind);
+    const spec = COMMAND_FORMS[formId];
+    const withReason = { ...spec, kind: entry.kind, fields: [reason, ...spec.fields] };
+    const start = { ...entry.facts, occurred_at: LOCAL_MINUTE(entry.occurred_at) };
+    form = commandForm(`correct-${entry.event_id.slice(0, 8)}`, withReason, ctx, {
+      start,
+      submitText: t("submit.correct"),
+      send: (body) => {
+        const why = body.retract_reason;
+        delete body.retract_reason;
+        const note = body.note;
+        delete body.note;
+        const command = { ...body };
+        return post(journeyPath(clientRef, `/events/${entry.event_id}/retraction`), {
+          occurred_at: new Date().toISOString(),
+          reason: why,
+          note,
+          replacement: { kind: entry.kind, command },
+        });
+      },
+      onRecorded: recorded,
+    });
+  }
+  const editRow = h(
+    "tr",
+    { class: "edit-row" },
+    h(
+      "td",
+      { colspan: String(row.children.length) },
+      h("h3", {}, t(`form.${action}`), " — ", kindName(entry.kind), ", ", day(entry.occurred_at)),
+      form,
+      h("button", { type: "button", class: "secondary", onclick: close }, t("action.cancel")),
+    ),
+  );
+  row.after(editRow);
+  const first = editRow.querySelector("select, input, textarea");
+  if (first) first.focus();
 }
 
 function teamTable(team) {
@@ -250,20 +371,12 @@ async function start() {
   timelineLegend(byId("timeline-legend"));
   if (mayWrite(who)) {
     try {
-      const vocabulary = await get("/v1/vocabulary");
-      setUpForms({
-        forms: [...document.querySelectorAll("#forms-panel form")],
-        vocabulary,
-        clientRef,
-        onRecorded: async (result, what) => {
-          setControl(controls.at, new Date());
-          setControl(controls.known, new Date());
-          await load();
-          say(`Recorded: ${what} (the journey is now at version ${result.version}). Showing today, as recorded today.`, "ok");
-        },
-      });
+      const [vocabulary, directory] = await Promise.all([get("/v1/vocabulary"), loadDirectory(get)]);
+      writing = { vocabulary, directory, who, clientRef };
+      await drawForms();
       byId("forms-panel").hidden = false;
     } catch (error) {
+      writing = null;
       say(explain(error, "the vocabulary"), "error");
     }
   }
