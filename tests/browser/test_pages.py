@@ -196,7 +196,9 @@ def test_a_rejected_command_shows_its_errors_next_to_the_fields(page: Page, serv
     expect(error).to_contain_text("They are already the coordinator.")
     expect(error).to_contain_text("It conflicts with “Coordinator assigned” of 5 Aug 2025")
     link = error.get_by_role("link", name="Show it on the timeline")
-    expect(link).to_have_attribute("href", re.compile(rf"/journey\?ref={CHILD}&event=[0-9a-f-]{{36}}$"))
+    expect(link).to_have_attribute(
+        "href", re.compile(rf"/journey\?ref={CHILD}&event=[0-9a-f-]{{36}}$")
+    )
     expect(form.get_by_label("When it happened")).not_to_have_attribute("aria-invalid", "true")
 
     # Back-dated before the registration: the conflict is named by kind and date, with a link.
