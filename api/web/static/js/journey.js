@@ -6,8 +6,9 @@ import { byId, fill, h, table } from "./dom.js";
 import { DAY_MS, VERDICT_COLOUR, day, isoDate, isoMinute, kind as kindName, localDay, term } from "./format.js";
 import { COMMAND_FORMS, GROUPS, formForKind } from "./commandforms.js";
 import { loadDirectory } from "./directory.js";
-import { commandForm, sendCommand } from "./forms.js";
-import { t } from "./i18n.js";
+import { commandForm, orgName, sendCommand } from "./forms.js";
+import { label, t } from "./i18n.js";
+import "./texts/journey.js";
 import { drawTeam, teamLegend } from "./network.js";
 import { explain, mayWrite, say, startPage } from "./shell.js";
 import { drawTimeline, eventsTable, timelineLegend } from "./timeline.js";
@@ -84,27 +85,27 @@ async function load() {
     latest = { view, history, at, knownAt };
     draw();
   } catch (error) {
-    if (mine === sequence) say(explain(error, "journey"), "error");
+    if (mine === sequence) say(explain(error, t("view.journey")), "error");
   }
 }
 
 function draw() {
   const { view, history, at, knownAt } = latest;
   const facts = [
-    `Preferred language: ${view.preferred_language || "not given"}`,
-    view.interpreter_needed ? "interpreter needed" : null,
-    view.closed ? "journey closed" : null,
-    `${view.known_version} events recorded by ${day(knownAt)}`,
+    t("view.language", view.preferred_language ? languageName(view.preferred_language) : t("view.no_language")),
+    view.interpreter_needed ? t("view.interpreter") : null,
+    view.closed ? t("view.closed") : null,
+    t("view.events", view.known_version, day(knownAt)),
   ];
   byId("journey-facts").textContent = facts.filter(Boolean).join(" · ");
   const coordinator = view.coordinator.party_id
-    ? `coordinator ${view.coordinator.party_id} since ${day(view.coordinator.since)}`
+    ? t("view.coordinator", nameOf(view, view.coordinator.party_id), day(view.coordinator.since))
     : view.coordinator.since
-      ? `no coordinator since ${day(view.coordinator.since)}`
-      : "no coordinator";
+      ? t("view.no_coordinator_since", day(view.coordinator.since))
+      : t("view.no_coordinator");
   byId("map-caption").textContent = view.registered
-    ? `On ${day(at)}, as recorded on ${day(knownAt)}: ${view.team.length} on the team; ${coordinator}.`
-    : `On ${day(at)}, as recorded on ${day(knownAt)}: the client was not yet registered.`;
+    ? t("view.caption", day(at), day(knownAt), view.team.length, coordinator)
+    : t("view.caption_unregistered", day(at), day(knownAt));
   drawTeam(byId("map"), clientRef, view.team);
   teamLegend(byId("map-legend"), view.team);
   fill(byId("team-list"), teamTable(view.team));
@@ -121,7 +122,7 @@ function draw() {
       row.scrollIntoView({ block: "center" });
       row.focus({ preventScroll: true });
     } else {
-      say("The event asked for is not in the record as it stands at the chosen record time.", "info");
+      say(t("view.not_in_record"), "info");
     }
   }
 }
@@ -243,18 +244,33 @@ function openEdit(row, entry, action) {
   if (first) first.focus();
 }
 
+/** An organisation's name from the directory, else its id. */
+function orgLabel(id) {
+  return writing ? orgName(writing, id) : id;
+}
+
+function nameOf(view, party) {
+  const member = view.team.find((m) => m.party_id === party);
+  return (member && member.display_name) || party;
+}
+
+function languageName(code) {
+  const key = `lang.${code}`;
+  return t(key) === key ? code : t(key);
+}
+
 function teamTable(team) {
-  if (!team.length) return h("p", {}, "No one on the team on this date.");
+  if (!team.length) return h("p", {}, t("view.no_team"));
   return table(
     [
-      ["Name", (m) => m.display_name || m.party_id],
-      ["Party", (m) => m.party_id],
-      ["Type", (m) => term(m.member_type)],
-      ["Role", (m) => term(m.role)],
-      ["Organisation", (m) => m.organisation],
-      ["Sector", (m) => term(m.sector)],
-      ["Since", (m) => day(m.since)],
-      ["Coordinator", (m) => (m.is_coordinator ? "yes" : "")],
+      [t("col.name"), (m) => m.display_name || m.party_id],
+      [t("col.party"), (m) => m.party_id],
+      [t("col.type"), (m) => label("member_types", m.member_type)],
+      [t("col.role"), (m) => label("roles", m.role)],
+      [t("col.organisation"), (m) => orgLabel(m.organisation)],
+      [t("col.sector"), (m) => label("sectors", m.sector)],
+      [t("col.since"), (m) => day(m.since)],
+      [t("col.coordinator"), (m) => (m.is_coordinator ? t("view.yes") : "")],
     ],
     team,
   );
@@ -265,7 +281,7 @@ function tags(values, render = term) {
 }
 
 function consentCards(consents) {
-  if (!consents.length) return h("p", {}, "No consent in force on this date.");
+  if (!consents.length) return h("p", {}, t("view.no_consent"));
   return h(
     "ul",
     { class: "cards" },
@@ -273,18 +289,18 @@ function consentCards(consents) {
       h(
         "li",
         { "data-consent": c.consent_id },
-        h("div", { class: "title" }, c.consent_id, " ", h("span", { class: "badge plain" }, term(c.form))),
-        h("div", { class: "meta" }, `Granted by ${c.grantor}; valid ${day(c.valid_from)} – ${c.valid_until ? day(c.valid_until) : "no end"}`),
-        h("div", {}, "To: ", [...c.recipient_orgs, ...c.recipient_parties].join(", ") || "–"),
-        tags(c.categories),
-        tags(c.purposes),
+        h("div", { class: "title" }, c.consent_id, " ", h("span", { class: "badge plain" }, label("consent_forms", c.form))),
+        h("div", { class: "meta" }, t("view.granted_by", c.grantor === "client" ? t("the_client") : c.grantor, day(c.valid_from), c.valid_until ? day(c.valid_until) : t("view.no_end"))),
+        h("div", {}, t("view.to"), [...c.recipient_orgs.map(orgLabel), ...c.recipient_parties].join(", ") || "–"),
+        tags(c.categories, (v) => label("information_categories", v)),
+        tags(c.purposes, (v) => label("purposes", v)),
       ),
     ),
   );
 }
 
 function denialCards(denials) {
-  if (!denials.length) return h("p", {}, "None.");
+  if (!denials.length) return h("p", {}, t("view.none"));
   return h(
     "ul",
     { class: "cards" },
@@ -292,10 +308,10 @@ function denialCards(denials) {
       h(
         "li",
         {},
-        h("div", { class: "title" }, d.denial_id, " ", h("span", { class: "badge bad" }, "denial")),
-        h("div", { class: "meta" }, `Since ${day(d.since)}`),
-        h("div", {}, "Not to: ", [...d.recipient_orgs, ...d.recipient_parties].join(", ") || "–"),
-        tags(d.categories),
+        h("div", { class: "title" }, d.denial_id, " ", h("span", { class: "badge bad" }, t("view.denial"))),
+        h("div", { class: "meta" }, t("view.since", day(d.since))),
+        h("div", {}, t("view.not_to"), [...d.recipient_orgs.map(orgLabel), ...d.recipient_parties].join(", ") || "–"),
+        tags(d.categories, (v) => label("information_categories", v)),
       ),
     ),
   );
@@ -303,11 +319,11 @@ function denialCards(denials) {
 
 /** A verdict word as the API gives it, for this category to this recipient. */
 function verdict(word, when) {
-  return h("span", { class: `badge ${VERDICT_COLOUR[word] || "plain"}`, "data-verdict": `${when}:${word}` }, `${when}: ${word}`);
+  return h("span", { class: `badge ${VERDICT_COLOUR[word] || "plain"}`, "data-verdict": `${when}:${word}` }, `${t(`verdict.${when}`)}: ${t(`verdict.${word}`)}`);
 }
 
 function knowledgeCards(knowledge) {
-  if (!knowledge.length) return h("p", {}, "Nobody had received the client's information by this date.");
+  if (!knowledge.length) return h("p", {}, t("view.nobody_knew"));
   return h(
     "ul",
     { class: "cards" },
@@ -315,7 +331,7 @@ function knowledgeCards(knowledge) {
       h(
         "li",
         { "data-recipient": k.recipient_id },
-        h("div", { class: "title" }, k.recipient_id, " ", h("span", { class: "meta" }, `(${k.recipient_kind})`)),
+        h("div", { class: "title" }, k.recipient_kind === "organisation" ? orgLabel(k.recipient_id) : k.recipient_id, " ", h("span", { class: "meta" }, `(${t(`view.recipient.${k.recipient_kind}`)})`)),
         h(
           "ul",
           { class: "tags" },
@@ -323,8 +339,8 @@ function knowledgeCards(knowledge) {
             h(
               "li",
               {},
-              h("span", { class: "tag" }, term(c.category)),
-              ` since ${day(c.first_at)} via ${c.disclosure_ids.join(", ")} `,
+              h("span", { class: "tag" }, label("information_categories", c.category)),
+              t("view.known_since", day(c.first_at), c.disclosure_ids.join(", ")),
               verdict(c.verdict_then, "then"),
               " ",
               verdict(c.verdict_now, "now"),
@@ -349,7 +365,7 @@ async function start() {
   try {
     history = await get(journeyPath(clientRef, "/history"));
   } catch (error) {
-    say(explain(error, "journey"), "error");
+    say(explain(error, t("view.journey")), "error");
     return;
   }
   byId("journey").hidden = false;

@@ -4,44 +4,54 @@
 
 import { h, s, table } from "./dom.js";
 import { kind, month, when } from "./format.js";
+import { label, t } from "./i18n.js";
+import "./texts/journey.js";
 
 const LATE = "#c2410c";
 const NORMAL = "#0a5bd3";
 const RETRACTED = "#8c959f";
 
+// What the table says of each entry: a few facts, each by its field's name and its value's
+// label (vocabulary terms in the reader's language, parties by name where the record has one).
 const FACT_KEYS = [
-  "party_id",
-  "role",
-  "sector",
-  "organisation",
-  "consent_id",
-  "disclosure_id",
-  "meeting_id",
-  "referral_id",
-  "episode_id",
-  "service",
-  "transition_id",
-  "kind",
-  "to_org",
-  "to_party",
-  "purpose",
-  "basis",
-  "reason",
+  ["display_name", null],
+  ["party_id", null],
+  ["role", "roles"],
+  ["sector", "sectors"],
+  ["organisation", null],
+  ["kind", "transition_kinds"],
+  ["service", "sectors"],
+  ["from_org", null],
+  ["to_org", null],
+  ["to_party", null],
+  ["categories", "information_categories"],
+  ["purpose", "purposes"],
+  ["basis", "basis_kinds"],
+  ["decline_reason", "referral_decline_reasons"],
+  ["reason", "retraction_reasons"],
 ];
+
+function factValue(entry, key, vocabulary) {
+  const value = entry.facts[key];
+  if (key === "reason" && entry.kind !== "event_retracted") return String(value);
+  const one = (v) => (vocabulary ? label(vocabulary, v) : String(v));
+  return Array.isArray(value) ? value.map(one).join(", ") : one(value);
+}
 
 function summary(entry) {
   const facts = entry.facts || {};
-  return FACT_KEYS.filter((k) => facts[k] !== undefined && facts[k] !== null && facts[k] !== "")
+  const shown = FACT_KEYS.filter(([k]) => facts[k] !== undefined && facts[k] !== null && facts[k] !== "" && !(k === "party_id" && facts.display_name));
+  return shown
     .slice(0, 4)
-    .map((k) => `${k.replaceAll("_", " ")}: ${Array.isArray(facts[k]) ? facts[k].join(", ") : facts[k]}`)
+    .map(([k, vocabulary]) => `${t(`fact.${k}`)}: ${factValue(entry, k, vocabulary)}`)
     .join("; ");
 }
 
 function marks(entry) {
   const out = [];
-  if (entry.late) out.push(h("span", { class: "badge warn" }, "late entry"));
-  if (entry.retracted_by) out.push(h("span", { class: "badge bad" }, `retracted ${when(entry.retracted_at)}`));
-  if (entry.kind === "event_retracted") out.push(h("span", { class: "badge plain" }, "retraction of an earlier entry"));
+  if (entry.late) out.push(h("span", { class: "badge warn" }, t("mark.late")));
+  if (entry.retracted_by) out.push(h("span", { class: "badge bad" }, t("mark.retracted", when(entry.retracted_at))));
+  if (entry.kind === "event_retracted") out.push(h("span", { class: "badge plain" }, t("mark.retraction")));
   return out;
 }
 
@@ -64,10 +74,10 @@ export function drawTimeline(container, entries, { at, knownAt, highlight }) {
   const x = (t) => left + ((t - x0) / (x1 - x0)) * (right - left);
 
   const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": "timeline-svg-title" });
-  svg.append(s("title", { id: "timeline-svg-title" }, `${entries.length} events: where each happened and when it was recorded`));
+  svg.append(s("title", { id: "timeline-svg-title" }, t("timeline.svg_title", entries.length)));
   for (const [y, text] of [
-    [validY, "happened (valid time)"],
-    [recordY, "recorded (record time)"],
+    [validY, t("axis.valid")],
+    [recordY, t("axis.record")],
   ]) {
     svg.append(s("line", { x1: left, y1: y, x2: right, y2: y, stroke: "#8c959f" }));
     svg.append(s("text", { x: left, y: y === validY ? y - 26 : y + 30, "font-size": 12, fill: "#57606a" }, text));
@@ -88,8 +98,8 @@ export function drawTimeline(container, entries, { at, knownAt, highlight }) {
     }
   }
   // Cursors: "on date" on the valid axis, "as recorded on" on the record axis.
-  svg.append(cursor(x(at.getTime()), validY - 18, validY + 10, "on date", false, width));
-  svg.append(cursor(x(knownAt.getTime()), recordY - 22, recordY + 8, "as recorded on", false, width));
+  svg.append(cursor(x(at.getTime()), validY - 18, validY + 10, t("cursor.at"), false, width));
+  svg.append(cursor(x(knownAt.getTime()), recordY - 22, recordY + 8, t("cursor.known"), false, width));
 
   for (const entry of entries) {
     const occurred = Date.parse(entry.occurred_at);
@@ -99,7 +109,7 @@ export function drawTimeline(container, entries, { at, knownAt, highlight }) {
       class: ["ev", occurred > at.getTime() ? "future" : null, entry.event_id === highlight ? "highlight" : null],
       "data-event": entry.event_id,
     });
-    group.append(s("title", {}, `${kind(entry.kind)}: happened ${when(entry.occurred_at)}, recorded ${when(entry.recorded_at)}${entry.late ? " (late entry)" : ""}${entry.retracted_by ? " (retracted)" : ""}`));
+    group.append(s("title", {}, t("mark.title", kind(entry.kind), when(entry.occurred_at), when(entry.recorded_at), entry.late, Boolean(entry.retracted_by))));
     group.append(s("line", { x1: x(occurred), y1: validY, x2: x(recorded), y2: recordY, stroke: colour, "stroke-width": entry.late ? 2 : 1, opacity: 0.7 }));
     if (entry.kind === "event_retracted") {
       group.append(s("rect", { x: x(occurred) - 5, y: validY - 5, width: 10, height: 10, fill: "#fff", stroke: RETRACTED, "stroke-width": 2 }));
@@ -140,10 +150,10 @@ function cursor(cx, y1, y2, text, below, width) {
 export function timelineLegend(list) {
   const item = (shape, text) => h("li", {}, s("svg", { viewBox: "0 0 28 14", "aria-hidden": "true" }, shape), text);
   list.replaceChildren(
-    item(s("line", { x1: 2, y1: 2, x2: 8, y2: 12, stroke: NORMAL, "stroke-width": 2 }), "recorded as it happened"),
-    item(s("line", { x1: 2, y1: 2, x2: 26, y2: 12, stroke: LATE, "stroke-width": 2 }), "late entry"),
-    item(s("path", { d: "M8,1 L20,13 M8,13 L20,1", stroke: "#b42318", "stroke-width": 2 }), "retracted"),
-    item(s("rect", { x: 9, y: 2, width: 10, height: 10, fill: "#fff", stroke: RETRACTED, "stroke-width": 2 }), "a retraction"),
+    item(s("line", { x1: 2, y1: 2, x2: 8, y2: 12, stroke: NORMAL, "stroke-width": 2 }), t("legend.in_time")),
+    item(s("line", { x1: 2, y1: 2, x2: 26, y2: 12, stroke: LATE, "stroke-width": 2 }), t("legend.late")),
+    item(s("path", { d: "M8,1 L20,13 M8,13 L20,1", stroke: "#b42318", "stroke-width": 2 }), t("legend.retracted")),
+    item(s("rect", { x: 9, y: 2, width: 10, height: 10, fill: "#fff", stroke: RETRACTED, "stroke-width": 2 }), t("legend.retraction")),
   );
 }
 
@@ -151,12 +161,12 @@ export function timelineLegend(list) {
 export function eventsTable(entries, { at, highlight }) {
   return table(
     [
-      ["Happened", (e) => when(e.occurred_at)],
-      ["Recorded", (e) => when(e.recorded_at)],
-      ["Event", (e) => kind(e.kind), "kind"],
-      ["Facts", (e) => summary(e)],
-      ["Recorded by", (e) => `${e.recorded_by.party_id} (${e.recorded_by.organisation})`],
-      ["Marks", (e) => marks(e)],
+      [t("col.happened"), (e) => when(e.occurred_at)],
+      [t("col.recorded"), (e) => when(e.recorded_at)],
+      [t("col.event"), (e) => kind(e.kind), "kind"],
+      [t("col.facts"), (e) => summary(e)],
+      [t("col.recorded_by"), (e) => `${e.recorded_by.party_id} (${e.recorded_by.organisation})`],
+      [t("col.marks"), (e) => marks(e)],
     ],
     entries,
     {
@@ -170,6 +180,7 @@ export function eventsTable(entries, { at, highlight }) {
           e.event_id === highlight ? "highlight" : null,
         ],
         "data-event": e.event_id,
+        "data-kind": e.kind,
       }),
     },
   );
