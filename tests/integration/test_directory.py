@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
+from cli.serve import _prepare_demo
 from demo.directory import ORGANISATIONS_CSV, PROFESSIONALS_CSV
 from demo.journeys import demo_steps, household_steps
 from domain import commands as cmd
@@ -397,3 +398,18 @@ def test_no_directory_content_reaches_a_log_line(
         if cell
     }
     assert {w for w in words if w in text} == set()
+
+
+def test_serve_demo_loads_the_demo_directory_too(settings: Settings) -> None:
+    components = build_components(settings)
+    try:
+        _prepare_demo(settings, components, population=0)
+        organisations, professionals = components.directory.counts()
+        assert (organisations, professionals) == (
+            len(ORGANISATIONS_CSV.read_text(encoding="utf-8").splitlines()) - 1,
+            len(PROFESSIONALS_CSV.read_text(encoding="utf-8").splitlines()) - 1,
+        )
+        _prepare_demo(settings, components, population=0)  # again: nothing changes
+        assert components.directory.counts() == (organisations, professionals)
+    finally:
+        components.close()
