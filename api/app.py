@@ -18,6 +18,7 @@ from api.routes import (
     audit,
     client,
     commands,
+    directory,
     feed,
     households,
     oidc,
@@ -97,6 +98,7 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
         feed,
         webhooks,
         client,
+        directory,
     ):
         describe(routes.router)
         app.include_router(routes.router)

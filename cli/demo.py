@@ -1,6 +1,7 @@
-"""``polku demo``: load the demo journeys and the demo household (once) and print what the
-projections make of them: teams on chosen dates, the information flow judged then and now, the
-household's members, plan, coordinators and the flows between its members' teams."""
+"""``polku demo``: load the demo journeys and the demo household (once) and the demo directory,
+and print what the projections make of them: teams on chosen dates, the information flow judged
+then and now, the household's members, plan, coordinators and the flows between its members'
+teams."""
 
 from __future__ import annotations
 
@@ -24,9 +25,12 @@ __all__ = ["register"]
 def register(commands: Command) -> None:
     commands.add_parser(
         "demo",
-        help="load the demo journeys and household (once) and print their teams and flows",
+        help="load the demo journeys and household (once) and directory, and print their teams"
+        " and flows",
         description="Load the demo journeys and the demo household into the store (steps"
-        " already stored are skipped) and print their teams, coordinators and information flow.",
+        " already stored are skipped), add or update the demo directory's organisations and"
+        " professionals (demo/directory/*.csv), and print the journeys' teams, coordinators and"
+        " information flow.",
     ).set_defaults(handler=_demo, creates_store=True)
 
 
@@ -35,7 +39,9 @@ def _demo(args: argparse.Namespace) -> int:
 
     import structlog
 
+    from demo.directory import ORGANISATIONS_CSV, PROFESSIONALS_CSV
     from demo.loader import ManualClock, load_demo
+    from runtime.directory import load_directory
     from runtime.households import Households
     from runtime.reads import Reads
     from runtime.wiring import build_components
@@ -45,12 +51,21 @@ def _demo(args: argparse.Namespace) -> int:
     try:
         started = time.perf_counter()
         stored = load_demo(components.service, clock, households=components.households)
+        listed = load_directory(components.directory, ORGANISATIONS_CSV, PROFESSIONALS_CSV)
         structlog.get_logger(__name__).info(
-            "demo.loaded", new_events=stored, seconds=round(time.perf_counter() - started, 3)
+            "demo.loaded",
+            new_events=stored,
+            directory_added=listed.organisations.added + listed.professionals.added,
+            seconds=round(time.perf_counter() - started, 3),
         )
         clock.now = datetime.now(UTC)
         print_demo(Reads(components), cli_reader("cli demo"))
         print_household_demo(Households(components), cli_reader("cli demo"))
+        organisations, professionals = components.directory.counts()
+        print(
+            f"\nThe directory lists {organisations} organisations and {professionals}"
+            " professionals (polku directory show; loaded from demo/directory/*.csv)"
+        )
     finally:
         components.close()
     return 0

@@ -20,6 +20,7 @@ from cli import (
     analytics,
     audit,
     demo,
+    directory,
     erase,
     export,
     households,
@@ -47,6 +48,7 @@ GROUPS = (
     erase,
     households,
     webhooks,
+    directory,
 )
 
 

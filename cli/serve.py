@@ -30,8 +30,9 @@ def register(commands: Command) -> None:
     serve.add_argument(
         "--demo",
         action="store_true",
-        help="load the demo journeys unless they are stored, add a synthetic population for the"
-        " planner dashboard unless there is one, and print fresh demo tokens",
+        help="load the demo journeys unless they are stored and the demo directory, add a"
+        " synthetic population for the planner dashboard unless there is one, and print fresh"
+        " demo tokens",
     )
     serve.add_argument(
         "--population",
@@ -75,7 +76,9 @@ def _prepare_demo(settings: Settings, components: Components, population: int) -
 
     import structlog
 
+    from demo.directory import ORGANISATIONS_CSV, PROFESSIONALS_CSV
     from demo.loader import ManualClock, load_demo
+    from runtime.directory import load_directory
     from runtime.wiring import build_households, build_service
 
     clock = ManualClock(now=datetime.now(UTC))
@@ -87,7 +90,12 @@ def _prepare_demo(settings: Settings, components: Components, population: int) -
     finally:
         demo_households.close()
         demo_service.close()
-    structlog.get_logger(__name__).info("demo.loaded", new_events=stored)
+    listed = load_directory(components.directory, ORGANISATIONS_CSV, PROFESSIONALS_CSV)
+    structlog.get_logger(__name__).info(
+        "demo.loaded",
+        new_events=stored,
+        directory_added=listed.organisations.added + listed.professionals.added,
+    )
     if population > 0:
         _demo_population(settings, components, population)
     # Whatever the store held already, the read models start at the head of the log (requests

@@ -24,6 +24,7 @@ from runtime.limits import SlidingWindowLimit
 from runtime.oidc import OidcProvider
 from runtime.settings import Settings, persistence_env
 from storage.access_log import AccessLog
+from storage.directory import Directory
 from storage.keyring import FileKeyring, Keyring, StaticKeyring
 from storage.planner_queries import PlannerQueryLog
 from storage.pseudonyms import LEGACY, journey_id_scheme
@@ -101,6 +102,8 @@ class Components:
     """Web sessions after sign-in through the OpenID provider, and sign-ins under way."""
     oidc: OidcProvider | None
     """The configured OpenID provider (``POLKU_OIDC_ISSUER``), or none."""
+    directory: Directory
+    """The organisations and professionals case workers pick from (``polku directory load``)."""
 
     @property
     def clock(self) -> Clock:
@@ -149,6 +152,7 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
         feed_index=FeedIndex(store, service, batch),
         sessions=SessionStore(store),
         oidc=OidcProvider(settings) if settings.oidc_issuer is not None else None,
+        directory=Directory(store),
     )
 
 

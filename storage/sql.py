@@ -144,6 +144,8 @@ class SqlStore:
         "polku_household_members",
         "polku_web_sessions",
         "polku_oidc_logins",
+        "polku_directory_organisations",
+        "polku_directory_professionals",
     )
 
     def __init__(self, service: JourneyService) -> None:

@@ -32,6 +32,11 @@ _EXPORTS = (
     " professional on the team is named only by type, and clients are numbered afresh in"
     " every export."
 )
+_STAFF = (
+    " For case workers, coordinators, auditors and admins (planners, clients and guardians get"
+    " 403). It holds no client data: every caller allowed gets the same answer, and nothing is"
+    " written to an access log. Loaded with `polku directory load` (docs/directory.md)."
+)
 
 READ_DOCS: dict[str, str] = {
     "/v1/journeys/{client_ref}": "The client's journey as it was at valid time `at`, as the"
@@ -78,6 +83,15 @@ READ_DOCS: dict[str, str] = {
     " page uses it to check a pasted token).",
     "/v1/vocabulary": "The controlled vocabularies commands are checked against (sectors,"
     " roles, categories, purposes, …) and the statutory rights, sorted (any role).",
+    "/v1/directory/organisations": "The organisations case workers pick from, by name (then"
+    " id), a page at a time (continue with `cursor` set to `next_cursor`); `sector` keeps one"
+    " sector's, `q` those whose name or id holds it (in any case, with or without accents)."
+    + _STAFF,
+    "/v1/directory/professionals": "The professionals case workers pick from, by name (then"
+    " id), each with their organisation, sector, usual role and title, a page at a time"
+    " (continue with `cursor` set to `next_cursor`); `organisation` keeps one organisation's,"
+    " `sector` one sector's, `q` those whose name or id holds it (in any case, with or without"
+    " accents)." + _STAFF,
     "/v1/pathways": "The catalogue of intended pathways with their steps and time windows (any"
     " role: it holds no client data).",
     "/v1/analytics/transitions": "Sector-to-sector transitions: the input of the Sankey"

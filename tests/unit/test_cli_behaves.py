@@ -66,6 +66,9 @@ def test_every_command_refuses_a_bad_option_in_one_line(
         ["retention", "--years", "0"],
         ["analytics", "dfg", "--from", "2026-13-01"],
         ["erase", "c-1", "--reason", "because"],
+        ["directory", "load"],  # neither file
+        ["directory", "show", "--format", "csv"],  # CSV holds one list
+        ["directory", "show", "--list", "everyone"],
     ],
     ids=lambda argv: " ".join(argv),
 )
@@ -85,6 +88,7 @@ def test_bad_values_are_refused_in_one_line(
         ["tokens", "list"],
         ["keys", "status"],
         ["export", "xes"],
+        ["directory", "show"],
     ],
     ids=" ".join,
 )
