@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from tests.browser.support import Server, choose_purpose, sign_in
+from tests.browser.walk import sign_in_by_token
 
 pytestmark = pytest.mark.browser
 
@@ -129,27 +130,31 @@ def test_moving_the_date_controls_redraws_the_team(page: Page, server: Server) -
     expect(page.locator("#map g.member.coordinator")).to_have_count(0)  # assigned on 5 August
 
 
-def test_adding_a_team_member_through_the_form_puts_them_on_the_map(
+def test_adding_a_team_member_from_the_directory_puts_them_on_the_map(
     page: Page, server: Server
 ) -> None:
     sign_in(page, server, "caseworker")
     open_journey(page, server)
-    expect(member(page, "p-nurse-web")).to_have_count(0)
+    expect(member(page, "p-nurse-07")).to_have_count(0)
 
     page.get_by_text("Add a team member").click()
     form = page.locator("#add-member")
-    form.get_by_label("Party id").fill("p-nurse-web")
-    form.get_by_label("Name").fill("School nurse Aalto (browser test)")
-    form.get_by_label("Member type").select_option("professional")
-    form.get_by_label("Role").select_option("nurse")
-    form.get_by_label("Organisation").fill("school-harbour")
+    form.get_by_label("Organisation").select_option(label="Hamnens skola")
+    form.get_by_label("Professional").select_option(label="Elin Sjöström — Nurse")
+    # The directory fills in what it knows; the preview says what will be recorded.
+    expect(form.get_by_label("Role")).to_have_value("nurse")
+    expect(form.get_by_label("Sector")).to_have_value("education")
+    expect(form.locator(".preview")).to_contain_text("Elin Sjöström")
     form.get_by_label("Sector").select_option("health_care")
     form.get_by_role("button", name="Add to the team").click()
 
-    expect(page.locator("#banner")).to_contain_text("Recorded: team member added")
-    expect(member(page, "p-nurse-web")).to_have_count(1)
-    expect(member(page, "p-nurse-web")).to_contain_text("School nurse Aalto")
-    expect(member(page, "p-nurse-web")).to_have_attribute("data-sector", "health_care")
+    expect(page.locator("#banner")).to_contain_text("Recorded: Team member added")
+    expect(member(page, "p-nurse-07")).to_have_count(1)
+    expect(member(page, "p-nurse-07")).to_contain_text("Elin Sjöström")
+    expect(member(page, "p-nurse-07")).to_have_attribute("data-sector", "health_care")
+    # Someone on the team is not offered again (the form stays open, drawn afresh).
+    form.get_by_label("Organisation").select_option(label="Hamnens skola")
+    expect(form.get_by_label("Professional").locator('option[value="p-nurse-07"]')).to_have_count(0)
 
 
 def test_the_form_works_from_the_keyboard_and_client_data_stays_text(
@@ -373,12 +378,13 @@ def test_dates_are_shown_in_the_readers_locale_with_the_time_zone_stated(
     context = browser.new_context(locale="fi-FI", timezone_id="Asia/Tokyo")
     try:
         page = context.new_page()
-        sign_in(page, server, "caseworker")
-        open_journey(page, server)
-        expect(page.locator("#zone-note")).to_contain_text("Asia/Tokyo")
+        sign_in_by_token(page, server)
+        page.goto(f"{server.url}/journey?ref={CHILD}")
+        # A Finnish browser gets the page in Finnish, in its own time zone.
+        expect(page.locator("#zone-note")).to_contain_text("aikavyöhykkeelläsi Asia/Tokyo")
         # Registered on 4 August 2025 at 10:00 UTC, which is 19:00 in Tokyo.
         first = page.locator("#events tbody tr").first
-        expect(first.locator('td[data-label="Happened"]')).to_have_text(
+        expect(first.locator('td[data-label="Tapahtui"]')).to_have_text(
             re.compile(r"4\.8\.2025.*19\.00")
         )
     finally:

@@ -11,6 +11,7 @@ language itself (the page's ``lang``, a heading per language, no vocabulary code
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -42,9 +43,8 @@ class Walked:
 
 def _pick_professional(server: Server) -> tuple[str, str]:
     """A professional of the directory and their organisation, not the case worker."""
-    answer = server.api("/v1/directory/professionals", "caseworker", limit="500").json()
-    rows = answer if isinstance(answer, list) else answer["items"]
-    for row in rows:
+    answer = server.api("/v1/directory/professionals", "caseworker", limit="1000").json()
+    for row in answer["professionals"]:
         if row["party_id"] != "p-integration-01":
             return row["party_id"], row["organisation"]
     raise AssertionError("the demo directory names no professional to add")
@@ -61,8 +61,14 @@ def _open(page: Page, form_id: str) -> Locator:
     return page.locator(f"#{form_id}")
 
 
+_ROWS = "document.querySelectorAll('#events tr[data-event]').length"
+
+
 def _submit(page: Page, form: Locator) -> None:
+    """Send the form and wait until the timeline shows the new entry."""
+    before = page.evaluate(_ROWS)
     form.locator('button[type="submit"]').click()
+    page.wait_for_function(f"n => {_ROWS} > n", arg=before)
     expect(page.locator("#banner.ok")).to_be_visible()
 
 
@@ -84,7 +90,7 @@ def sign_in_by_token(page: Page, server: Server, role: str = "caseworker") -> No
 
 def walk_the_day(page: Page, server: Server, lang: str, shoot: Shoot | None = None) -> Walked:
     """The walk (``page``'s browser speaks ``lang``); ``shoot(page, name)`` at each sight."""
-    client_ref = f"walk-{lang}-{page.evaluate('crypto.randomUUID().slice(0, 8)')}"
+    client_ref = f"walk-{lang}-{uuid.uuid4().hex[:8]}"
     professional, organisation = _pick_professional(server)
     sign_in_by_token(page, server)
     expect(page.locator("html")).to_have_attribute("lang", lang)

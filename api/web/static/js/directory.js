@@ -4,15 +4,15 @@
 
 const EMPTY = { organisations: [], professionals: [] };
 
-async function every(get, path) {
+/** Every entry of one list, page by page (``key``: the list's name in the answer). */
+async function every(get, path, key) {
   const items = [];
-  let after = null;
+  let cursor = null;
   for (let page = 0; page < 100; page += 1) {
-    const answer = await get(path, after ? { after } : {});
-    const rows = Array.isArray(answer) ? answer : answer.items || [];
-    items.push(...rows);
-    after = Array.isArray(answer) ? null : answer.next_after || answer.next || null;
-    if (!after || !rows.length) break;
+    const answer = await get(path, cursor ? { limit: 1000, cursor } : { limit: 1000 });
+    items.push(...answer[key]);
+    cursor = answer.next_cursor;
+    if (!cursor) break;
   }
   return items;
 }
@@ -21,8 +21,8 @@ async function every(get, path) {
 export async function loadDirectory(get) {
   try {
     const [organisations, professionals] = await Promise.all([
-      every(get, "/v1/directory/organisations"),
-      every(get, "/v1/directory/professionals"),
+      every(get, "/v1/directory/organisations", "organisations"),
+      every(get, "/v1/directory/professionals", "professionals"),
     ]);
     return { organisations, professionals };
   } catch {

@@ -392,8 +392,8 @@ export function commandForm(formId, spec, ctx, { send, onRecorded, start = {}, s
   form.append(fields, moment, note, previewBox, formError, h("div", { class: "actions" }, button));
 
   let values = { ...start };
-  const redraw = () => {
-    values = { ...values, ...valuesOf(form, spec) };
+  const redraw = (read = true) => {
+    if (read) values = { ...values, ...valuesOf(form, spec) };
     const drawn = [];
     spec.fields.forEach((field, index) => {
       if (!isShown(field, values)) return;
@@ -421,7 +421,7 @@ export function commandForm(formId, spec, ctx, { send, onRecorded, start = {}, s
       const pro = ctx.directory.professionals.find((p) => p.party_id === values.party_id);
       if (pro) Object.assign(values, { role: pro.role, sector: pro.sector });
     }
-    if (spec.fields.some((f) => f.when && f.when[0] === name) || spec.fields.some((f) => f.type === "professional" && f.org === name) || name === "party_id") redraw();
+    if (spec.fields.some((f) => f.when && f.when[0] === name) || spec.fields.some((f) => f.type === "professional" && f.org === name) || name === "party_id") redraw(false);
     else preview(form, spec, formId, ctx);
   });
   form.addEventListener("input", () => preview(form, spec, formId, ctx));
