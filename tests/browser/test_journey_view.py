@@ -133,7 +133,7 @@ def test_the_view_is_kept_in_the_address_through_a_reload_and_a_new_tab(
     page.get_by_text("The team as a list").click()
     whole = window_of(page)
     page.get_by_role("button", name="Zoom the timeline in").click()
-    expect(page.locator("#timeline-caption")).to_contain_text("zoomed in")
+    expect(page.locator("#timeline-caption")).to_contain_text("Showing")
     zoomed = window_of(page)
     assert (zoomed[1] - zoomed[0]) < (whole[1] - whole[0])
     expect(page).to_have_url(re.compile(r"panels=team-list"))

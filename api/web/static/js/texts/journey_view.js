@@ -23,7 +23,7 @@ register({
     "jv.bad.window": (from, to) => `The timeline window in the address (${from} – ${to}) is not a period within the journey: showing the whole journey instead.`,
     "jv.bad.panels": (names) => `No such panel on this page: ${names}. It was left out.`,
     "jv.window.whole": (from, to) => `The whole journey: ${from} – ${to}.`,
-    "jv.window.part": (from, to) => `Showing ${from} – ${to} (zoomed in).`,
+    "jv.window.part": (from, to) => `Showing ${from} – ${to} (a window of your choosing).`,
     "jv.window.events": (shown, total) => `${shown} of ${total} events happened in this window.`,
     "jv.window.thinned": (count) =>
       count === 1 ? "One event's label is left out so that labels do not overlap; its mark has a tooltip, and the table lists it." : `${count} events' labels are left out so that labels do not overlap; their marks have tooltips, and the table lists them.`,
@@ -53,7 +53,7 @@ register({
     "jv.bad.window": (from, to) => `Osoitteen aikajanan väli (${from}–${to}) ei osu asiakkuuden ajalle, joten näytetään koko asiakkuus.`,
     "jv.bad.panels": (names) => `Sivulla ei ole tällaista osiota: ${names}. Se jätettiin pois.`,
     "jv.window.whole": (from, to) => `Koko asiakkuus: ${from}–${to}.`,
-    "jv.window.part": (from, to) => `Näytetään ${from}–${to} (lähennetty).`,
+    "jv.window.part": (from, to) => `Näytetään ${from}–${to} (itse valittu väli).`,
     "jv.window.events": (shown, total) => `Tapahtumista ${shown}/${total} osuu tälle välille.`,
     "jv.window.thinned": (count) =>
       count === 1 ? "Yhden tapahtuman nimi on jätetty pois, jotta nimet eivät mene päällekkäin; merkin työkaluvihje ja taulukko kertovat sen." : `${count} tapahtuman nimet on jätetty pois, jotta nimet eivät mene päällekkäin; merkkien työkaluvihjeet ja taulukko kertovat ne.`,
@@ -83,7 +83,7 @@ register({
     "jv.bad.window": (from, to) => `Tidslinjens intervall i adressen (${from}–${to}) ligger inte inom klientskapet, så hela klientskapet visas i stället.`,
     "jv.bad.panels": (names) => `Det finns ingen sådan del på sidan: ${names}. Den utelämnades.`,
     "jv.window.whole": (from, to) => `Hela klientskapet: ${from}–${to}.`,
-    "jv.window.part": (from, to) => `Visar ${from}–${to} (inzoomat).`,
+    "jv.window.part": (from, to) => `Visar ${from}–${to} (ett intervall du valt).`,
     "jv.window.events": (shown, total) => `${shown} av ${total} händelser inträffade i detta intervall.`,
     "jv.window.thinned": (count) =>
       count === 1 ? "En händelses namn har utelämnats så att namnen inte överlappar; markeringens verktygstips och tabellen visar den." : `${count} händelsers namn har utelämnats så att namnen inte överlappar; markeringarnas verktygstips och tabellen visar dem.`,
