@@ -344,6 +344,8 @@ PAGES = (
     ("/signin", None),
     ("/", "caseworker"),
     (f"/journey?ref={CHILD}", "caseworker"),
+    # The first day: one professional, the empty wedges' names out at the rim.
+    (f"/journey?ref={CHILD}&at=2025-08-04", "caseworker"),
     ("/audit", "auditor"),
     ("/planner", "planner"),
     ("/my-team", "client"),
@@ -370,6 +372,20 @@ def test_every_control_is_labelled_and_every_page_fits_the_width(
         assert unlabelled == [], path
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"{path} is {overflow} px wider than {width} px"
+        # Every label of the team map and the timeline lies inside its drawing (long names
+        # are cut with an ellipsis, the whole name kept in the tooltip and the list).
+        outside = page.evaluate(
+            """() => [...document.querySelectorAll("#map svg text, #timeline svg text")]
+                .filter(t => {
+                    const svg = t.ownerSVGElement.getBoundingClientRect();
+                    const box = t.getBoundingClientRect();
+                    return box.width > 0 && (box.left < svg.left - 0.5
+                        || box.right > svg.right + 0.5 || box.top < svg.top - 0.5
+                        || box.bottom > svg.bottom + 0.5);
+                })
+                .map(t => t.textContent)"""
+        )
+        assert outside == [], f"{path}: labels outside their drawing at {width} px"
 
 
 def test_dates_are_shown_in_the_readers_locale_with_the_time_zone_stated(

@@ -11,7 +11,18 @@ import { label, t } from "./i18n.js";
 import "./texts/journey.js";
 import { drawTeam, teamLegend } from "./network.js";
 import { explain, mayWrite, say, startPage } from "./shell.js";
-import { drawTimeline, eventsTable, timelineLegend } from "./timeline.js";
+import "./texts/journey_view.js";
+import {
+  drawTimeline,
+  eventsTable,
+  inWindow,
+  journeySpan,
+  panWindow,
+  sameWindow,
+  timelineLegend,
+  windowOf,
+  zoomWindow,
+} from "./timeline.js";
 
 const query = new URLSearchParams(location.search);
 const clientRef = query.get("ref");
@@ -27,6 +38,125 @@ let sequence = 0; // only the answer to the latest request is drawn
 let highlighted = false;
 let timer = null;
 let writing = null; // what the forms need: {vocabulary, directory, who, clientRef, view}
+
+// The view's state lives in the address: /journey?ref=…&at=…&known=…&from=…&to=…&panels=…
+// (``at``/``known``: the date controls, absent when today; ``from``/``to``: the timeline's
+// window, absent for the whole journey; ``panels``: the open <details> by name). Moving a
+// control replaces the address (no history entry per slider step); "Today, as recorded today"
+// adds one. The date controls themselves hold ``at`` and ``known``.
+let span = null; // the journey's span on the timeline (journeySpan)
+let win = null; // the timeline's window chosen ({from, to}), or null for the whole journey
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A yyyy-mm-dd that names a real day, as a local Date (else null). */
+function parseDay(value) {
+  if (typeof value !== "string" || !ISO_DAY.test(value)) return null;
+  const date = localDay(value);
+  return isoDate(date) === value ? date : null;
+}
+
+/** The <details> the address may open, by name: their id without "-box". */
+function panels() {
+  return new Map([...document.querySelectorAll("#journey details[id$='-box']")].map((d) => [d.id.slice(0, -4), d]));
+}
+
+/** The window shown: the one chosen, else the whole journey. */
+function shownWindow() {
+  return win || { from: span.from, to: span.to };
+}
+
+function address() {
+  const params = new URLSearchParams({ ref: clientRef });
+  if (highlight) params.set("event", highlight);
+  const today = isoDate(new Date());
+  for (const [name, control] of Object.entries(controls)) {
+    if (control.date.value && control.date.value !== today) params.set(name, control.date.value);
+  }
+  if (win) {
+    params.set("from", isoDate(win.from));
+    params.set("to", isoDate(win.to));
+  }
+  const open = [...panels()].filter(([, details]) => details.open).map(([name]) => name);
+  if (open.length) params.set("panels", open.join(","));
+  return `${location.pathname}?${params.toString().replaceAll("%2C", ",")}`;
+}
+
+/** Put the view's state into the address: replacing it, or as a new history entry. */
+function remember(push = false) {
+  const next = address();
+  if (next === `${location.pathname}${location.search}`) return;
+  if (push) history.pushState(null, "", next);
+  else history.replaceState(null, "", next);
+}
+
+/** Restore the view from the address; what cannot be used is left out and said so. */
+function restore() {
+  const params = new URLSearchParams(location.search);
+  const today = midnight(new Date());
+  const notes = [];
+  for (const [name, control] of Object.entries(controls)) {
+    const value = params.get(name);
+    const date = value === null ? null : parseDay(value);
+    if (value !== null && !(date && date >= first && date <= today)) {
+      notes.push(t(`jv.bad.${name}`, value, day(first), day(today)));
+    }
+    setControl(control, date && date >= first && date <= today ? date : today);
+  }
+  win = null;
+  const [from, to] = [params.get("from"), params.get("to")];
+  if (from !== null || to !== null) {
+    const [a, b] = [parseDay(from), parseDay(to)];
+    if (a && b && a <= b && a <= span.max && b >= span.min) {
+      win = windowOf(a < span.min ? span.min : a, b > span.max ? span.max : b, span);
+    } else {
+      notes.push(t("jv.bad.window", from ?? "–", to ?? "–"));
+    }
+  }
+  const wanted = (params.get("panels") || "").split(",").filter(Boolean);
+  const known = panels();
+  for (const [name, details] of known) details.open = wanted.includes(name);
+  const unknown = wanted.filter((name) => !known.has(name));
+  if (unknown.length) notes.push(t("jv.bad.panels", unknown.join(", ")));
+  const note = byId("url-note");
+  note.textContent = notes.join(" ");
+  note.hidden = !notes.length;
+  if (notes.length) remember(); // the address keeps only what is shown
+}
+
+/** Whether the journey is closed by the record as it stands (the last closing or reopening). */
+function isClosed(history) {
+  const turns = history
+    .filter((e) => !e.retracted_by && (e.kind === "journey_closed" || e.kind === "journey_reopened"))
+    .sort((a, b) => Date.parse(a.occurred_at) - Date.parse(b.occurred_at));
+  return turns.length > 0 && turns[turns.length - 1].kind === "journey_closed";
+}
+
+function setWindow(next) {
+  win = next && sameWindow(next, { from: span.from, to: span.to }) ? null : next;
+  remember();
+  if (latest) drawEvents();
+}
+
+function wireZoom() {
+  const centre = () => {
+    const at = localDay(controls.at.date.value);
+    const shown = shownWindow();
+    return at >= shown.from && at <= shown.to ? at : null;
+  };
+  byId("zoom-in").addEventListener("click", () => setWindow(zoomWindow(shownWindow(), span, 0.5, centre())));
+  byId("zoom-out").addEventListener("click", () => setWindow(zoomWindow(shownWindow(), span, 2, centre())));
+  byId("pan-earlier").addEventListener("click", () => setWindow(panWindow(shownWindow(), span, -1)));
+  byId("pan-later").addEventListener("click", () => setWindow(panWindow(shownWindow(), span, 1)));
+  byId("zoom-reset").addEventListener("click", () => setWindow(null));
+  for (const id of ["zoom-from", "zoom-to"]) {
+    byId(id).addEventListener("change", () => {
+      const [a, b] = [parseDay(byId("zoom-from").value), parseDay(byId("zoom-to").value)];
+      if (a && b && a <= b) setWindow(windowOf(a < span.min ? span.min : a, b > span.max ? span.max : b, span));
+      else if (latest) drawEvents(); // not a period: the inputs show the window again
+    });
+  }
+  for (const details of panels().values()) details.addEventListener("toggle", () => remember());
+}
 
 function midnight(date) {
   return new Date(date.getFullYear(), date.getMonth(), date.getDate());
@@ -51,11 +181,13 @@ function setControl(control, date) {
 function wire(control) {
   control.range.addEventListener("input", () => {
     setControl(control, dateAt(control.range.value));
+    remember();
     schedule();
   });
   control.date.addEventListener("change", () => {
     if (!control.date.value) return;
     setControl(control, localDay(control.date.value));
+    remember();
     schedule();
   });
 }
@@ -83,6 +215,11 @@ async function load() {
     ]);
     if (mine !== sequence) return;
     latest = { view, history, at, knownAt };
+    if (isoDate(knownAt) === isoDate(new Date())) {
+      span = journeySpan(history, { closed: isClosed(history) }); // e.g. after a new record
+      if (win) win = windowOf(win.from, win.to, span);
+    }
+    remember(); // the controls may have been moved by a command recorded (see onRecorded)
     draw();
   } catch (error) {
     if (mine === sequence) say(explain(error, t("view.journey")), "error");
@@ -112,9 +249,7 @@ function draw() {
   fill(byId("consents"), consentCards(view.consents));
   fill(byId("denials"), denialCards(view.denials));
   fill(byId("knowledge"), knowledgeCards(view.knowledge));
-  drawTimeline(byId("timeline"), history, { at, knownAt, highlight });
-  fill(byId("events"), eventsTable(history, { at, highlight }));
-  if (writing) addEntryActions(history);
+  drawEvents();
   if (highlight && !highlighted) {
     highlighted = true;
     const row = document.getElementById(`event-${highlight}`);
@@ -259,6 +394,30 @@ function languageName(code) {
   return t(key) === key ? code : t(key);
 }
 
+/** The timeline in its window, its caption and the events table. */
+function drawEvents() {
+  const { history, at, knownAt } = latest;
+  const shown = shownWindow();
+  const { thinned } = drawTimeline(byId("timeline"), history, { at, knownAt, highlight, win: shown });
+  const inside = history.filter((e) => inWindow(e, shown)).length;
+  const caption = [
+    t(win ? "jv.window.part" : "jv.window.whole", day(shown.from), day(shown.to)),
+    t("jv.window.events", inside, history.length),
+    thinned ? t("jv.window.thinned", thinned) : null,
+  ];
+  byId("timeline-caption").textContent = caption.filter(Boolean).join(" ");
+  const [from, to] = [byId("zoom-from"), byId("zoom-to")];
+  from.value = isoDate(shown.from);
+  to.value = isoDate(shown.to);
+  for (const input of [from, to]) {
+    input.min = isoDate(span.min);
+    input.max = isoDate(span.max);
+  }
+  byId("zoom-reset").disabled = !win;
+  fill(byId("events"), eventsTable(history, { at, highlight, win: shown }));
+  if (writing) addEntryActions(history);
+}
+
 function teamTable(team) {
   if (!team.length) return h("p", {}, t("view.no_team"));
   return table(
@@ -372,6 +531,7 @@ async function start() {
   const times = history.flatMap((e) => [Date.parse(e.occurred_at), Date.parse(e.recorded_at)]);
   const today = new Date();
   first = midnight(new Date(Math.min(...times, today.getTime())));
+  span = journeySpan(history, { closed: isClosed(history) });
   for (const control of Object.values(controls)) {
     control.range.max = String(dayIndex(today));
     control.date.min = isoDate(first);
@@ -379,9 +539,16 @@ async function start() {
     setControl(control, today);
     wire(control);
   }
+  restore();
+  wireZoom();
+  window.addEventListener("popstate", () => {
+    restore();
+    load();
+  });
   byId("to-now").addEventListener("click", () => {
     setControl(controls.at, new Date());
     setControl(controls.known, new Date());
+    remember(true);
     load();
   });
   timelineLegend(byId("timeline-legend"));

@@ -2,6 +2,7 @@
 // third sector, employer), each member a node coloured by sector, the coordinator ringed.
 
 import { h, s } from "./dom.js";
+import { fitText, keepInside } from "./fit.js";
 import { term } from "./format.js";
 
 export const SECTOR_COLOURS = {
@@ -138,6 +139,26 @@ export function drawTeam(container, clientRef, team) {
     );
   }
   container.replaceChildren(svg);
+  fitLabels(svg, width);
+}
+
+/**
+ * Keep every label inside the drawing (a phone's map is narrow): a wedge's name moves inwards,
+ * a member's name and role are cut with an ellipsis to the room beside their node (the whole
+ * text stays in the member's <title> and in the list view).
+ */
+function fitLabels(svg, width) {
+  const pad = 4;
+  for (const label of svg.querySelectorAll("text.wedge-label")) {
+    keepInside(label, pad, width - pad);
+    if (fitText(label, width - 2 * pad)) label.append(s("title", {}, label.dataset.full));
+  }
+  for (const label of svg.querySelectorAll("g.member text")) {
+    const x = Number(label.getAttribute("x"));
+    const anchor = label.getAttribute("text-anchor");
+    const room = anchor === "start" ? width - pad - x : anchor === "end" ? x - pad : 2 * Math.min(x - pad, width - pad - x);
+    for (const line of label.querySelectorAll("tspan")) fitText(line, room);
+  }
 }
 
 function memberNode(member, x, y, angle, { nodeRadius, fontSize, nameLength, compact }) {
