@@ -78,6 +78,20 @@ def _no_codes_on_show(page: Page) -> None:
     assert not codes, f"vocabulary codes on show: {sorted(codes)}"
 
 
+def _shifted(page: Page, form: Locator, *, hours: int) -> str:
+    """The form's "when it happened" moved by ``hours``, as a datetime-local value."""
+    value = form.locator('input[name="occurred_at"]').input_value()
+    return str(
+        page.evaluate(
+            "([v, h]) => { const d = new Date(v); d.setHours(d.getHours() + h);"
+            " const p = n => String(n).padStart(2, '0');"
+            " return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}"
+            "T${p(d.getHours())}:${p(d.getMinutes())}`; }",
+            [value, hours],
+        )
+    )
+
+
 def sign_in_by_token(page: Page, server: Server, role: str = "caseworker") -> None:
     """The sign-in page in any language: the token, then the first purpose offered."""
     page.goto(f"{server.url}/signin")
@@ -103,6 +117,8 @@ def walk_the_day(page: Page, server: Server, lang: str, shoot: Shoot | None = No
     _field(form, "preferred_language").select_option(lang)
     _field(form, "my_role").select_option("case_manager")
     _field(form, "my_sector").select_option("integration_services")
+    # The client came in yesterday morning; it is recorded today.
+    form.locator('input[name="occurred_at"]').fill(_shifted(page, form, hours=-24))
     if shoot:
         shoot(page, "new-client")
     form.locator('button[type="submit"]').click()
@@ -163,14 +179,7 @@ def walk_the_day(page: Page, server: Server, lang: str, shoot: Shoot | None = No
     row.locator('button[data-action="correct"]').click()
     edit = page.locator("#events tr.edit-row form")
     moment = edit.locator('input[name="occurred_at"]')
-    earlier = page.evaluate(
-        "v => { const d = new Date(v); d.setHours(d.getHours() - 1);"
-        " const p = n => String(n).padStart(2, '0');"
-        " return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}"
-        "T${p(d.getHours())}:${p(d.getMinutes())}`; }",
-        moment.input_value(),
-    )
-    moment.fill(earlier)
+    moment.fill(_shifted(page, edit, hours=-1))
     _field(edit, "retract_reason").select_option("wrong_date")
     if shoot:
         shoot(page, "correction")

@@ -433,6 +433,9 @@ export function commandForm(formId, spec, ctx, { send, onRecorded, start = {}, s
       const current = valuesOf(form, spec);
       if (missing(form, spec, current)) return;
       const body = bodyOf(spec, current, ctx);
+      // Left at "now" (to the minute): it happened now, to the second — not a minute back-dated.
+      const moment = form.querySelector('[name="occurred_at"]');
+      if (!start.occurred_at && moment.value === now) body.occurred_at = new Date().toISOString();
       const result = await send(body);
       await onRecorded(result, spec.kind);
     } catch (error) {

@@ -271,6 +271,7 @@ async function formContext() {
 }
 
 async function recorded(result, kind) {
+  say(""); // until the page shows the new record and the forms are drawn afresh
   setControl(controls.at, new Date());
   setControl(controls.known, new Date());
   await load();
