@@ -375,7 +375,8 @@ def test_the_client_log_report_speaks_the_language_asked(
     assert what in page.text
     assert why in page.text.lower()
     assert re.search(moment, page.text), page.text
-    assert "care_coordination" not in page.text and "health_care" not in page.text
+    assert "care_coordination" not in page.text
+    assert "health_care" not in page.text
     report = api.client.get(url, params={"lang": lang}, headers=api.headers("worker")).json()
     assert report["language"] == lang
     assert (what, why) in {(v["what"], v["why"]) for v in report["visits"]}

@@ -5,7 +5,7 @@
 import { get, getFile, journeyPath } from "./api.js";
 import { byId, fill, h, table } from "./dom.js";
 import { VERDICT_COLOUR, ZONE, kind, localDay, when, zoneNote } from "./format.js";
-import { label, lang, number, t } from "./i18n.js";
+import { label, lang, loadLabels, number, t } from "./i18n.js";
 import { explain, pageTitle, roleName, say, startPage } from "./shell.js";
 import "./texts/audit.js";
 
@@ -48,9 +48,32 @@ function verdict(value, codes, explanations) {
     h("span", { class: `badge ${VERDICT_COLOUR[value] || "plain"}` }, word(value)),
     codes.length ? h("div", { class: "meta" }, codes.join(", ")) : null,
     value !== "lawful" && explanations && explanations.length
-      ? h("ul", { class: "explanations meta" }, explanations.map((e) => h("li", {}, e)))
+      ? h("ul", { class: "explanations meta", lang: "en" }, explanations.map((e) => h("li", {}, readable(e))))
       : null,
   ];
+}
+
+let englishNames = new Map(); // a vocabulary code → what it is called in English
+
+/** The lawfulness explanations are the server's English sentences: the codes in them are put in
+ * words (English words, as the sentence is English; the list is marked lang="en"). */
+function readable(sentence) {
+  return sentence.replace(/\b[a-z]+(?:_[a-z]+)+\b/g, (code, offset) => {
+    const name = englishNames.get(code);
+    if (!name) return code;
+    return offset === 0 ? name : name.toLowerCase();
+  });
+}
+
+async function learnNames() {
+  try {
+    const answer = await loadLabels(get);
+    for (const terms of Object.values(answer.labels || {})) {
+      for (const [code, names] of Object.entries(terms)) if (names && names.en) englishNames.set(code, names.en);
+    }
+  } catch {
+    englishNames = new Map(); // the codes stay as they are
+  }
 }
 
 function party(p, org) {
@@ -273,6 +296,7 @@ const who = await startPage();
 if (who) {
   pageTitle("title.audit");
   byId("r-lang").value = lang();
+  await learnNames();
   byId("download-report").addEventListener("click", downloadReport);
   byId("ledger-filters").addEventListener("submit", (event) => {
     event.preventDefault();
