@@ -109,7 +109,7 @@ function renderLedger(ledger) {
             [t("audit.col.disclosure"), (e) => [
               h("a", { href: journeyHref(e.client_ref), class: "journey-link" }, e.client_ref),
               h("div", {}, e.disclosure_id),
-              h("div", { class: "meta" }, kind(e.kind)),
+              h("div", { class: "meta" }, e.kind === "meeting" ? t("audit.meeting") : kind(e.kind)),
             ]],
             [t("audit.col.happened_recorded"), (e) => [h("div", {}, when(e.occurred_at)), h("div", { class: "meta" }, t("audit.recorded_at", when(e.recorded_at)))]],
             [t("audit.col.from_to"), (e) => [h("div", {}, party(e.from_party, e.from_org)), h("div", {}, `→ ${party(e.to_party, e.to_org)}`)]],

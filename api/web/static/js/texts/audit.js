@@ -4,6 +4,7 @@ import { register } from "../i18n.js";
 
 register({
   en: {
+    "audit.meeting": "Meeting",
     "title.audit": "Audit",
     "audit.title": "Audit",
     "audit.intro": "Every disclosure across all journeys, per recipient and information category, judged twice: with the facts recorded by the moment it happened (then) and with the facts recorded now (now).",
@@ -99,6 +100,7 @@ register({
     "audit.col.first_last": "First / last",
   },
   fi: {
+    "audit.meeting": "Tapaaminen",
     "title.audit": "Tarkastus",
     "audit.title": "Tarkastus",
     "audit.intro": "Jokainen tietojen luovutus kaikista asiakkuuksista vastaanottajittain ja tietoryhmittäin, arvioituna kahdesti: luovutushetkeen mennessä kirjattujen tietojen mukaan (silloin) ja nyt kirjattujen tietojen mukaan (nyt).",
@@ -194,6 +196,7 @@ register({
     "audit.col.first_last": "Ensimmäinen / viimeisin",
   },
   sv: {
+    "audit.meeting": "Möte",
     "title.audit": "Granskning",
     "audit.title": "Granskning",
     "audit.intro": "Varje utlämnande i alla klientskap, per mottagare och uppgiftskategori, bedömt två gånger: med de uppgifter som hade registrerats när det skedde (då) och med de uppgifter som är registrerade nu (nu).",
