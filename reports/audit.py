@@ -15,7 +15,18 @@ from projections.fhir import AccessRead
 from projections.journey_view import DisclosureView
 from readmodels.ledger import LedgerEntry
 from readmodels.tracking import Freshness
-from reports.html import Section, render_page
+from reports.html import Cell, Section, render_page
+from reports.log_words import (
+    DEFAULT_ZONE,
+    Language,
+    format_day,
+    format_moment,
+    known_role,
+    known_what,
+    language_of,
+    words,
+    zone,
+)
 
 __all__ = [
     "AuditReport",
@@ -28,8 +39,12 @@ __all__ = [
     "client_log_report",
     "diff_html",
     "journey_audit_html",
+    "language_of",
     "ledger_html",
+    "role_in_words",
+    "what_was_done",
     "who_knew_html",
+    "why_in_words",
 ]
 
 ZONE_NOTE = "All times are ISO 8601 with their UTC offset."
@@ -320,39 +335,31 @@ def diff_html(diff: RecordDiff) -> str:
     )
 
 
-_WHAT = {
-    "GET /v1/journeys/{client_ref}": "looked at your journey",
-    "GET /v1/journeys/{client_ref}/history": "looked at the history of your journey",
-    "GET /v1/journeys/{client_ref}/may-share": "checked whether your data may be shared",
-    "GET /v1/journeys/{client_ref}/access-log": "looked at who has read and received your data",
-    "GET /v1/journeys/{client_ref}/log-report": "looked at this report",
-    "GET /v1/journeys/{client_ref}/fhir": "exported your record",
-    "GET /v1/journeys/{client_ref}/conformance": "checked your care pathway",
-    "GET /v1/audit/journeys/{client_ref}": "audited your journey",
-    "GET /v1/audit/journeys/{client_ref}/diff": "audited the changes to your record",
-    "GET /v1/audit/journeys/{client_ref}/who-knew": "audited who had received your data",
-    "GET /v1/audit/disclosures": "audited disclosures, yours among them",
-    "GET /v1/audit/journeys": "searched the journeys, yours among them",
-}
-"""What each way of reading someone's data did, in the words a client would use."""
-
-
-def what_was_done(endpoint: str) -> str:
-    if endpoint in _WHAT:
-        return _WHAT[endpoint]
+def what_was_done(endpoint: str, language: Language = "en") -> str:
+    """What a way of reading the client's data did, in the words a client would use."""
+    if known_what(endpoint):
+        return words(f"what:{endpoint}", language)
     if endpoint.startswith("cli "):
-        return "read your data with the operators' tools (" + endpoint.removeprefix("cli ") + ")"
-    return "read your data"
+        return words("cli", language, tool=endpoint.removeprefix("cli "))
+    return words("read_data", language)
 
 
-def why_in_words(purpose: str | None) -> str:
-    """A purpose from the vocabulary in words (``care_coordination`` → "care coordination"),
-    a purpose written by the reader as it is, or that none was given."""
+def why_in_words(purpose: str | None, language: Language = "en") -> str:
+    """A purpose from the vocabulary in words (``care_coordination`` → "care coordination",
+    "asiakkuuden koordinointi"), a purpose written by the reader as it is, or that none was
+    given."""
     if not purpose:
-        return "no reason given"
+        return words("no_reason", language)
     if purpose in vocabulary().terms["purposes"]:
-        return label("purposes", purpose).lower()
+        return label("purposes", purpose, language).lower()
     return purpose
+
+
+def role_in_words(role: str, language: Language = "en") -> str:
+    """A reader's role (``caseworker``) as a client reads it ("case worker", "huoltaja")."""
+    if known_role(role):
+        return words(f"role:{role}", language)
+    return role.replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -384,20 +391,31 @@ class ClientLogReport:
     visits: tuple[Visit, ...] = ()
     """The reads as a client reads them: grouped per reader, day, thing done and reason, with
     names for the people on the team and words for routes, roles and purposes."""
+    language: Language = "en"
+    """The language of the visits' words and of the printable page: fi, sv or en."""
+    time_zone: str = DEFAULT_ZONE
+    """The time zone the visits' days and the printable page's times are in."""
 
 
-def visits_of(reads: Sequence[AccessRead], names: dict[str, str]) -> tuple[Visit, ...]:
+def visits_of(
+    reads: Sequence[AccessRead],
+    names: dict[str, str],
+    language: Language = "en",
+    time_zone: str | None = None,
+) -> tuple[Visit, ...]:
     """The reads grouped as :class:`Visit`, oldest first; ``names`` gives the team's display
-    names by party id (a reader not on it is named by their party id)."""
+    names by party id (a reader not on it is named by their party id). The words are in
+    ``language``; the days are those of ``time_zone`` (default: each read's own offset)."""
+    where = zone(time_zone) if time_zone else None
     groups: dict[tuple[date, str, str, str, str, str], list[AccessRead]] = {}
     for read in sorted(reads, key=lambda r: r.read_at):
         key = (
-            read.read_at.date(),
+            (read.read_at.astimezone(where) if where else read.read_at).date(),
             names.get(read.party_id, read.party_id),
             read.organisation,
-            read.role.replace("_", " "),
-            what_was_done(read.endpoint),
-            why_in_words(read.purpose),
+            role_in_words(read.role, language),
+            what_was_done(read.endpoint, language),
+            why_in_words(read.purpose, language),
         )
         groups.setdefault(key, []).append(read)
     return tuple(
@@ -414,6 +432,8 @@ def client_log_report(
     disclosures: Sequence[DisclosureView],
     produced_at: datetime,
     names: dict[str, str] | None = None,
+    language: Language = "en",
+    time_zone: str = DEFAULT_ZONE,
 ) -> ClientLogReport:
     return ClientLogReport(
         client_ref,
@@ -426,36 +446,112 @@ def client_log_report(
             for d in disclosures
             if (start is None or d.occurred_at >= start) and (end is None or d.occurred_at <= end)
         ),
-        visits_of(reads, names or {}),
+        visits_of(reads, names or {}, language, time_zone),
+        language,
+        time_zone,
     )
 
 
+_VERDICT_CSS = {"lawful": "ok", "unsupported": "warn", "unlawful": "bad"}
+
+
+def _client_verdict(word: str, reasons: Sequence[object], language: Language) -> Cell:
+    """A verdict as the client's report prints it: the word in the client's language, coloured,
+    with the reason codes (the auditor's and the client's common reference)."""
+    text = words(word, language)
+    if word != "lawful" and reasons:
+        text += ": " + ", ".join(getattr(r, "code", str(r)) for r in reasons)
+    return Cell(text, _VERDICT_CSS.get(word, ""))
+
+
+def _client_basis(d: DisclosureView, language: Language) -> str:
+    if d.basis == "consent" and d.consent_id:
+        return words("consent", language, id=d.consent_id)
+    if d.basis == "statutory" and d.statute:
+        return words("statute", language, ref=d.statute)
+    return label("basis_kinds", d.basis, language)
+
+
 def client_log_html(report: ClientLogReport) -> str:
-    period = _period(report.start, report.end)
-    return render_page(
-        "Who has processed and received your data",
+    """The client's log report as a printable page in the report's language, its times in the
+    report's time zone."""
+    lang = report.language
+    where = zone(report.time_zone)
+
+    def moment(value: datetime) -> str:
+        return format_moment(value, lang, where)
+
+    since = moment(report.start) if report.start else words("beginning", lang)
+    until = moment(report.end) if report.end else words("now", lang)
+    period = words("to", lang, since=since, until=until)
+    disclosure_rows: list[list[object]] = [
         [
-            f"Client {report.client_ref}. Period: {period}.",
-            f"Produced {report.produced_at.isoformat(timespec='minutes')}. {ZONE_NOTE}",
+            moment(d.occurred_at),
+            moment(d.recorded_at),
+            d.from_org or d.from_party or words("meeting", lang),
+            d.to_party or d.to_org,
+            label("information_categories", v.category, lang),
+            label("purposes", d.purpose, lang),
+            _client_basis(d, lang),
+            _client_verdict(v.then.verdict, v.then.reasons, lang),
+            _client_verdict(v.now.verdict, v.now.reasons, lang),
+            d.event_id,
+        ]
+        for d in report.disclosures
+        for v in d.verdicts
+    ]
+    return render_page(
+        words("title", lang),
+        [
+            words("client", lang, ref=report.client_ref, period=period),
+            words("produced", lang, at=moment(report.produced_at))
+            + " "
+            + words("zone", lang, zone=report.time_zone),
         ],
         [
             Section(
-                "Who read your data",
-                ["day", "who", "organisation", "role", "what they did", "why", "times"],
+                words("reads", lang),
                 [
-                    [v.day, v.who, v.organisation, v.role, v.what, v.why, v.times]
+                    words(f"h.{h}", lang)
+                    for h in ("day", "who", "organisation", "role", "what", "why", "times")
+                ],
+                [
+                    [
+                        format_day(v.day, lang),
+                        v.who,
+                        v.organisation,
+                        v.role,
+                        v.what,
+                        v.why,
+                        str(v.times),
+                    ]
                     for v in report.visits
                 ],
-                "Reads by the same person on the same day, for the same thing and reason, are"
-                " one line.",
+                words("reads_note", lang),
             ),
             Section(
-                "Who received your data",
-                _DISCLOSURE_HEADERS,
-                _disclosure_rows(report.disclosures),
-                "Each disclosure with its purpose and legal basis, and whether it was lawful.",
+                words("received", lang),
+                [
+                    words(f"h.{h}", lang)
+                    for h in (
+                        "occurred",
+                        "recorded",
+                        "from",
+                        "to",
+                        "category",
+                        "purpose",
+                        "basis",
+                        "then",
+                        "now",
+                        "event",
+                    )
+                ],
+                disclosure_rows,
+                words("received_note", lang),
             ),
         ],
+        lang=lang,
+        none=words("none", lang),
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
-__all__ = ["Section", "cell", "render_page"]
+__all__ = ["Cell", "Section", "cell", "render_page"]
 
 _CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem; color: #111; }
@@ -32,10 +32,21 @@ class Section:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class Cell:
+    """A cell whose text is already written (in any language), with its colour class (ok, warn,
+    bad or none) given rather than read from the text."""
+
+    text: str
+    css: str = ""
+
+
 def cell(value: object) -> str:
     """A table cell's text: times in ISO form with their zone, ``-`` for nothing."""
     if value is None:
         return "-"
+    if isinstance(value, Cell):
+        return value.text
     if isinstance(value, datetime):
         return value.isoformat(timespec="minutes")
     if isinstance(value, bool):
@@ -48,7 +59,9 @@ def cell(value: object) -> str:
 def _td(value: object) -> str:
     text = cell(value)
     css = ""
-    if text.startswith("unlawful"):
+    if isinstance(value, Cell):
+        css = f' class="{escape(value.css)}"' if value.css else ""
+    elif text.startswith("unlawful"):
         css = ' class="bad"'
     elif text.startswith("unsupported") or text in {
         "late-entry",
@@ -62,10 +75,19 @@ def _td(value: object) -> str:
     return f"<td{css}>{escape(text)}</td>"
 
 
-def render_page(title: str, meta: Sequence[str], sections: Sequence[Section]) -> str:
+def render_page(
+    title: str,
+    meta: Sequence[str],
+    sections: Sequence[Section],
+    *,
+    lang: str = "en",
+    none: str = "None.",
+) -> str:
+    """The page: ``lang`` is its language (the html element's), ``none`` what an empty section
+    says."""
     parts = [
         "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{escape(lang)}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
@@ -76,7 +98,7 @@ def render_page(title: str, meta: Sequence[str], sections: Sequence[Section]) ->
         if section.note:
             parts.append(f'<p class="note">{escape(section.note)}</p>')
         if not section.rows:
-            parts.append('<p class="note">None.</p>')
+            parts.append(f'<p class="note">{escape(none)}</p>')
             continue
         parts.append("<table><thead><tr>")
         parts.extend(f"<th>{escape(h)}</th>" for h in section.headers)

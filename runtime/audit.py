@@ -22,6 +22,7 @@ from projections.audit import JourneyAudit, RecordDiff, audit_journey, record_di
 from projections.fhir import Window
 from readmodels.ledger import JourneyHit
 from reports.audit import ClientLogReport, LedgerReport, WhoKnewReport, client_log_report
+from reports.log_words import DEFAULT_ZONE, Language, language_of, zone
 from runtime.reads import Reader, ReadJourney, Reads
 from runtime.wiring import Components
 
@@ -75,9 +76,21 @@ def check_period(start: datetime | None, end: datetime | None) -> None:
 
 
 def log_report_of(
-    journey: ReadJourney, client_ref: str, start: datetime | None, end: datetime | None
+    journey: ReadJourney,
+    client_ref: str,
+    start: datetime | None,
+    end: datetime | None,
+    language: Language | None = None,
+    time_zone: str | None = None,
 ) -> ClientLogReport:
-    """The log report of a journey already read (and logged) for its reader."""
+    """The log report of a journey already read (and logged) for its reader, in ``language``
+    (default: the client's registered language if it is Finnish or Swedish, else English), its
+    times in ``time_zone`` (default Europe/Helsinki; an unknown one: InvalidQueryError)."""
+    where = time_zone or DEFAULT_ZONE
+    zone(where)
+    if language is None:
+        now = journey.components.clock()
+        language = language_of(journey.view(at=now, known_at=now).preferred_language)
     names = {
         e.party_id: str(e.personal["display_name"])
         for e in journey.full_record().events
@@ -91,6 +104,8 @@ def log_report_of(
         journey.disclosures(),
         journey.components.clock(),
         names,
+        language,
+        where,
     )
 
 
@@ -197,14 +212,22 @@ class AuditReports:
         return JourneySearch(tuple(hits), after_last)
 
     def log_report(
-        self, reader: Reader, client_ref: str, start: datetime | None, end: datetime | None
+        self,
+        reader: Reader,
+        client_ref: str,
+        start: datetime | None,
+        end: datetime | None,
+        language: Language | None = None,
+        time_zone: str | None = None,
     ) -> ClientLogReport:
         """The client's log report: who read their data and who received it, and why — as the
         reader may see it (a team member is not shown the auditors' reads, nor disclosures of
-        categories denied to them)."""
+        categories denied to them) — in ``language`` with times in ``time_zone``."""
         check_period(start, end)
+        if time_zone is not None:
+            zone(time_zone)  # refused before anything is read (and logged)
         journey = self._reads.journey(reader, client_ref, professionals_only=True)
-        return log_report_of(journey, client_ref, start, end)
+        return log_report_of(journey, client_ref, start, end, language, time_zone)
 
     def fhir(
         self,

@@ -30,7 +30,7 @@ from reports.audit import (
 )
 from runtime.audit import DEFAULT_PAGE, FHIR_PAGE, AuditReports, JourneySearch
 
-__all__ = ["router"]
+__all__ = ["ReportLanguage", "ReportZone", "router"]
 
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no valid bearer token"},
@@ -44,6 +44,24 @@ _HTML: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/v1", tags=["audit"], responses=_PROBLEMS)
 Format = Annotated[
     Literal["json", "html"], Query(description="json (default) or a printable html page")
+]
+ReportLanguage = Annotated[
+    Literal["fi", "sv", "en"] | None,
+    Query(
+        description="the language of the client's words (what was done, why) and of the"
+        " printable page: fi, sv or en (default: the client's registered language if it is"
+        " Finnish or Swedish, else English)"
+    ),
+]
+ReportZone = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=64,
+        description="the IANA time zone the printable page's times and the reads' days are in"
+        " (default Europe/Helsinki)",
+        examples=["Europe/Helsinki"],
+    ),
 ]
 Start = Annotated[Moment | None, Query(alias="from")]
 End = Annotated[Moment | None, Query(alias="to")]
@@ -213,8 +231,10 @@ def get_log_report(
     start: Start = None,
     end: End = None,
     format: Format = "json",
+    lang: ReportLanguage = None,
+    tz: ReportZone = None,
 ) -> Response:
-    return _out(reports.log_report(reader, client_ref, start, end), format)
+    return _out(reports.log_report(reader, client_ref, start, end, lang, tz), format)
 
 
 _FHIR: dict[int | str, dict[str, Any]] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -322,13 +323,79 @@ def test_the_client_log_report_lists_readers_and_recipients(api: Api, scenario: 
         params={"format": "html"},
         headers=api.headers("worker"),
     )
-    assert "Who received your data" in page.text
+    # The client registered Finnish: the page is in Finnish unless another language is asked.
+    assert '<html lang="fi">' in page.text
+    assert "Kuka on saanut tietojasi" in page.text
     assert (
         api.client.get(
             f"/v1/journeys/{scenario}/log-report", headers=api.headers("outsider")
         ).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize(
+    ("lang", "heading", "what", "why", "moment"),
+    [
+        (
+            "fi",
+            "Kuka on saanut tietojasi",
+            "katsoi asiakkuuttasi",
+            "palvelujen yhteensovittaminen",
+            r"\d{1,2}\.\d{1,2}\.\d{4} klo \d{1,2}\.\d{2}",
+        ),
+        (
+            "sv",
+            "Vem har fått dina uppgifter",
+            "tittade på ditt klientskap",
+            "samordning av tjänster",
+            r"\d{1,2}\.\d{1,2}\.\d{4} kl\. \d{1,2}\.\d{2}",
+        ),
+        (
+            "en",
+            "Who received your data",
+            "looked at your journey",
+            "care coordination",
+            r"\d{1,2} [A-Z][a-z]+ \d{4}, \d{2}:\d{2}",
+        ),
+    ],
+)
+def test_the_client_log_report_speaks_the_language_asked(
+    api: Api, scenario: str, lang: str, heading: str, what: str, why: str, moment: str
+) -> None:
+    reason = {"X-Purpose": "care_coordination"}
+    api.client.get(f"/v1/journeys/{scenario}", headers=api.headers("worker", **reason))
+    url = f"/v1/journeys/{scenario}/log-report"
+    page = api.client.get(
+        url, params={"format": "html", "lang": lang}, headers=api.headers("worker")
+    )
+    assert page.status_code == 200, page.text
+    assert f'<html lang="{lang}">' in page.text
+    assert heading in page.text
+    assert what in page.text
+    assert why in page.text.lower()
+    assert re.search(moment, page.text), page.text
+    assert "care_coordination" not in page.text
+    assert "health_care" not in page.text
+    report = api.client.get(url, params={"lang": lang}, headers=api.headers("worker")).json()
+    assert report["language"] == lang
+    assert (what, why) in {(v["what"], v["why"]) for v in report["visits"]}
+
+
+def test_the_client_log_report_takes_a_time_zone_and_refuses_an_unknown_one(
+    api: Api, scenario: str
+) -> None:
+    url = f"/v1/journeys/{scenario}/log-report"
+    h = api.headers("worker")
+    tokyo = api.client.get(url, params={"format": "html", "tz": "Asia/Tokyo"}, headers=h)
+    assert tokyo.status_code == 200
+    assert "Asia/Tokyo" in tokyo.text
+    for bad in ("Mars/Olympus", "../etc/passwd", "x" * 65):
+        answer = api.client.get(url, params={"format": "html", "tz": bad}, headers=h)
+        assert answer.status_code == 422, bad
+        assert answer.headers["content-type"].startswith("application/problem+json")
+    wrong = api.client.get(url, params={"lang": "de"}, headers=h)
+    assert wrong.status_code == 422
 
 
 def test_the_audit_commands(
@@ -487,16 +554,25 @@ def test_the_log_report_reads_as_a_client_would_read_it(api: Api, scenario: str)
         )
     api.client.get(f"/v1/journeys/{scenario}/history", headers=api.headers("worker"))
     report = api.client.get(
-        f"/v1/journeys/{scenario}/log-report", headers=api.headers("worker")
+        f"/v1/journeys/{scenario}/log-report", params={"lang": "en"}, headers=api.headers("worker")
     ).json()
     visits = {(v["what"], v["why"]): v for v in report["visits"]}
     looked = visits[("looked at your journey", "care coordination")]
     assert looked["times"] == 10
-    assert looked["role"] == "caseworker"
+    assert looked["role"] == "case worker"
     assert ("looked at the history of your journey", "no reason given") in visits
+    # Without a language asked, the client's registered one (Finnish here).
+    finnish = api.client.get(
+        f"/v1/journeys/{scenario}/log-report", headers=api.headers("worker")
+    ).json()
+    assert finnish["language"] == "fi"
+    assert ("katsoi asiakkuuttasi", "palvelujen yhteensovittaminen") in {
+        (v["what"], v["why"]) for v in finnish["visits"]
+    }
+    assert "sosiaalityöntekijä" in {v["role"] for v in finnish["visits"]}
     page = api.client.get(
         f"/v1/journeys/{scenario}/log-report",
-        params={"format": "html"},
+        params={"format": "html", "lang": "en"},
         headers=api.headers("worker"),
     ).text
     assert "looked at your journey" in page

@@ -114,16 +114,16 @@ def sign_in(page: Page, server: Server, role: str, purpose: str = "Care coordina
     """Sign in through the sign-in page, as a person would: the token, then (for the roles that
     read clients' data) the reason for this session's reads."""
     page.goto(f"{server.url}/signin")
-    page.get_by_label("API token").fill(server.tokens[role])
-    page.get_by_role("button", name="Sign in").click()
+    # By the fields' ids, not their labels: the page may be in Finnish or Swedish.
+    page.locator("#token").fill(server.tokens[role])
+    page.locator("#signin button[type=submit]").click()
     if role in ("caseworker", "coordinator", "auditor"):
         choose_purpose(page, purpose)
     page.wait_for_url(lambda url: "/signin" not in url)
 
 
 def choose_purpose(page: Page, purpose: str = "Care coordination") -> None:
-    """The sign-in page's second step for roles that read clients' data: why, once."""
-    page.get_by_label("Why are you reading clients' data in this session?").select_option(
-        label=purpose
-    )
-    page.get_by_role("button", name="Continue").click()
+    """The sign-in page's second step for roles that read clients' data: why, once (the
+    purpose by its English name, chosen by its term whatever the page's language)."""
+    page.locator("#purpose").select_option(value=purpose.lower().replace(" ", "_"))
+    page.locator("#purpose-step button[type=submit]").click()

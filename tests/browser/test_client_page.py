@@ -40,13 +40,14 @@ def test_a_guardian_withdraws_a_consent_and_the_case_worker_sees_it(
     expect(consent).to_be_visible()
     shared = page.locator('#my-map g.person[data-consent="yes"]')
     expect(shared.first).to_be_visible()
-    # The switch turns the page to Finnish, Swedish, and back to English.
-    page.get_by_role("button", name="Suomeksi").click()
+    # The header's switch turns the page to Finnish, Swedish, and back to English.
+    page.locator("#lang").select_option("fi")
     expect(page.locator("#mine-title")).to_have_text("Lapsen tiimi")
+    expect(page.locator("html")).to_have_attribute("lang", "fi")
     expect(consent.get_by_role("button")).to_have_text("Peru suostumus")
-    page.get_by_role("button", name="På svenska").click()
+    page.locator("#lang").select_option("sv")
     expect(page.locator("#mine-title")).to_have_text("Barnets team")
-    page.get_by_role("button", name="In English").click()
+    page.locator("#lang").select_option("en")
     expect(page.locator("#mine-title")).to_have_text("My child's team")
 
     consent.get_by_role("button", name="Withdraw the consent").click()

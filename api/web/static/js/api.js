@@ -129,6 +129,29 @@ export const providers = () => call("GET", "/auth/providers", { session: true })
 /** End the provider session: the server deletes it and says where to go next. */
 export const endSession = () => call("POST", "/auth/logout", { session: true });
 
+/** A GET answered with a file (a printable report, an export), as a Blob, read the way get()
+ * reads: with this tab's token or session, and the session's purpose. */
+export async function getFile(path, params) {
+  const url = new URL(path, location.origin);
+  for (const [name, value] of Object.entries(params || {})) {
+    if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
+  }
+  const viaCookie = inSession();
+  const headers = viaCookie ? {} : { Authorization: `Bearer ${token() || ""}` };
+  if (purpose()) headers["X-Purpose"] = purpose();
+  const response = await fetch(url, { headers, cache: "no-store", credentials: viaCookie ? "same-origin" : "omit" });
+  if (!response.ok) {
+    let data = null;
+    try {
+      data = await response.json();
+    } catch {
+      data = null;
+    }
+    throw new ApiError(response.status, data);
+  }
+  return response.blob();
+}
+
 /** The path of a journey's API resource. */
 export function journeyPath(clientRef, rest = "") {
   return `/v1/journeys/${encodeURIComponent(clientRef)}${rest}`;

@@ -2,8 +2,9 @@
 
 import { get } from "./api.js";
 import { byId, fill, h } from "./dom.js";
-import { term } from "./format.js";
-import { explain, mayReadJourneys, mayWrite, roleName, startPage } from "./shell.js";
+import { label, t } from "./i18n.js";
+import { explain, mayReadJourneys, mayWrite, pageTitle, roleName, startPage } from "./shell.js";
+import "./texts/home.js";
 
 function journeyLink(clientRef) {
   return h("a", { href: `/journey?ref=${encodeURIComponent(clientRef)}` }, clientRef);
@@ -14,7 +15,7 @@ async function showCaseload() {
   try {
     const caseload = await get("/v1/me/caseload");
     if (!caseload.journeys.length) {
-      fill(target, h("p", {}, "You are not on any client's team."));
+      fill(target, h("p", {}, t("home.none")));
       return;
     }
     fill(
@@ -28,21 +29,22 @@ async function showCaseload() {
             {},
             h("span", { class: "title" }, journeyLink(j.client_ref)),
             " — ",
-            term(j.role),
-            j.is_coordinator ? [" ", h("span", { class: "badge ok" }, "coordinator")] : null,
-            j.closed ? [" ", h("span", { class: "badge plain" }, "closed")] : null,
+            label("roles", j.role),
+            j.is_coordinator ? [" ", h("span", { class: "badge ok" }, t("home.coordinator"))] : null,
+            j.closed ? [" ", h("span", { class: "badge plain" }, t("home.closed"))] : null,
           ),
         ),
       ),
     );
   } catch (error) {
-    fill(target, h("p", { class: "error-text" }, explain(error, "your caseload")));
+    fill(target, h("p", { class: "error-text" }, explain(error, t("home.your_caseload"))));
   }
 }
 
 const who = await startPage();
 if (who) {
-  byId("who").textContent = `${who.party_id}, ${who.organisation} (${roleName(who.role)}).`;
+  pageTitle("title.home");
+  byId("who").textContent = t("home.who", who.party_id, who.organisation, roleName(who.role));
   if (mayWrite(who)) {
     byId("caseload-panel").hidden = false;
     showCaseload();
@@ -51,7 +53,6 @@ if (who) {
   if (who.role === "planner") location.replace("/planner");
   if (who.role === "admin") {
     byId("role-panel").hidden = false;
-    byId("role-note").textContent =
-      "Admins manage tokens and erasure from the command line; they read no client data here.";
+    byId("role-note").textContent = t("home.admin_note");
   }
 }

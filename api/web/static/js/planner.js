@@ -3,27 +3,32 @@
 
 import { get, token } from "./api.js";
 import { byId, fill, h, s, table } from "./dom.js";
-import { term } from "./format.js";
+import { label, number, t } from "./i18n.js";
 import { drawProcessMap, simplify } from "./processmap.js";
 import { drawSankey } from "./sankey.js";
-import { explain, startPage } from "./shell.js";
+import { explain, pageTitle, startPage } from "./shell.js";
+import "./texts/planner.js";
 
 export const MIN_CLIENTS = 5; // pathways.analytics.MIN_CLIENTS (a test keeps the two equal)
-const SUPPRESSED = `suppressed (<${MIN_CLIENTS} clients)`;
 const TOP_VARIANTS = 10;
+const sector = (code) => label("sectors", code);
+const count = (value) => number(value);
+const days = (value) => number(value, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
 
-function suppressed(text = SUPPRESSED) {
+function suppressed(text = t("planner.suppressed_n", MIN_CLIENTS)) {
   return h("span", { class: "suppressed" }, text);
 }
 
 /** A row's number, or "suppressed" when the row is (the first column says why). */
-function figure(row, field, format = String, first = false) {
-  if (row.suppressed || row[field] === null || row[field] === undefined) return suppressed(first ? SUPPRESSED : "suppressed");
+function figure(row, field, format = count, first = false) {
+  if (row.suppressed || row[field] === null || row[field] === undefined) {
+    return suppressed(first ? t("planner.suppressed_n", MIN_CLIENTS) : t("planner.suppressed_word"));
+  }
   return format(row[field]);
 }
 
 function percent(value) {
-  return `${Math.round(value * 1000) / 10}%`;
+  return number(Math.round(value * 1000) / 1000, { style: "percent", maximumFractionDigits: 1 });
 }
 
 function bar(share) {
@@ -37,15 +42,15 @@ function bar(share) {
 
 async function panel(id, path, render, params) {
   const target = byId(id);
-  fill(target, h("p", { class: "meta" }, "Loading…"));
+  fill(target, h("p", { class: "meta" }, t("loading")));
   try {
     const data = await get(path, params);
     fill(target, ...[render(data)].flat());
     target.dataset.state = "ready";
   } catch (error) {
     target.dataset.state = "unavailable";
-    if (error.status === 404) fill(target, h("p", { class: "na" }, "Not available on this server yet."));
-    else fill(target, h("p", { class: "error-text" }, explain(error, "these figures")));
+    if (error.status === 404) fill(target, h("p", { class: "na" }, t("planner.not_available")));
+    else fill(target, h("p", { class: "error-text" }, explain(error, t("planner.these_figures"))));
   }
 }
 
@@ -53,28 +58,28 @@ function transitions(cells) {
   const shown = cells.filter((c) => !c.suppressed);
   const hidden = cells.filter((c) => c.suppressed);
   const moves = shown.reduce((sum, c) => sum + c.transitions, 0);
-  byId("sankey-caption").textContent = `${shown.length} flows drawn (${moves} moves); ${hidden.length} ${hidden.length === 1 ? "cell" : "cells"} suppressed.`;
+  byId("sankey-caption").textContent = t("planner.sankey_caption", shown.length, moves, hidden.length);
   if (shown.length) drawSankey(byId("sankey"), shown);
-  else fill(byId("sankey"), h("p", {}, "Every transition in this period describes fewer than 5 clients: nothing can be drawn."));
+  else fill(byId("sankey"), h("p", {}, t("planner.nothing_drawn", MIN_CLIENTS)));
   fill(
     byId("sankey-suppressed"),
     hidden.length
       ? [
-          h("h3", {}, "Suppressed transitions"),
+          h("h3", {}, t("planner.suppressed_transitions")),
           h(
             "ul",
             { id: "suppressed-cells" },
-            hidden.map((c) => h("li", {}, `${term(c.from_sector)} → ${term(c.to_sector)}: `, suppressed())),
+            hidden.map((c) => h("li", {}, `${sector(c.from_sector)} → ${sector(c.to_sector)}: `, suppressed())),
           ),
         ]
-      : h("p", { class: "meta" }, "No transition is suppressed."),
+      : h("p", { class: "meta" }, t("planner.none_suppressed")),
   );
   return table(
     [
-      ["From", (c) => term(c.from_sector)],
-      ["To", (c) => term(c.to_sector)],
-      ["Clients", (c) => figure(c, "clients", String, true), "num"],
-      ["Moves", (c) => figure(c, "transitions"), "num"],
+      [t("planner.col.from"), (c) => sector(c.from_sector)],
+      [t("planner.col.to"), (c) => sector(c.to_sector)],
+      [t("planner.col.clients"), (c) => figure(c, "clients", count, true), "num"],
+      [t("planner.col.moves"), (c) => figure(c, "transitions"), "num"],
     ],
     cells,
   );
@@ -85,22 +90,22 @@ function variants(rows) {
   const pooled = rows.filter((r) => r.suppressed);
   return table(
     [
-      ["Route", (r) => (r.route ? r.route.map(term).join(" → ") : "Rarer routes, pooled")],
-      ["Clients", (r) => figure(r, "clients", String, true), "num"],
+      [t("planner.col.route"), (r) => (r.route ? r.route.map(sector).join(" → ") : t("planner.pooled"))],
+      [t("planner.col.clients"), (r) => figure(r, "clients", count, true), "num"],
     ],
     [...open, ...pooled],
   );
 }
 
 function waiting(rows) {
-  if (!rows.length) return h("p", {}, "No referral was followed by a service.");
+  if (!rows.length) return h("p", {}, t("planner.no_waiting"));
   const longest = Math.max(1, ...rows.filter((r) => !r.suppressed).map((r) => r.p90_days));
   return table(
     [
-      ["Sector", (r) => term(r.sector)],
-      ["Clients", (r) => figure(r, "clients", String, true), "num"],
-      ["Median days", (r) => figure(r, "median_days", (v) => v.toFixed(1)), "num"],
-      ["90% within days", (r) => figure(r, "p90_days", (v) => v.toFixed(1)), "num"],
+      [t("planner.col.sector"), (r) => sector(r.sector)],
+      [t("planner.col.clients"), (r) => figure(r, "clients", count, true), "num"],
+      [t("planner.col.median"), (r) => figure(r, "median_days", days), "num"],
+      [t("planner.col.p90"), (r) => figure(r, "p90_days", days), "num"],
       ["", (r) => (r.suppressed ? "" : bar(r.median_days / longest))],
     ],
     rows,
@@ -108,11 +113,11 @@ function waiting(rows) {
 }
 
 function pingPong(rows) {
-  if (!rows.length) return h("p", {}, "No client went back and forth between two sectors.");
+  if (!rows.length) return h("p", {}, t("planner.no_pingpong"));
   return table(
     [
-      ["Route", (r) => `${term(r.sector_a)} → ${term(r.sector_b)} → ${term(r.sector_a)}`],
-      ["Clients", (r) => figure(r, "clients", String, true), "num"],
+      [t("planner.col.route"), (r) => `${sector(r.sector_a)} → ${sector(r.sector_b)} → ${sector(r.sector_a)}`],
+      [t("planner.col.clients"), (r) => figure(r, "clients", count, true), "num"],
     ],
     rows,
   );
@@ -121,16 +126,15 @@ function pingPong(rows) {
 function gaps(data) {
   const share =
     data.suppressed || data.share_without === null
-      ? [h("p", { id: "gap-share" }, suppressed()), h("p", { class: "meta" }, "Too few clients to say.")]
+      ? [h("p", { id: "gap-share" }, suppressed()), h("p", { class: "meta" }, t("planner.too_few"))]
       : [
           h("p", { class: "figure", id: "gap-share" }, percent(data.share_without)),
           h(
             "p",
             {},
-            `of the journey-days of ${data.clients} clients were without a coordinator` +
-              (data.days_without !== null && data.journey_days !== null
-                ? ` (${Math.round(data.days_without)} of ${Math.round(data.journey_days)} days).`
-                : "."),
+            data.days_without !== null && data.journey_days !== null
+              ? t("planner.gap_share_days", count(data.clients), count(Math.round(data.days_without)), count(Math.round(data.journey_days)))
+              : t("planner.gap_share", count(data.clients)),
           ),
         ];
   return [
@@ -138,9 +142,9 @@ function gaps(data) {
     data.gaps.length
       ? table(
           [
-            ["Gap length", (g) => g.bucket],
-            ["Gaps", (g) => figure(g, "gaps", String, true), "num"],
-            ["Clients", (g) => figure(g, "clients"), "num"],
+            [t("planner.col.gap_length"), (g) => bucket(g.bucket)],
+            [t("planner.col.gaps"), (g) => figure(g, "gaps", count, true), "num"],
+            [t("planner.col.clients"), (g) => figure(g, "clients"), "num"],
           ],
           data.gaps,
         )
@@ -149,15 +153,15 @@ function gaps(data) {
 }
 
 function silent(rows) {
-  if (!rows.length) return h("p", {}, "No transition was recorded.");
+  if (!rows.length) return h("p", {}, t("planner.no_transitions"));
   const known = (r) => !r.suppressed && r.transitions && r.without_sharing !== null;
   return table(
     [
-      ["Transition", (r) => term(r.kind)],
-      ["Clients", (r) => figure(r, "clients", String, true), "num"],
-      ["Transitions", (r) => figure(r, "transitions"), "num"],
-      ["Nothing shared after", (r) => figure(r, "without_sharing"), "num"],
-      ["Share", (r) => (known(r) ? percent(r.without_sharing / r.transitions) : "")],
+      [t("planner.col.transition"), (r) => label("transition_kinds", r.kind)],
+      [t("planner.col.clients"), (r) => figure(r, "clients", count, true), "num"],
+      [t("planner.col.transitions"), (r) => figure(r, "transitions"), "num"],
+      [t("planner.col.nothing_shared"), (r) => figure(r, "without_sharing"), "num"],
+      [t("planner.col.share"), (r) => (known(r) ? percent(r.without_sharing / r.transitions) : "")],
     ],
     rows,
   );
@@ -166,10 +170,10 @@ function silent(rows) {
 function conformance(rows) {
   return table(
     [
-      ["Pathway", (r) => r.title || r.pathway],
-      ["Clients", (r) => figure(r, "clients", String, true), "num"],
-      ["Conforming", (r) => figure(r, "conforming"), "num"],
-      ["Rate", (r) => figure(r, "rate", percent), "num"],
+      [t("planner.col.pathway"), (r) => r.title || r.pathway],
+      [t("planner.col.clients"), (r) => figure(r, "clients", count, true), "num"],
+      [t("planner.col.conforming"), (r) => figure(r, "conforming"), "num"],
+      [t("planner.col.rate"), (r) => figure(r, "rate", percent), "num"],
       ["", (r) => (r.suppressed || r.rate === null ? "" : bar(r.rate))],
     ],
     rows,
@@ -189,25 +193,37 @@ function period() {
 
 let cells = null;
 
+/** A gap length (one of pathways.analytics.GAP_BUCKETS) in the chosen language. */
+function bucket(name) {
+  const key = `planner.gap.${name}`;
+  const text = t(key);
+  return text === key ? name : text;
+}
+
+/** The release window a figure describes: a quarter (2025-Q3), a year, or the record so far. */
+function windowName(release) {
+  if (release.kind === "record") return t("planner.window_record", release.label.replace(/^the whole record to /, ""));
+  if (release.kind === "asked") return t("planner.window_asked");
+  return release.label;
+}
+
 function release(chosen) {
   const target = byId("release");
   get("/v1/analytics/release", chosen).then(
     (r) => {
       target.textContent =
-        r.control === "exact"
-          ? `Exact figures for the period as asked (auditor).`
-          : `Figures for ${r.label}: a period is widened to a whole quarter, year or the record so far; counts are perturbed by up to ±4 and durations by up to ±10% (docs/analytics-privacy.md).`;
+        r.control === "exact" ? t("planner.exact") : t("planner.figures_for", windowName(r));
       fill(
         byId("exports"),
         r.exports.map((kind) => {
-          const button = h("button", { type: "button" }, `Download ${kind.toUpperCase()}`);
+          const button = h("button", { type: "button" }, t("planner.download", kind.toUpperCase()));
           button.addEventListener("click", () => download(kind, chosen));
           return button;
         }),
       );
     },
     (error) => {
-      target.textContent = explain(error, "the period");
+      target.textContent = explain(error, t("planner.the_period"));
     },
   );
 }
@@ -231,13 +247,13 @@ let mapEdges = [];
 function redrawMap() {
   const form = byId("map-controls");
   const share = Number(form.elements.paths.value) / 100;
-  byId("map-paths-value").textContent = `${form.elements.paths.value}%`;
+  byId("map-paths-value").textContent = number(Number(form.elements.paths.value) / 100, { style: "percent" });
   const drawn = simplify(mapEdges, share);
   const shown = mapEdges.filter((e) => !e.suppressed).length;
   const hidden = mapEdges.length - shown;
   byId("map-caption").textContent = drawn.length
-    ? `${drawn.length} of ${shown} paths drawn (the most frequent); ${hidden} suppressed.`
-    : "Every path here describes fewer than 5 clients: nothing can be drawn.";
+    ? t("planner.map_caption", drawn.length, shown, hidden)
+    : t("planner.no_paths", MIN_CLIENTS);
   const target = byId("process-map");
   if (drawn.length) drawProcessMap(target, drawn, form.elements.view.value);
   else fill(target);
@@ -255,7 +271,7 @@ async function loadMap(chosen) {
     redrawMap();
   } catch (error) {
     mapEdges = [];
-    byId("map-caption").textContent = explain(error, "the process map");
+    byId("map-caption").textContent = explain(error, t("planner.the_map"));
     fill(byId("process-map"));
     byId("process-map").dataset.state = "unavailable";
   }
@@ -265,18 +281,18 @@ async function mapChoices() {
   const [pathways, vocabulary] = await Promise.all([get("/v1/pathways"), get("/v1/vocabulary")]);
   const pathway = byId("map-pathway");
   for (const p of pathways) pathway.append(h("option", { value: p.id }, p.title));
-  const sector = byId("map-sector");
-  for (const code of vocabulary.sectors) sector.append(h("option", { value: code }, (vocabulary.labels.sectors[code] || {}).en || term(code)));
+  const sectors = byId("map-sector");
+  for (const code of vocabulary.sectors) sectors.append(h("option", { value: code }, sector(code)));
   const form = byId("map-controls");
   form.elements.paths.addEventListener("input", redrawMap);
   for (const radio of form.elements.view) radio.addEventListener("change", redrawMap);
   // One filter at a time: a pathway or a sector.
   pathway.addEventListener("change", () => {
-    if (pathway.value) sector.value = "";
+    if (pathway.value) sectors.value = "";
     loadMap(period());
   });
-  sector.addEventListener("change", () => {
-    if (sector.value) pathway.value = "";
+  sectors.addEventListener("change", () => {
+    if (sectors.value) pathway.value = "";
     loadMap(period());
   });
 }
@@ -304,6 +320,7 @@ function loadAll() {
 
 const who = await startPage();
 if (who) {
+  pageTitle("title.planner");
   mapChoices();
   byId("period").addEventListener("submit", (event) => {
     event.preventDefault();

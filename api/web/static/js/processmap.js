@@ -5,6 +5,26 @@
 // Suppressed edges are never drawn; the caption says how many there were.
 
 import { s } from "./dom.js";
+import { kind } from "./format.js";
+import { label, number, t } from "./i18n.js";
+import "./texts/planner.js";
+
+/**
+ * What an activity (pathways/eventlog.py names them in English, with vocabulary terms) is called
+ * in the chosen language: "referral to health_care" → "Lähete: Terveydenhuolto".
+ */
+export function activityName(activity) {
+  const sector = (code) => (code === "unknown" ? t("pm.unknown_sector") : label("sectors", code));
+  let match = /^referral to (.+)$/.exec(activity);
+  if (match) return t("pm.referral_to", sector(match[1]));
+  match = /^service started: (.+)$/.exec(activity);
+  if (match) return t("pm.service_started", sector(match[1]));
+  match = /^service ended: (.+)$/.exec(activity);
+  if (match) return t("pm.service_ended", sector(match[1]));
+  match = /^transition: (.+)$/.exec(activity);
+  if (match) return t("pm.transition", label("transition_kinds", match[1]));
+  return kind(activity.replace("'s", "").replaceAll(" ", "_"));
+}
 
 /** The edges to draw: the unsuppressed ones, the most frequent `share` of them (at least one). */
 export function simplify(edges, share) {
@@ -50,7 +70,7 @@ function layers(nodes, edges) {
 
 function days(seconds) {
   const value = seconds / 86400;
-  return value >= 10 ? `${Math.round(value)} d` : `${Math.round(value * 10) / 10} d`;
+  return t("pm.days", number(value >= 10 ? Math.round(value) : Math.round(value * 10) / 10));
 }
 
 /** Draw `edges` (already simplified) into `container`, labelled by `view`. */
@@ -78,7 +98,7 @@ export function drawProcessMap(container, edges, view) {
   }
   const most = Math.max(...edges.map((e) => e.count), 1);
   const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": "pm-title", class: "process-map" });
-  svg.append(s("title", { id: "pm-title" }, `${nodes.length} activities, ${edges.length} paths`));
+  svg.append(s("title", { id: "pm-title" }, t("pm.title", nodes.length, edges.length)));
   const defs = s("defs", {});
   defs.append(
     s("marker", { id: "pm-arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto-start-reverse" },
@@ -88,7 +108,7 @@ export function drawProcessMap(container, edges, view) {
   for (const e of edges) {
     const from = at.get(e.source);
     const to = at.get(e.target);
-    const label = view === "duration" ? (e.mean_seconds === null ? "–" : days(e.mean_seconds)) : String(e.count);
+    const label = view === "duration" ? (e.mean_seconds === null ? "–" : days(e.mean_seconds)) : number(e.count);
     const group = s("g", { class: "pm-edge", "data-source": e.source, "data-target": e.target });
     let path;
     let labelAt;
@@ -116,8 +136,9 @@ export function drawProcessMap(container, edges, view) {
     const { x, y } = at.get(node);
     const box = s("g", { class: "pm-node", "data-activity": node });
     box.append(s("rect", { x, y, width: boxWidth, height: boxHeight, rx: 6, fill: "#ddf4ff", stroke: "#0969da" }));
-    const text = node.length > (compact ? 20 : 26) ? `${node.slice(0, compact ? 19 : 25)}…` : node;
-    box.append(s("text", { x: x + boxWidth / 2, y: y + boxHeight / 2 + 4, "font-size": compact ? 11 : 12, "text-anchor": "middle", fill: "#0a3069" }, text, s("title", {}, node)));
+    const name = activityName(node);
+    const text = name.length > (compact ? 20 : 26) ? `${name.slice(0, compact ? 19 : 25)}…` : name;
+    box.append(s("text", { x: x + boxWidth / 2, y: y + boxHeight / 2 + 4, "font-size": compact ? 11 : 12, "text-anchor": "middle", fill: "#0a3069" }, text, s("title", {}, name)));
     svg.append(box);
   }
   container.replaceChildren(svg);

@@ -3,8 +3,11 @@
 // the number of moves. Drawn bipartite, a cycle such as A → B → A is simply two flows.
 
 import { s } from "./dom.js";
-import { term } from "./format.js";
+import { label, number, t } from "./i18n.js";
 import { sectorColour } from "./network.js";
+import "./texts/planner.js";
+
+const term = (code) => label("sectors", code);
 
 function column(cells, key) {
   const totals = new Map();
@@ -33,9 +36,9 @@ export function drawSankey(container, cells) {
   const scale = total ? Math.min(usable(left.length), usable(right.length)) / total : 0;
 
   const svg = s("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-labelledby": "sankey-svg-title", class: "sankey" });
-  svg.append(s("title", { id: "sankey-svg-title" }, `${cells.length} flows between sectors, ${total} moves in all`));
-  svg.append(s("text", { x: xLeft, y: 16, "font-size": fontSize - 1, fill: "#57606a", "font-weight": 600 }, "from"));
-  svg.append(s("text", { x: xRight + nodeWidth, y: 16, "font-size": fontSize - 1, fill: "#57606a", "font-weight": 600, "text-anchor": "end" }, "to"));
+  svg.append(s("title", { id: "sankey-svg-title" }, t("sankey.title", number(cells.length), number(total))));
+  svg.append(s("text", { x: xLeft, y: 16, "font-size": fontSize - 1, fill: "#57606a", "font-weight": 600 }, t("sankey.from")));
+  svg.append(s("text", { x: xRight + nodeWidth, y: 16, "font-size": fontSize - 1, fill: "#57606a", "font-weight": 600, "text-anchor": "end" }, t("sankey.to")));
 
   const place = (nodes) => {
     let y = top;
@@ -84,7 +87,7 @@ export function drawSankey(container, cells) {
           "data-from": cell.from_sector,
           "data-to": cell.to_sector,
         },
-        s("title", {}, `${term(cell.from_sector)} → ${term(cell.to_sector)}: ${cell.transitions} moves by ${cell.clients} clients`),
+        s("title", {}, t("sankey.flow", term(cell.from_sector), term(cell.to_sector), number(cell.transitions), number(cell.clients))),
       ),
     );
   }
@@ -110,7 +113,7 @@ export function drawSankey(container, cells) {
               "font-size": fontSize,
               class: "halo",
             },
-            `${term(node.sector)} ${node.total}`,
+            `${term(node.sector)} ${number(node.total)}`,
           ),
         ),
       );

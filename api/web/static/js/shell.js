@@ -90,6 +90,20 @@ export async function startPage() {
   return who;
 }
 
+/** The page's title (the tab's name) in the chosen language: the server's stays English. */
+export function pageTitle(key, ...args) {
+  document.title = `${t(key, ...args)} — Polku`;
+}
+
+/**
+ * Start a page that needs no session (the sign-in page): its fixed text in the chosen language
+ * and the language switch in the header.
+ */
+export function startPublicPage() {
+  translate();
+  document.querySelector("header.top").append(languageSwitch());
+}
+
 export async function signOut() {
   let next = "/signin?reason=signed-out";
   if (inSession()) {

@@ -12,14 +12,16 @@ import {
   whoIsSession,
 } from "./api.js";
 import { byId, fill, h } from "./dom.js";
-import { homeOf, say } from "./shell.js";
+import { lang, t } from "./i18n.js";
+import { homeOf, pageTitle, say, startPublicPage } from "./shell.js";
+import "./texts/signin.js";
 
 /** Roles that read clients' data (and so say why when they sign in). */
 const READERS = new Set(["caseworker", "coordinator", "auditor"]);
 
 const REASONS = {
-  "signed-out": ["You are signed out. The token was removed from this tab.", "ok"],
-  expired: ["Your token is no longer accepted (revoked or replaced). Sign in again.", "error"],
+  "signed-out": ["signin.signed_out", "ok"],
+  expired: ["signin.expired", "error"],
 };
 
 /**
@@ -70,7 +72,7 @@ async function signIn(event) {
   event.preventDefault();
   const value = byId("token").value.trim();
   if (!value) {
-    showError("Paste a token first.");
+    showError(t("signin.paste_first"));
     return;
   }
   const button = event.target.querySelector("button");
@@ -79,13 +81,19 @@ async function signIn(event) {
     await proceed(value, await whoIs(value));
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
-      showError("This token was not accepted: it is wrong, mistyped or revoked.");
+      showError(t("signin.not_accepted"));
     } else {
-      showError(`Could not check the token: ${error.message}`);
+      showError(t("signin.not_checked", error.message));
     }
   } finally {
     button.disabled = false;
   }
+}
+
+/** What a purpose is called in the chosen language (the vocabulary came with its labels). */
+function purposeName(vocabulary, term) {
+  const names = (vocabulary.labels && vocabulary.labels.purposes && vocabulary.labels.purposes[term]) || {};
+  return names[lang()] || names.en || term;
 }
 
 async function choosePurpose(value, who, keep) {
@@ -93,9 +101,9 @@ async function choosePurpose(value, who, keep) {
   const select = byId("purpose");
   fill(
     select,
-    h("option", { value: "" }, "Choose a reason…"),
+    h("option", { value: "" }, t("signin.choose_reason")),
     ...vocabulary.purposes.map((term) =>
-      h("option", { value: term }, (vocabulary.labels.purposes[term] || {}).en || term),
+      h("option", { value: term }, purposeName(vocabulary, term)),
     ),
   );
   byId("signin").hidden = true;
@@ -119,7 +127,7 @@ async function afterProvider() {
   try {
     await proceed(null, await whoIsSession());
   } catch (error) {
-    say(`Signing in through your organisation did not work: ${error.message}`, "error");
+    say(t("signin.provider_failed", error.message), "error");
   }
 }
 
@@ -137,8 +145,10 @@ async function offerProvider() {
 }
 
 forget();
+startPublicPage();
+pageTitle("title.signin");
 const reason = REASONS[new URLSearchParams(location.search).get("reason")];
-if (reason) say(...reason);
+if (reason) say(t(reason[0]), reason[1]);
 byId("signin").addEventListener("submit", signIn);
 if (new URLSearchParams(location.search).get("via") === "provider") afterProvider();
 else offerProvider();
