@@ -129,14 +129,13 @@ def test_signing_in_through_the_provider_working_and_signing_out(page: Page, sit
     expect(page.locator("#map-caption")).to_contain_text("on the team")
     page.get_by_text("Add a team member").click()
     form = page.locator("#add-member")
-    form.get_by_label("Party id").fill("p-nurse-sso")
-    form.get_by_label("Member type").select_option("professional")
-    form.get_by_label("Role").select_option("nurse")
-    form.get_by_label("Organisation").fill("school-harbour")
-    form.get_by_label("Sector").select_option("health_care")
+    form.get_by_label("Member type").select_option("informal")
+    form.get_by_label("Name").fill("Neighbour Sso")
+    form.get_by_label("Role").select_option("family_member")
+    form.get_by_label("Sector").select_option("family")
     form.get_by_role("button", name="Add to the team").click()
-    expect(page.locator("#banner")).to_contain_text("Recorded: team member added")
-    expect(page.locator('#map g.member[data-party="p-nurse-sso"]')).to_have_count(1)
+    expect(page.locator("#banner")).to_contain_text("Recorded: Team member added")
+    expect(page.locator("#map g.member").filter(has_text="Neighbour Sso")).to_have_count(1)
     forged = page.evaluate(
         """async () => (await fetch('/v1/journeys/demo-child-001/team-members', {
             method: 'POST', credentials: 'same-origin',

@@ -4,7 +4,8 @@ translation (``data-t``, ``data-t-label`` …) has a Finnish and a Swedish entry
 for with ``t("…")`` or ``pageTitle("…")`` has an English one (and so one in every language, as
 the catalogues give each key in all three). The JavaScript is read with regular expressions:
 the catalogues keep to one shape (``register({en: {...}, fi: {...}, sv: {...}})``, a key a line,
-spread tables of ``key: [en, fi, sv]`` as in texts/common.js)."""
+spread tables of ``key: [en, fi, sv]`` as in texts/common.js, or a whole catalogue as one table
+of ``"key": [en, fi, sv]`` rows registered column by column, as in texts/forms.js)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ _BLOCK = re.compile(r"^  (en|fi|sv): \{\n(.*?)^  \},?$", re.MULTILINE | re.DOTAL
 _KEY = re.compile(r'^    (?:"([^"]+)"|([A-Za-z_][\w]*)):', re.MULTILINE)
 _SPREAD = re.compile(r'^    \.\.\.column\((\w+), "([^"]+)", \d\),', re.MULTILINE)
 _MARKS = re.compile(r'\sdata-t(?:-(?:label|title|placeholder|aria-label))?="([^"]+)"')
+_BY_COLUMN = re.compile(r"register\(\{ en: table\(0\), fi: table\(1\), sv: table\(2\) \}\)")
 _ASKED = re.compile(r'\b(?:t|pageTitle)\(\s*"([^"]+)"')
 
 
@@ -41,7 +43,18 @@ def catalogue_keys(source: str) -> dict[str, set[str]]:
         keys[lang] |= {quoted or bare for quoted, bare in _KEY.findall(body)}
         for name, prefix in _SPREAD.findall(body):
             keys[lang] |= {f"{prefix}.{key}" for key in _table(source, name)}
+    if _BY_COLUMN.search(source):  # register({ en: table(0), fi: table(1), sv: table(2) })
+        for lang in LANGS:
+            keys[lang] |= _rows(source, "TEXTS")
     return keys
+
+
+def _rows(source: str, name: str) -> set[str]:
+    """The keys of ``const NAME = { "key": [en, fi, sv], ... };`` (a key a line)."""
+    found = re.search(rf"^const {name} = \{{\n(.*?)^\}};", source, re.MULTILINE | re.DOTALL)
+    assert found, f"no table {name}"
+    rows = re.findall(r'^  (?:"([^"]+)"|(\w+)): \[', found.group(1), re.MULTILINE)
+    return {quoted or bare for quoted, bare in rows}
 
 
 def all_catalogues() -> dict[str, set[str]]:

@@ -134,6 +134,7 @@ const TEXTS = {
   will_record: [(k) => `Will be recorded: ${k}`, (k) => `Kirjataan: ${k}`, (k) => `Registreras: ${k}`],
   show_on_timeline: ["Show it on the timeline", "Näytä aikajanalla", "Visa på tidslinjen"],
   recorded: [(k) => `Recorded: ${k}. Showing today, as recorded today.`, (k) => `Kirjattu: ${k}. Näytetään tämä päivä, sellaisena kuin se on nyt kirjattu.`, (k) => `Registrerat: ${k}. Visar i dag, så som det är registrerat i dag.`],
+  "forms.title": ["Record", "Kirjaa", "Registrera"],
   forms_help: ["What you record is checked against the timeline; if it is refused, nothing is written and the reason is shown next to the field.", "Kirjaus tarkistetaan aikajanaa vasten; jos sitä ei hyväksytä, mitään ei tallenneta ja syy näytetään kentän vieressä.", "Det du registrerar kontrolleras mot tidslinjen; avvisas det sparas ingenting och orsaken visas vid fältet."],
   "action.retract": ["Retract", "Peru", "Återkalla"],
   "action.correct": ["Correct", "Korjaa", "Rätta"],
