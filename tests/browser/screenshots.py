@@ -3,7 +3,9 @@ journeys and the synthetic population, on a throwaway SQLite file).
 
     python -m tests.browser.screenshots [--out docs/screenshots]   (or: make screenshots)
 
-Each page at 1280 pixels wide, and the journey page at 390 (a phone).
+Each page at 1280 pixels wide, and the journey page at 390 (a phone); then a case worker's day
+(tests/browser/walk.py) once per language, each sight at 1280 and at 390 pixels, in
+``<out>/<lang>/``.
 """
 
 from __future__ import annotations
@@ -18,16 +20,19 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from runtime.settings import Settings
 from tests.browser.support import Server, chromium_problem, launch, running_server, sign_in
+from tests.browser.walk import walk_the_day
+
+LOCALES = {"fi": "fi-FI", "sv": "sv-FI", "en": "en-GB"}
 
 WIDE = 1280
 NARROW = 390
 
 
-def _page(browser: Browser, width: int) -> Page:
+def _page(browser: Browser, width: int, locale: str = "en-GB") -> Page:
     context = browser.new_context(
         viewport={"width": width, "height": 900},
         device_scale_factor=1,
-        locale="en-GB",
+        locale=locale,
         timezone_id="Europe/Helsinki",
     )
     context.set_default_timeout(20_000)
@@ -66,7 +71,6 @@ def shoot(browser: Browser, server: Server, out: Path) -> list[Path]:
 
     sign_in(page, server, "auditor")
     page.get_by_label("Verdict").select_option("findings")
-    page.get_by_label("Client reference contains").fill("demo-")
     expect(page.locator("tr.ledger-row").first).to_be_visible()
     page.get_by_label("Client reference", exact=True).fill("demo-child-001")
     page.get_by_role("button", name="Show the report").click()
@@ -85,6 +89,28 @@ def shoot(browser: Browser, server: Server, out: Path) -> list[Path]:
     _journey(phone, server)
     save(phone, "journey-390")
     phone.context.close()
+    for lang, locale in LOCALES.items():
+        written += shoot_the_day(browser, server, out / lang, lang, locale)
+    return written
+
+
+def shoot_the_day(
+    browser: Browser, server: Server, out: Path, lang: str, locale: str
+) -> list[Path]:
+    """The case worker's day in ``lang``: each sight at 1280 pixels, and again at 390."""
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for width, suffix in ((WIDE, ""), (NARROW, "-390")):
+
+        def save(page: Page, name: str, suffix: str = suffix) -> None:
+            page.wait_for_load_state("networkidle")
+            path = out / f"{name}{suffix}.png"
+            page.screenshot(path=str(path), full_page=True)
+            written.append(path)
+
+        page = _page(browser, width, locale)
+        walk_the_day(page, server, lang, shoot=save)
+        page.context.close()
     return written
 
 

@@ -37,6 +37,7 @@ let latest = null; // what was drawn last: {view, history, at, knownAt}
 let sequence = 0; // only the answer to the latest request is drawn
 let highlighted = false;
 let timer = null;
+let editing = null; // the entry being corrected or retracted: {eventId, editRow}
 let writing = null; // what the forms need: {vocabulary, directory, who, clientRef, view}
 
 // The view's state lives in the address: /journey?ref=…&at=…&known=…&from=…&to=…&panels=…
@@ -272,6 +273,7 @@ async function formContext() {
 
 async function recorded(result, kind) {
   say(""); // until the page shows the new record and the forms are drawn afresh
+  editing = null;
   setControl(controls.at, new Date());
   setControl(controls.known, new Date());
   await load();
@@ -331,7 +333,10 @@ function openEdit(row, entry, action) {
   if (existing && existing.classList.contains("edit-row")) existing.remove();
   const ctx = { ...writing };
   const reason = { name: "retract_reason", type: "vocab", vocab: "retraction_reasons", initial: action === "correct" ? "wrong_date" : "entered_in_error" };
-  const close = () => editRow.remove();
+  const close = () => {
+    editRow.remove();
+    editing = null;
+  };
   let form;
   if (action === "retract") {
     const spec = { kind: "event_retracted", fields: [reason] };
@@ -376,6 +381,7 @@ function openEdit(row, entry, action) {
     ),
   );
   row.after(editRow);
+  editing = { eventId: entry.event_id, editRow };
   const first = editRow.querySelector("select, input, textarea");
   if (first) first.focus();
 }
@@ -417,6 +423,10 @@ function drawEvents() {
   byId("zoom-reset").disabled = !win;
   fill(byId("events"), eventsTable(history, { at, highlight, win: shown }));
   if (writing) addEntryActions(history);
+  // A correction being written survives a redraw (a resize, a phone turned on its side).
+  const row = editing && document.getElementById(`event-${editing.eventId}`);
+  if (row) row.after(editing.editRow);
+  else editing = null;
 }
 
 function teamTable(team) {
