@@ -155,7 +155,7 @@ export const COMMAND_FORMS = {
       { name: "from_service", type: "service", optional: true },
       { name: "from_org", type: "org", optional: true },
       { name: "to_service", type: "service", optional: true },
-      { name: "to_org", type: "org", optional: true },
+      { name: "to_org", type: "org" },
     ],
   },
   share: {

@@ -6,7 +6,7 @@ import { byId, fill, h, table } from "./dom.js";
 import { DAY_MS, VERDICT_COLOUR, day, isoDate, isoMinute, kind as kindName, localDay, term } from "./format.js";
 import { COMMAND_FORMS, GROUPS, formForKind } from "./commandforms.js";
 import { loadDirectory } from "./directory.js";
-import { commandForm, orgName, sendCommand } from "./forms.js";
+import { commandForm, memberName, orgName, sendCommand } from "./forms.js";
 import { label, t } from "./i18n.js";
 import "./texts/journey.js";
 import { drawTeam, teamLegend } from "./network.js";
@@ -421,7 +421,8 @@ function drawEvents() {
     input.max = isoDate(span.max);
   }
   byId("zoom-reset").disabled = !win;
-  fill(byId("events"), eventsTable(history, { at, highlight, win: shown }));
+  const names = { org: orgLabel, party: (id) => (writing ? memberName({ ...writing, view: latest.view }, id) : id) };
+  fill(byId("events"), eventsTable(history, { at, highlight, win: shown, names }));
   if (writing) addEntryActions(history);
   // A correction being written survives a redraw (a resize, a phone turned on its side).
   const row = editing && document.getElementById(`event-${editing.eventId}`);

@@ -33,19 +33,25 @@ const FACT_KEYS = [
   ["reason", "retraction_reasons"],
 ];
 
-function factValue(entry, key, vocabulary) {
+const ORG_KEYS = new Set(["organisation", "from_org", "to_org"]);
+const PARTY_KEYS = new Set(["party_id", "to_party"]);
+
+function factValue(entry, key, vocabulary, names) {
   const value = entry.facts[key];
   if (key === "reason" && entry.kind !== "event_retracted") return String(value);
-  const one = (v) => (vocabulary ? label(vocabulary, v) : String(v));
+  const named = ORG_KEYS.has(key) ? names.org : PARTY_KEYS.has(key) ? names.party : null;
+  const one = (v) => (vocabulary ? label(vocabulary, v) : named ? named(v) : String(v));
   return Array.isArray(value) ? value.map(one).join(", ") : one(value);
 }
 
-function summary(entry) {
+const SAME = { org: (id) => id, party: (id) => id };
+
+function summary(entry, names = SAME) {
   const facts = entry.facts || {};
   const shown = FACT_KEYS.filter(([k]) => facts[k] !== undefined && facts[k] !== null && facts[k] !== "" && !(k === "party_id" && facts.display_name));
   return shown
     .slice(0, 4)
-    .map(([k, vocabulary]) => `${t(`fact.${k}`)}: ${factValue(entry, k, vocabulary)}`)
+    .map(([k, vocabulary]) => `${t(`fact.${k}`)}: ${factValue(entry, k, vocabulary, names)}`)
     .join("; ");
 }
 
@@ -380,8 +386,11 @@ export function timelineLegend(list) {
   );
 }
 
-/** The history as a table (record order), one row per event, with its marks. */
-export function eventsTable(entries, { at, highlight, win }) {
+/**
+ * The history as a table (record order), one row per event, with its marks; ``names`` ({org, party}: id → name, e.g. from the directory) names
+ * organisations and parties where it can.
+ */
+export function eventsTable(entries, { at, highlight, win, names = SAME }) {
   const shown = entries.filter((e) => inWindow(e, win)).length;
   const caption = h("p", { class: "meta", id: "events-caption" }, t("jv.events.caption", entries.length, shown));
   const rows = table(
@@ -389,8 +398,8 @@ export function eventsTable(entries, { at, highlight, win }) {
       [t("col.happened"), (e) => when(e.occurred_at)],
       [t("col.recorded"), (e) => when(e.recorded_at)],
       [t("col.event"), (e) => kind(e.kind), "kind"],
-      [t("col.facts"), (e) => summary(e)],
-      [t("col.recorded_by"), (e) => `${e.recorded_by.party_id} (${e.recorded_by.organisation})`],
+      [t("col.facts"), (e) => summary(e, names)],
+      [t("col.recorded_by"), (e) => `${names.party(e.recorded_by.party_id)} (${names.org(e.recorded_by.organisation)})`],
       [t("col.marks"), (e) => [marks(e), inWindow(e, win) ? null : h("span", { class: "badge plain" }, t("jv.outside"))]],
     ],
     entries,
