@@ -164,6 +164,10 @@ class JourneyService(Application[UUID]):
         self.journey_id = journey_ids or JourneyIds(secrets.token_bytes(32))
         self._vault = vault
         self._sealed_mapper: Mapper[UUID] | None = None
+        self.read_many: Callable[[Sequence[UUID]], Mapping[UUID, Sequence[StoredEvent]]] = (
+            self._read_each
+        )
+        """Reads many journeys' stored events at once; the store sets a one-query reader."""
         # Commands decide on the cached journey itself (no copy per command): one command at a
         # time per journey in this process, each taken back if it fails. Locks are striped by
         # journey id; a command holds one journey's lock only.
@@ -329,6 +333,25 @@ class JourneyService(Application[UUID]):
         if not isinstance(first, ClientRegistered):
             raise JourneyNotFoundError(str(journey))
         return JourneyRecord(first.client_ref, journey, tuple(events))
+
+    def get_sealed_records_by_ids(
+        self, journeys: Sequence[UUID], *, identified: bool = False
+    ) -> dict[UUID, JourneyRecord]:
+        """:meth:`get_sealed_record_by_id` for many journeys at once (their events read together,
+        their keys looked up together); a journey that is not registered is left out."""
+        if identified and self._vault is not None:
+            self._vault.prefetch(journeys)
+        decode = self.decode_identified if identified else self.decode_sealed
+        records = {}
+        for journey, stored in self.read_many(journeys).items():
+            events = [decode(s) for s in stored]
+            first = events[0] if events else None
+            if isinstance(first, ClientRegistered):
+                records[journey] = JourneyRecord(first.client_ref, journey, tuple(events))
+        return records
+
+    def _read_each(self, journeys: Sequence[UUID]) -> dict[UUID, Sequence[StoredEvent]]:
+        return {journey: self.recorder.select_events(journey) for journey in journeys}
 
     def get_version(self, client_ref: str) -> int:
         """The journey's current version (0 if it does not exist)."""

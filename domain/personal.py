@@ -8,6 +8,7 @@ everything else in the stream (and every statistic built from it) stays as it wa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -30,6 +31,10 @@ class PersonalVault(Protocol):
 
     def open(self, journey: UUID, event_id: UUID, stored: dict[str, Any]) -> dict[str, Any]:
         """The personal part as read: decrypted, or every field ``ERASED`` if the key is gone."""
+        ...
+
+    def prefetch(self, journeys: Sequence[UUID]) -> None:
+        """Look up the keys of many journeys at once (a read model about to open them)."""
         ...
 
     def erase(self, journey: UUID) -> bool:

@@ -65,6 +65,9 @@ class CaseloadIndex(TrackedProjection):
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
         journeys: list[tuple[str, str | None, str | None]] = []
         members, erased = [], []
+        if self.service.vault is not None:
+            touched = dict.fromkeys(UUID(str(n.originator_id)) for n in notifications)
+            self.service.vault.prefetch(list(touched))
         for n in notifications:
             event = self.service.decode_sealed(n)
             if isinstance(event, ClientRegistered | TeamMemberAdded):

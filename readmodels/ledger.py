@@ -170,8 +170,13 @@ class Ledger(TrackedProjection):
         # replacing its rows makes a replay harmless, and "now" means now.
         journeys = [str(j) for j in dict.fromkeys(n.originator_id for n in notifications)]
         rows = []
+        records = self.service.get_sealed_records_by_ids(
+            [UUID(j) for j in journeys], identified=True
+        )
         for journey in journeys:
-            record = self.service.get_sealed_record_by_id(UUID(journey), identified=True)
+            record = records.get(UUID(journey))
+            if record is None:
+                continue  # not a journey (nothing registered under that id)
             real = entries_of(record.client_ref, view(record).disclosures)
             erased = any(isinstance(e, PersonalDataErased) for e in record.events)
             shown = _pseudonymised(real, record, self.service.journey_id.pseudonym)

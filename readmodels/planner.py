@@ -148,8 +148,11 @@ class PlannerConformance(TrackedProjection):
         pathways = catalogue().values()
         journeys = list(dict.fromkeys(str(n.originator_id) for n in notifications))
         rows = []
+        records = self.service.get_sealed_records_by_ids([UUID(j) for j in journeys])
         for journey in journeys:
-            record = self.service.get_sealed_record_by_id(UUID(journey))
+            record = records.get(UUID(journey))
+            if record is None:
+                continue  # not a journey (nothing registered under that id)
             results = (check(record, pathway) for pathway in pathways)
             rows += [
                 (journey, r.pathway_id, int(r.conforming), utc_text(r.anchor.occurred_at))

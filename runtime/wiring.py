@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from domain.application import Clock, JourneyService, system_clock
 from domain.household import HouseholdIds
@@ -25,6 +26,7 @@ from runtime.oidc import OidcProvider
 from runtime.settings import Settings, persistence_env
 from storage.access_log import AccessLog
 from storage.directory import Directory
+from storage.event_batches import select_events_of
 from storage.keyring import FileKeyring, Keyring, StaticKeyring
 from storage.planner_queries import PlannerQueryLog
 from storage.pseudonyms import LEGACY, journey_id_scheme
@@ -64,6 +66,7 @@ def build_service(settings: Settings, *, clock: Clock = system_clock) -> Journey
     service = JourneyService(persistence_env(settings), clock=clock, vault=vault, journey_ids=ids)
     store = SqlStore(service)
     vault.bind(store)
+    service.read_many = partial(select_events_of, service.recorder)
     ids.legacy = journey_id_scheme(store, service, secret) == LEGACY
     return service
 

@@ -26,7 +26,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -77,6 +77,10 @@ def wrap_key(kek: bytes, kek_id: str, journey: str, key: bytes) -> str:
 def unwrap_key(kek: bytes, kek_id: str, journey: str, wrapped: str) -> bytes:
     token = base64.b64decode(wrapped)
     return AESGCM(kek).decrypt(token[:12], token[12:], _aad(journey, kek_id))
+
+
+_PREFETCH = 500
+"""Journeys per key query when prefetching (under SQLite's limit on parameters)."""
 
 
 class KeyVault:
@@ -244,6 +248,34 @@ class KeyVault:
     def _set_current(tx: Tx, kek_id: str) -> None:
         tx.execute("DELETE FROM {polku_meta} WHERE name = %s", (_CURRENT_KEK,))
         tx.execute("INSERT INTO {polku_meta} VALUES (%s, %s)", (_CURRENT_KEK, kek_id))
+
+    def prefetch(self, journeys: Sequence[UUID]) -> None:
+        """Look up the keys of ``journeys`` in one query per few hundred, into the cache (a
+        journey without a key is cached as such, as :meth:`_key` does)."""
+        now = time.monotonic()
+        with self._lock:
+            wanted = [
+                j
+                for j in dict.fromkeys(journeys)
+                if (c := self._cache.get(j)) is None or now - c[0] >= self.CACHE_SECONDS
+            ]
+        if not wanted:
+            return
+        store = self._bound()
+        found: dict[str, tuple[Any, ...]] = {}
+        with store.transaction() as tx:
+            for start in range(0, len(wanted), _PREFETCH):
+                chunk = [str(j) for j in wanted[start : start + _PREFETCH]]
+                marks = ",".join(["%s"] * len(chunk))  # placeholders only
+                query = f"SELECT journey_id, key_b64, kek_id FROM {{polku_client_keys}} WHERE journey_id IN ({marks})"  # noqa: S608, E501
+                for row in tx.rows(query, chunk):
+                    found[str(row[0])] = (row[1], row[2])
+        keys = {
+            j: self._unwrap_row(str(j), found[str(j)]) if str(j) in found else None for j in wanted
+        }
+        with self._lock:
+            for journey, key in keys.items():
+                self._cache[journey] = (now, key)
 
     def _key(self, journey: UUID, *, create: bool) -> bytes | None:
         now = time.monotonic()
