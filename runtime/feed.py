@@ -43,7 +43,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.persistence import Notification
 
-from domain.errors import InvalidQueryError, JourneyNotFoundError
+from domain.errors import InvalidQueryError
 from domain.events import (
     Actor,
     ClientRegistered,
@@ -371,10 +371,10 @@ class Feed:
         if actor.role != "auditor":
             ours = self._components.feed_index.journeys_of(actor.organisation, versions)
             versions = {j: numbers for j, numbers in versions.items() if j in ours}
+        records = service.get_sealed_records_by_ids(list(versions), identified=True)
         for journey_id, numbers in versions.items():
-            try:
-                record = service.get_sealed_record_by_id(journey_id, identified=True)
-            except JourneyNotFoundError:
+            record = records.get(journey_id)
+            if record is None:
                 continue  # not a journey: nothing the feed delivers
             span = range(min(numbers), max(numbers) + 1)
             ref = record.client_ref
