@@ -152,6 +152,7 @@ MAX_PAGE = 1000
 
 class Ledger(TrackedProjection):
     name = "ledger"
+    whole_journeys = True
     schema = 3
     """3: identifiers of the client and their private network only sealed."""
     upgrade_drops = ("DROP TABLE IF EXISTS {polku_ledger}",)
@@ -168,7 +169,7 @@ class Ledger(TrackedProjection):
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
         # Each journey touched by the batch is judged afresh on its whole record as it stands:
         # replacing its rows makes a replay harmless, and "now" means now.
-        journeys = [str(j) for j in dict.fromkeys(n.originator_id for n in notifications)]
+        journeys = [str(j) for j in self.due(notifications)]
         rows = []
         records = self.service.get_sealed_records_by_ids(
             [UUID(j) for j in journeys], identified=True

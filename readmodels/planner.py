@@ -134,6 +134,7 @@ class PlannerLog(TrackedProjection):
 
 class PlannerConformance(TrackedProjection):
     name = "conformance"
+    whole_journeys = True
     schema = 3
     """2: early steps conform and steps may name their prerequisites; 3: the anchor's valid time
     is kept, so conformance obeys a period (journeys anchored in it). Judged afresh on upgrade."""
@@ -146,7 +147,7 @@ class PlannerConformance(TrackedProjection):
 
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
         pathways = catalogue().values()
-        journeys = list(dict.fromkeys(str(n.originator_id) for n in notifications))
+        journeys = [str(j) for j in self.due(notifications)]
         rows = []
         records = self.service.get_sealed_records_by_ids([UUID(j) for j in journeys])
         for journey in journeys:

@@ -28,11 +28,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
 from domain.application import JourneyService
+from storage.event_batches import last_notifications
 from storage.sql import SqlStore, Tx
 
 __all__ = ["Freshness", "Progress", "TrackedProjection"]
@@ -100,6 +102,13 @@ class TrackedProjection:
     start; the shape in force is kept in the tracking table as ``<name>:schema``."""
     upgrade_drops: Sequence[str] = ()
     batch = 500
+    whole_journeys = False
+    """Whether ``apply`` judges each journey a batch touches on its whole record as it stands
+    (the ledger, conformance). Then, catching up a stretch of many batches, a journey is judged
+    once — in the batch holding its last notification of the stretch — instead of in every
+    batch it appears in: :meth:`due` says which journeys a batch must judge."""
+    window_batches = 40
+    """How many batches' stretch :meth:`due` looks ahead over (one query per stretch)."""
     read_budget = 0.2
     """Seconds of catch-up a read may do before it answers (at least one batch is applied)."""
     read_wait = 0.05
@@ -131,6 +140,9 @@ class TrackedProjection:
         # PostgreSQL the tracking row is locked for the batch; SQLite serialises writers.
         self._select = _SELECT + (" FOR UPDATE" if store.backend == "postgres" else "")
         self._taking_turns = threading.Lock()  # this model's own: others are not held up
+        self._last_of: dict[UUID, int] | None = None  # per journey, its last id in the stretch
+        self._stretch = (0, 0)
+        self._batch_stop = 0
 
     def _upgrade(self) -> None:
         """Drop the tables of an older shape and start the model again from position 0."""
@@ -147,6 +159,31 @@ class TrackedProjection:
 
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
         raise NotImplementedError
+
+    def due(self, notifications: Sequence[Notification]) -> list[UUID]:
+        """The journeys this batch must judge (in order of first appearance): every journey it
+        touches, except one that appears again later in the stretch being caught up — that one
+        is judged there, on its whole record, which then holds this batch's events too."""
+        touched = list(dict.fromkeys(UUID(str(n.originator_id)) for n in notifications))
+        last_of = self._last_of
+        if last_of is None:
+            return touched
+        return [j for j in touched if last_of.get(j, 0) <= self._batch_stop]
+
+    def _look_ahead(self, position: int, stop: int, last: int) -> None:
+        """Know each journey's last notification over the stretch from ``position`` on (for
+        :meth:`due`); a stretch of one batch needs no look-ahead."""
+        if not self.whole_journeys:
+            return
+        first, end = self._stretch
+        if first <= position + 1 and stop <= end:
+            return  # this batch lies inside the stretch already looked over
+        end = min(last, position + self.batch * self.window_batches)
+        if end <= stop:
+            self._last_of, self._stretch = None, (0, 0)
+            return
+        self._last_of = last_notifications(self.source.recorder, position + 1, end, self.topics)
+        self._stretch = (position + 1, end)
 
     def clear(self, tx: Tx) -> None:
         """Delete every row of the model (for a rebuild)."""
@@ -199,6 +236,8 @@ class TrackedProjection:
             notifications = self.source.recorder.select_notifications(
                 start=position + 1, limit=self.batch, stop=stop, topics=self.topics
             )
+            self._look_ahead(position, stop, last)
+            self._batch_stop = stop
             deferred = _Deferred()
             self.apply(deferred, notifications)
             batches += 1
