@@ -116,7 +116,8 @@ function restore() {
   const wanted = (params.get("panels") || "").split(",").filter(Boolean);
   const known = panels();
   for (const [name, details] of known) details.open = wanted.includes(name);
-  const unknown = wanted.filter((name) => !known.has(name));
+  // The forms are drawn later (for writers only): their names are known, not unknown.
+  const unknown = wanted.filter((name) => !known.has(name) && !(name in COMMAND_FORMS));
   if (unknown.length) notes.push(t("jv.bad.panels", unknown.join(", ")));
   const note = byId("url-note");
   note.textContent = notes.join(" ");
@@ -286,6 +287,11 @@ async function drawForms() {
   const ctx = await formContext();
   writing.view = ctx.view;
   const open = new Set([...document.querySelectorAll("#forms details[open]")].map((d) => d.id));
+  if (!document.querySelector("#forms details")) {
+    // The first drawing opens the forms the address names.
+    const asked = new URLSearchParams(location.search).get("panels") || "";
+    for (const name of asked.split(",").filter(Boolean)) open.add(`${name}-box`);
+  }
   const groups = GROUPS.map(([group, ids]) => {
     const shown = ids.filter((id) => {
       const spec = COMMAND_FORMS[id];
@@ -308,6 +314,7 @@ async function drawForms() {
     );
   });
   fill(byId("forms"), groups);
+  for (const details of byId("forms").querySelectorAll("details")) details.addEventListener("toggle", () => remember());
 }
 
 const LOCAL_MINUTE = (iso) => isoMinute(new Date(iso));
