@@ -348,3 +348,17 @@ def test_labels_stay_inside_their_drawing_on_a_phone(
     expect(granny.locator("tspan.name")).to_have_text(re.compile("…$"))
     expect(granny.locator("title")).to_contain_text("Grandmother Eleonoora Vähäkangas-Östermalm")
     expect(page.locator("#team-list")).to_contain_text("Grandmother Eleonoora Vähäkangas-Östermalm")
+
+
+def test_a_form_named_in_the_address_opens_and_opening_one_is_remembered(
+    page: Page, server: Server
+) -> None:
+    sign_in(page, server, "caseworker")
+    page.goto(f"{server.url}/journey?ref={CHILD}&panels=grant-consent")
+    expect(page.locator("#grant-consent-box")).to_have_attribute("open", "")
+    expect(page.locator("#url-note")).to_have_text("")  # a form is a panel the page knows
+    page.locator("#share-box summary").click()
+    expect(page).to_have_url(re.compile(r"panels=[^&]*share"))
+    page.reload()
+    expect(page.locator("#share-box")).to_have_attribute("open", "")
+    expect(page.locator("#grant-consent-box")).to_have_attribute("open", "")
