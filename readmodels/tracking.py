@@ -166,7 +166,7 @@ class TrackedProjection:
         is judged there, on its whole record, which then holds this batch's events too."""
         touched = list(dict.fromkeys(UUID(str(n.originator_id)) for n in notifications))
         last_of = self._last_of
-        if last_of is None:
+        if not self.whole_journeys or last_of is None:
             return touched
         return [j for j in touched if last_of.get(j, 0) <= self._batch_stop]
 
