@@ -85,10 +85,10 @@ def watched() -> Watched:
     return Watched()
 
 
-@pytest.fixture
-def page(browser: Browser, watched: Watched) -> Iterator[Page]:
-    """A fresh browser context (a new tab session) at 1280 pixels, in Helsinki, in English."""
-    context = browser.new_context(viewport=VIEWPORT, locale="en-GB", timezone_id="Europe/Helsinki")
+def watched_page(browser: Browser, watched: Watched, locale: str = "en-GB") -> Iterator[Page]:
+    """A fresh browser context (a new tab session) at 1280 pixels, in Helsinki, whose language is
+    ``locale``; afterwards, nothing may have gone wrong in it (``watched``)."""
+    context = browser.new_context(viewport=VIEWPORT, locale=locale, timezone_id="Europe/Helsinki")
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.on("console", watched.console)
@@ -97,3 +97,9 @@ def page(browser: Browser, watched: Watched) -> Iterator[Page]:
     yield page
     context.close()
     assert watched.problems == []
+
+
+@pytest.fixture
+def page(browser: Browser, watched: Watched) -> Iterator[Page]:
+    """A fresh tab session in an English browser."""
+    yield from watched_page(browser, watched)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import VIEWPORT, Watched
+from tests.browser.conftest import Watched, watched_page
 from tests.browser.support import Server
 from tests.browser.walk import HEADINGS, walk_the_day
 
@@ -19,18 +19,8 @@ LOCALES = {"fi": "fi-FI", "sv": "sv-FI", "en": "en-GB"}
 
 @pytest.fixture(params=sorted(LOCALES))
 def speaking(request: pytest.FixtureRequest, browser: Browser, watched: Watched) -> Iterator[Page]:
-    """A fresh browser context whose language is the parameter's."""
-    context = browser.new_context(
-        viewport=VIEWPORT, locale=LOCALES[request.param], timezone_id="Europe/Helsinki"
-    )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.on("console", watched.console)
-    page.on("pageerror", lambda error: watched.problems.append(f"script error: {error}"))
-    page.on("response", watched.response)
-    yield page
-    context.close()
-    assert watched.problems == []
+    """A fresh tab session in a browser whose language is the parameter's."""
+    yield from watched_page(browser, watched, LOCALES[request.param])
 
 
 def test_a_case_worker_walks_through_the_day_in_their_language(

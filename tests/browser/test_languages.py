@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from domain.vocabulary import vocabulary
-from tests.browser.conftest import VIEWPORT, Watched
+from tests.browser.conftest import VIEWPORT, Watched, watched_page
 from tests.browser.support import Server, sign_in
 
 pytestmark = pytest.mark.browser
@@ -33,15 +33,7 @@ _SHOWN_CODES = """(codes) => {
 @pytest.fixture
 def finnish(browser: Browser, watched: Watched) -> Iterator[Page]:
     """A fresh tab session in a Finnish browser, in Helsinki."""
-    context = browser.new_context(viewport=VIEWPORT, locale="fi-FI", timezone_id="Europe/Helsinki")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.on("console", watched.console)
-    page.on("pageerror", lambda error: watched.problems.append(f"script error: {error}"))
-    page.on("response", watched.response)
-    yield page
-    context.close()
-    assert watched.problems == []
+    yield from watched_page(browser, watched, "fi-FI")
 
 
 def no_codes_shown(page: Page) -> None:
