@@ -141,7 +141,10 @@ function renderLedger(ledger) {
 
 /** Load page ``n`` of the ledger with the filters as they stand (the server filters and pages:
  * only the clients on the page shown are written to their access logs). */
+let asked = 0; // only the answer to the latest request is drawn (an older one may come later)
+
 async function loadLedger(n = 0) {
+  const mine = ++asked;
   if (n === 0) pages = [undefined];
   byId("ledger-summary").textContent = t("loading");
   const form = byId("ledger-filters");
@@ -154,10 +157,12 @@ async function loadLedger(n = 0) {
   };
   try {
     const ledger = await get("/v1/audit/disclosures", params);
+    if (mine !== asked) return;
     page = n;
     pages[n + 1] = ledger.next_cursor || undefined;
     renderLedger(ledger);
   } catch (error) {
+    if (mine !== asked) return;
     byId("ledger-summary").textContent = "";
     say(explain(error, t("audit.the_ledger")), "error");
   }
