@@ -136,6 +136,11 @@ def _violation(rule: Rule, detail: str, conflict: JourneyEvent | None) -> Invari
     )
 
 
+def _naming_keys(e: ConsentGranted) -> list[tuple[str, str]]:
+    keys = [("party", p) for p in e.recipient_parties] + [("org", o) for o in e.recipient_orgs]
+    return list(dict.fromkeys(keys))
+
+
 class TimelineState:
     """The state of a journey at one moment of valid time."""
 
@@ -146,6 +151,10 @@ class TimelineState:
         self.coordinator: CoordinatorAssigned | None = None
         self.coordinator_changed: JourneyEvent | None = None
         self.consents: dict[str, ConsentState] = {}
+        self.consents_naming: dict[tuple[str, str], tuple[tuple[int, str], ...]] = {}
+        """Which consents name a recipient: ``("party", id)`` or ``("org", id)`` → (position
+        in ``consents``, consent id) in the order granted. Lets a lawfulness judgement look only
+        at the consents that could cover a recipient, not at every consent of the journey."""
         self.denials: dict[str, DenialState] = {}
         self.referrals: dict[str, ReferralState] = {}
         self.services: dict[str, ServiceState] = {}
@@ -160,6 +169,7 @@ class TimelineState:
         for name in (
             "members",
             "consents",
+            "consents_naming",
             "denials",
             "referrals",
             "services",
@@ -229,7 +239,9 @@ class TimelineState:
         if record.table is not None:
             table: dict[str, Any] = getattr(self, record.table)
             if record.old is _MISSING:
-                table.pop(record.key, None)  # type: ignore[arg-type]
+                removed = table.pop(record.key, None)  # type: ignore[arg-type]
+                if isinstance(removed, ConsentState):
+                    self._unindex(removed.granted)
             else:
                 table[record.key] = record.old  # type: ignore[index]
 
@@ -408,7 +420,20 @@ class TimelineState:
             self.referrals[e.referral_id] = ReferralState(referral.made, e)
 
     def _apply_consent_granted(self, e: ConsentGranted) -> None:
+        if e.consent_id not in self.consents:
+            entry = ((len(self.consents), e.consent_id),)
+            for key in _naming_keys(e):
+                self.consents_naming[key] = self.consents_naming.get(key, ()) + entry
         self.consents[e.consent_id] = ConsentState(e)
+
+    def _unindex(self, e: ConsentGranted) -> None:
+        """Take a consent whose grant is taken back out of ``consents_naming``."""
+        for key in _naming_keys(e):
+            kept = tuple(x for x in self.consents_naming.get(key, ()) if x[1] != e.consent_id)
+            if kept:
+                self.consents_naming[key] = kept
+            else:
+                self.consents_naming.pop(key, None)
 
     def _apply_consent_withdrawn(self, e: ConsentWithdrawn) -> None:
         consent = self.consents.get(e.consent_id)

@@ -199,6 +199,33 @@ def _covers(
     )
 
 
+def _covering(
+    state: TimelineState,
+    at: datetime,
+    recipient: Recipient,
+    category: str,
+    purpose: str,
+    consent_id: str | None,
+) -> list[ConsentState]:
+    """The consents in force at ``at`` covering the sharing, the one cited first.
+
+    Only the first is ever used, so when the cited consent covers it, it alone is returned;
+    otherwise only the consents naming the recipient are looked at, in the order granted (the
+    order of ``state.consents``), not every consent of the journey.
+    """
+    cited = state.consents.get(consent_id) if consent_id is not None else None
+    if cited is not None and _covers(cited, at, recipient, category, purpose):
+        return [cited]
+    naming = state.consents_naming
+    entries: tuple[tuple[int, str], ...] = ()
+    if recipient.party is not None:
+        entries += naming.get(("party", recipient.party), ())
+    if recipient.organisation is not None:
+        entries += naming.get(("org", recipient.organisation), ())
+    candidates = (state.consents[cid] for _, cid in sorted(set(entries)))
+    return [c for c in candidates if _covers(c, at, recipient, category, purpose)]
+
+
 def decide(
     state: TimelineState,
     *,
@@ -224,10 +251,7 @@ def decide(
         return _lawful("client", "the client shared it themselves")
     if basis == "statutory" and statute:
         return _lawful(statute, f"the disclosure cites the statute {statute}")
-    consents = sorted(
-        (c for c in state.consents.values() if _covers(c, at, recipient, category, purpose)),
-        key=lambda c: c.granted.consent_id != consent_id,
-    )
+    consents = _covering(state, at, recipient, category, purpose, consent_id)
     denials = [
         d
         for d in state.denials.values()

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import uuid4
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain import commands as cmd
 from domain.application import JourneyService
+from domain.events import Actor, ConsentGranted, ConsentWithdrawn
+from domain.timeline import TimelineState
 from projections import Reason, may_share, view
 from projections.journey_view import DisclosureView
-from projections.lawfulness import when
+from projections.lawfulness import Recipient, decide, when
 from tests.support import CTX, StepClock, day, member, register
 
 
@@ -315,3 +321,95 @@ def test_a_backdated_consent_says_it_was_recorded_after_the_disclosure_occurred(
     assert f"was recorded {when(day(8))}, after the disclosure occurred {when(day(5))}" in text
     assert f"(recorded {when(day(9))})" in text
     assert d.now.verdict == "lawful"
+
+
+def _event_fields(occurred_at: datetime) -> dict[str, Any]:
+    return {
+        "originator_id": uuid4(),
+        "originator_version": 1,
+        "timestamp": occurred_at,
+        "event_id": uuid4(),
+        "occurred_at": occurred_at,
+        "recorded_by": Actor("p-test", "org-test", "caseworker"),
+        "command_id": None,
+        "personal": {},
+    }
+
+
+_NAMES = st.sampled_from(["p1", "p2", "org-a", "org-b"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    grants=st.lists(
+        st.tuples(
+            st.lists(_NAMES, max_size=3),
+            st.lists(st.sampled_from(["education", "health"]), min_size=1, max_size=2),
+            st.integers(0, 4),
+            st.booleans(),
+        ),
+        max_size=12,
+    ),
+    party=st.sampled_from(["p1", "p2", None]),
+    org=st.sampled_from(["org-a", "org-b", None]),
+    cited=st.integers(-1, 12),
+    at_day=st.integers(0, 5),
+)
+def test_the_consent_relied_on_is_the_one_a_scan_of_every_consent_finds(
+    grants: list[tuple[list[str], list[str], int, bool]],
+    party: str | None,
+    org: str | None,
+    cited: int,
+    at_day: int,
+) -> None:
+    """The index of consents by recipient picks what a scan of every consent would: the cited
+    consent if it covers, else the first covering consent granted, else none (an attack on the
+    index: a consent it missed, or one it ordered differently, changes the verdict's text)."""
+    state = TimelineState()
+    for i, (names, categories, from_day, withdrawn) in enumerate(grants):
+        granted = ConsentGranted(
+            **_event_fields(day(from_day)),
+            consent_id=f"k{i}",
+            recipient_parties=[n for n in names if n.startswith("p")],
+            recipient_orgs=[n for n in names if n.startswith("org")],
+            categories=categories,
+            purposes=["transition_planning"],
+            grantor="client",
+            valid_from=day(from_day),
+            valid_until=None,
+            form="written",
+            evidence_ref=None,
+        )
+        state.apply(granted)
+        if withdrawn:
+            state.apply(ConsentWithdrawn(**_event_fields(day(from_day + 1)), consent_id=f"k{i}"))
+    recipient = Recipient(party, org)
+    at = day(at_day) + timedelta(hours=1)
+    consent_id = f"k{cited}" if cited >= 0 else None
+    scan = sorted(
+        (
+            c
+            for c in state.consents.values()
+            if c.in_force(at)
+            and "education" in c.granted.categories
+            and (
+                (party is not None and party in c.granted.recipient_parties)
+                or (org is not None and org in c.granted.recipient_orgs)
+            )
+        ),
+        key=lambda c: c.granted.consent_id != consent_id,
+    )
+    verdict = decide(
+        state,
+        at=at,
+        recipient=recipient,
+        category="education",
+        purpose="transition_planning",
+        basis="consent",
+        consent_id=consent_id,
+    )
+    if scan:
+        assert verdict.lawful
+        assert verdict.relied_on == scan[0].granted.consent_id
+    else:
+        assert not verdict.lawful
