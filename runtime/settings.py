@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     aggregate_cache_size: int = Field(default=1000, ge=0)
     """Journeys kept in memory between commands (0 turns the cache off)."""
     postgres_pool_size: int = Field(default=5, ge=1)
+    postgres_connect_timeout: int = Field(default=5, ge=1, le=300)
+    """Seconds to wait for a PostgreSQL connection before the request fails (503)."""
     cipher_key: SecretStr | None = None
     """Base64 AES key (16, 24 or 32 bytes) encrypting every stored event at rest, on top of the
     per-client keys. Required in production; ``polku keygen`` makes one. Set it when the store is
@@ -211,7 +213,7 @@ def persistence_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_USER": unquote(url.username or "postgres"),
         "POSTGRES_PASSWORD": unquote(url.password or ""),
         "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
-        "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_CONNECT_TIMEOUT": str(settings.postgres_connect_timeout),
         "POSTGRES_SCHEMA": settings.database_schema,
         "APPLICATION_RECORDER_TOPIC": "storage.pg_recorder:OneTripPostgresApplicationRecorder",
     }

@@ -73,6 +73,9 @@ def _postgres_settings(keys: Path) -> Iterator[Settings]:
             database_url=POSTGRES_URL,
             database_schema=schema,
             keyring=keys / "polku.keyring.json",
+            # A busy CI machine (a checkpoint of thousands of test schemas) can take longer than
+            # production's 5 s to hand out a first connection; a test waits rather than fails.
+            postgres_connect_timeout=30,
             _env_file=None,
         )
     finally:
