@@ -19,6 +19,7 @@ A verdict is one of three words (``docs/audit.md``):
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
@@ -206,24 +207,27 @@ def _covering(
     category: str,
     purpose: str,
     consent_id: str | None,
-) -> list[ConsentState]:
-    """The consents in force at ``at`` covering the sharing, the one cited first.
+) -> ConsentState | None:
+    """The consent a disclosure relies on: the one cited if it covers the sharing, else the
+    first granted of those in force covering it, else none.
 
-    Only the first is ever used, so when the cited consent covers it, it alone is returned;
-    otherwise only the consents naming the recipient are looked at, in the order granted (the
-    order of ``state.consents``), not every consent of the journey.
+    Only the consents naming the recipient are looked at, in the order granted (the order of
+    ``state.consents``), and the look stops at the first that covers: not every consent of the
+    journey for every judgement.
     """
     cited = state.consents.get(consent_id) if consent_id is not None else None
     if cited is not None and _covers(cited, at, recipient, category, purpose):
-        return [cited]
+        return cited
     naming = state.consents_naming
-    entries: tuple[tuple[int, str], ...] = ()
-    if recipient.party is not None:
-        entries += naming.get(("party", recipient.party), ())
-    if recipient.organisation is not None:
-        entries += naming.get(("org", recipient.organisation), ())
-    candidates = (state.consents[cid] for _, cid in sorted(set(entries)))
-    return [c for c in candidates if _covers(c, at, recipient, category, purpose)]
+    by_party = naming.get(("party", recipient.party), ()) if recipient.party is not None else ()
+    by_org = (
+        naming.get(("org", recipient.organisation), ())
+        if recipient.organisation is not None
+        else ()
+    )
+    # Both lists are in the order granted; merged lazily (a consent naming both comes twice).
+    candidates = (state.consents[cid] for _, cid in heapq.merge(by_party, by_org))
+    return next((c for c in candidates if _covers(c, at, recipient, category, purpose)), None)
 
 
 def decide(
@@ -251,14 +255,14 @@ def decide(
         return _lawful("client", "the client shared it themselves")
     if basis == "statutory" and statute:
         return _lawful(statute, f"the disclosure cites the statute {statute}")
-    consents = _covering(state, at, recipient, category, purpose, consent_id)
+    consent = _covering(state, at, recipient, category, purpose, consent_id)
     denials = [
         d
         for d in state.denials.values()
         if d.covers(category, recipient.party, recipient.organisation)
     ]
-    if consents and not denials:
-        g = consents[0].granted
+    if consent is not None and not denials:
+        g = consent.granted
         return _lawful(
             g.consent_id,
             f"{category}: consent {g.consent_id} ({_both(g)}) covers {recipient.name}"
@@ -282,11 +286,11 @@ def decide(
                 f" purpose {purpose}, and no statutory right applied",
             )
         )
-    if consents:
-        relied_on = relied_on or consents[0].granted.consent_id
+    if consent is not None:
+        relied_on = relied_on or consent.granted.consent_id
     for d in denials:
         r = d.registered
-        beats = f", and it beats consent {consents[0].granted.consent_id}" if consents else ""
+        beats = f", and it beats consent {consent.granted.consent_id}" if consent else ""
         reasons.append(
             (
                 Reason.DENIAL_IN_FORCE,
