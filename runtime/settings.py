@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     postgres_pool_size: int = Field(default=5, ge=1)
     postgres_connect_timeout: int = Field(default=5, ge=1, le=300)
     """Seconds to wait for a PostgreSQL connection before the request fails (503)."""
+    group_commit: bool = True
+    """On PostgreSQL, saves of concurrent commands are written in one transaction
+    (``storage/group_commit.py``); off: one transaction per save."""
     cipher_key: SecretStr | None = None
     """Base64 AES key (16, 24 or 32 bytes) encrypting every stored event at rest, on top of the
     per-client keys. Required in production; ``polku keygen`` makes one. Set it when the store is
@@ -215,6 +218,10 @@ def persistence_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
         "POSTGRES_CONNECT_TIMEOUT": str(settings.postgres_connect_timeout),
         "POSTGRES_SCHEMA": settings.database_schema,
-        "APPLICATION_RECORDER_TOPIC": "storage.pg_recorder:OneTripPostgresApplicationRecorder",
+        "APPLICATION_RECORDER_TOPIC": (
+            "storage.group_commit:GroupCommitPostgresApplicationRecorder"
+            if settings.group_commit
+            else "storage.pg_recorder:OneTripPostgresApplicationRecorder"
+        ),
     }
     return env
