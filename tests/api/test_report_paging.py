@@ -239,7 +239,9 @@ def test_a_printable_page_links_to_the_next(
 ) -> None:
     api = grown
     h = api.headers(who)
-    link = f"{url}?format=html&limit=3&" + "&".join(f"{k}={v}" for k, v in params.items())
+    link: str | None = f"{url}?format=html&limit=3&" + "&".join(
+        f"{k}={v}" for k, v in params.items()
+    )
     pages = 0
     while link is not None:
         response = api.client.get(link, headers=h)
