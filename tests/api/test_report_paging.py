@@ -201,6 +201,12 @@ def test_a_cursor_not_given_for_this_report_of_this_journey_is_refused_writing_n
     assert len(set(answers)) == 1
     assert J not in response.text
     assert OTHER not in response.text
+    # A journey that does not exist answers alike: the refusal tells nothing of existence.
+    missing = other.replace(OTHER, "client-nobody")
+    nobody = api.client.get(missing, params={"cursor": cursor, "limit": 1}, headers=h)
+    assert nobody.status_code == 422
+    assert nobody.json()["detail"] == answers[0]
+    assert _log_rows(api) == rows
     # Too long to be a cursor: refused by the route.
     long = api.client.get(url, params={"cursor": "A" * 513}, headers=h)
     assert long.status_code == 422
