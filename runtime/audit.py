@@ -158,8 +158,9 @@ class LogReports:
         where = time_zone or DEFAULT_ZONE
         zone(where)
         now = place.as_of or journey.components.clock()
+        seen = journey.view(at=now, known_at=now)  # one fold: the language and the disclosures
         if language is None:
-            language = language_of(journey.view(at=now, known_at=now).preferred_language)
+            language = language_of(seen.preferred_language)
         names = {
             e.party_id: str(e.personal["display_name"])
             for e in journey.full_record().events
@@ -178,7 +179,7 @@ class LogReports:
             )
         disclosures = tuple(
             d
-            for d in journey.disclosures(now)
+            for d in seen.disclosures  # as judged at the moment, that the reader may see
             if (place.start is None or d.occurred_at >= place.start)
             and (place.end is None or d.occurred_at <= place.end)
         )

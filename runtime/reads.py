@@ -82,10 +82,9 @@ class ReadJourney:
     ) -> list[HistoryEntry]:
         return history(self.record(), known_at=known_at, after=after, limit=limit)
 
-    def disclosures(self, now: datetime | None = None) -> tuple[DisclosureView, ...]:
-        """Every disclosure as judged ``now`` (default: the clock's now), that the reader may
-        see."""
-        now = now or self.components.clock()
+    def disclosures(self) -> tuple[DisclosureView, ...]:
+        """Every disclosure as judged now, that the reader may see."""
+        now = self.components.clock()
         judged = view(self.journey.record(), at=now, known_at=now).disclosures
         return visible_disclosures(judged, self.sight)
 
