@@ -264,3 +264,32 @@ def test_a_printable_page_links_to_the_next(
             assert response.text.count(words) == 2  # under the heading and at the end
         link = following
     assert pages > 1
+
+
+@pytest.mark.parametrize(("url", "who"), [(LOG, "worker"), (OWN_LOG, "client")])
+def test_a_log_report_page_reads_only_its_page_of_the_access_log(
+    grown: Api, url: str, who: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reads come from the access log a page at a time: the whole log is never read."""
+    api = grown
+    asked: list[int] = []
+    paged = api.components.access_log.page
+
+    def whole(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the whole access log was read")
+
+    def page(*args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs["limit"])
+        return paged(*args, **kwargs)
+
+    monkeypatch.setattr(api.components.access_log, "entries", whole)
+    monkeypatch.setattr(api.components.access_log, "page", page)
+    params: dict[str, Any] = {"limit": 2}
+    while True:
+        response = api.client.get(url, params=params, headers=api.headers(who))
+        assert response.status_code == 200, response.text
+        if response.json()["next_cursor"] is None:
+            break
+        params["cursor"] = response.json()["next_cursor"]
+    assert asked
+    assert set(asked) == {2}
