@@ -197,9 +197,7 @@ def journey_audit_html(audit: JourneyAudit, next_href: str | None = None) -> str
         ZONE_NOTE,
     ]
     if audit.next_cursor:
-        meta.append(
-            "One page: more findings, disclosures or history entries follow on the next page."
-        )
+        meta.append("One page of each list: more of one or another follow on the next page.")
     link = ("Next page", next_href) if audit.next_cursor and next_href else None
     return render_page(f"Audit of journey {v.client_ref}", meta, sections, next_link=link)
 

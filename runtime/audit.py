@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 DEFAULT_PAGE = 100
-"""Ledger entries (and a journey audit's findings, history entries and disclosures) per page
+"""Ledger entries (and the entries of each list of a journey's audit) per page
 unless the caller asks for another size (at most :data:`MAX_PAGE`)."""
 
 MAX_PAGE = 1000
@@ -229,8 +229,9 @@ class AuditReports:
         limit: int | None = DEFAULT_PAGE,
     ) -> JourneyAudit:
         """The journey replayed at (at, known_at), with its findings (auditors only), a page at
-        a time: the findings, the history and the view's disclosures hold at most ``limit``
-        each (None: all), from where ``cursor`` says. The first page pins (at, known_at) to now
+        a time: the findings, the history and each list of the view (team, consents,
+        disclosures, knowledge…) hold at most ``limit`` entries each (None: all), from where
+        ``cursor`` says. The first page pins (at, known_at) to now
         where they are not given, and the cursor carries them, so every page is of the same
         audit however the record grows meanwhile. The findings need the whole timeline: the
         journey is folded whole for every page, and only the page is answered."""
@@ -256,13 +257,20 @@ class AuditReports:
         if limit is None:
             return whole
         end = offset + limit
-        lists = (whole.findings, whole.history, whole.view.disclosures)
+        # Every list of the view grows with the journey (consents granted, recipients known,
+        # members who came and went), not only its disclosures: each is paged alike.
+        lists = {
+            f.name: items
+            for f in fields(whole.view)
+            if isinstance(items := getattr(whole.view, f.name), tuple)
+        }
         following = None
-        if any(len(items) > end for items in lists):
+        if any(len(items) > end for items in (whole.findings, whole.history, *lists.values())):
             state = {"at": at.isoformat(), "known_at": known_at.isoformat(), "offset": end}
             following = self._audits.seal(client_ref, state)
+        sliced: dict[str, Any] = {name: items[offset:end] for name, items in lists.items()}
         return JourneyAudit(
-            replace(whole.view, disclosures=whole.view.disclosures[offset:end]),
+            replace(whole.view, **sliced),
             whole.history[offset:end],
             whole.findings[offset:end],
             following,

@@ -67,10 +67,11 @@ READ_DOCS: dict[str, str] = {
     " events as evidence (only events the reader may see count)." + _TEAM,
     "/v1/audit/journeys/{client_ref}": "A journey replayed at (`at`, `known_at`) with its"
     " findings (late entries, backdated consents, disclosures without a basis), as JSON or a"
-    " printable page. A page at a time: at most `limit` findings, history entries and"
-    " disclosures; continue with `cursor` set to `next_cursor` (the printable page links to"
-    " the next). The first page pins (`at`, `known_at`): the pages add up to one audit. A"
-    " cursor not given by this report for this journey: 422, nothing logged." + _AUDITORS,
+    " printable page. A page at a time: at most `limit` entries of each list (findings,"
+    " history, and each list of the view); continue with `cursor` set to `next_cursor`"
+    " (the printable page links to the next). The first page pins (`at`, `known_at`): the"
+    " pages add up to one audit. A cursor not given by this report for this journey: 422,"
+    " nothing logged." + _AUDITORS,
     "/v1/audit/journeys/{client_ref}/diff": "What the record showed differently at record time"
     " `t2` than at `t1`: entries added and retracted, and disclosures whose verdict changed."
     + _AUDITORS,

@@ -116,9 +116,16 @@ def test_the_pages_of_a_journey_audit_add_up_to_the_audit_as_of_the_first(grown:
     walked = [d for page in pages for d in page["view"]["disclosures"]]
     assert walked == whole["view"]["disclosures"]
     assert "d-meanwhile-1" not in {d["disclosure_id"] for d in walked}
-    # Every page is of the same moment, and its other parts are the whole audit's.
+    # Every list of the view is paged alike; every page is of the same moment.
+    lists = [name for name, value in whole["view"].items() if isinstance(value, list)]
+    assert {"team", "consents", "disclosures", "knowledge"} <= set(lists)
+    for name in lists:
+        assert [x for page in pages for x in page["view"][name]] == whole["view"][name], name
+        assert all(len(page["view"][name]) <= 3 for page in pages)
     for page in pages:
-        assert {**page["view"], "disclosures": []} == {**whole["view"], "disclosures": []}
+        assert {k: v for k, v in page["view"].items() if k not in lists} == {
+            k: v for k, v in whole["view"].items() if k not in lists
+        }
     # A page of the default size holds all of so small a journey.
     assert api.client.get(AUDIT, headers=api.headers("auditor")).json()["next_cursor"] is None
 
