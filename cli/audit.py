@@ -79,7 +79,8 @@ def register(commands: Command) -> None:
     log_report.add_argument("client_ref", help="the client's ref")
     _period(log_report)
     makers: list[tuple[argparse.ArgumentParser, Maker]] = [
-        (journey, lambda r, who, a: r.journey(who, a.client_ref, a.at, a.known_at)),
+        # The operator's file: the whole report, not a page of it.
+        (journey, lambda r, who, a: r.journey(who, a.client_ref, a.at, a.known_at, limit=None)),
         (
             ledger,
             lambda r, who, a: r.ledger(
@@ -94,7 +95,10 @@ def register(commands: Command) -> None:
         ),
         (diff, lambda r, who, a: r.diff(who, a.client_ref, a.t1, a.t2)),
         (knew, lambda r, who, a: r.who_knew(who, a.client_ref, a.category, a.at, a.known_at)),
-        (log_report, lambda r, who, a: r.log_report(who, a.client_ref, a.start, a.end)),
+        (
+            log_report,
+            lambda r, who, a: r.log_report(who, a.client_ref, a.start, a.end, limit=None),
+        ),
     ]
     for command, make in makers:
         command.add_argument(

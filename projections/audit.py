@@ -243,6 +243,11 @@ class JourneyAudit:
     view: JourneyView
     history: tuple[HistoryEntry, ...]
     findings: tuple[Finding, ...]
+    next_cursor: str | None = None
+    """A page of the audit (``runtime.audit``): the lists that grow with the journey — the
+    findings, the history and each list of the view (team, consents, disclosures, knowledge…) —
+    hold one page each, and more of one or another follow; ask again with ``cursor`` set to
+    this (None: the last page, or the whole)."""
 
 
 def audit_journey(

@@ -113,7 +113,9 @@ VERDICT_NOTE = (
 )
 
 
-def journey_audit_html(audit: JourneyAudit) -> str:
+def journey_audit_html(audit: JourneyAudit, next_href: str | None = None) -> str:
+    """The audit as a printable page; a page of it (``audit.next_cursor`` set) says so and
+    links to the next at ``next_href``."""
     v = audit.view
     sections = [
         Section(
@@ -194,7 +196,10 @@ def journey_audit_html(audit: JourneyAudit) -> str:
         f"{v.known_at.isoformat(timespec='minutes')} ({v.known_version} events on record then).",
         ZONE_NOTE,
     ]
-    return render_page(f"Audit of journey {v.client_ref}", meta, sections)
+    if audit.next_cursor:
+        meta.append("One page of each list: more of one or another follow on the next page.")
+    link = ("Next page", next_href) if audit.next_cursor and next_href else None
+    return render_page(f"Audit of journey {v.client_ref}", meta, sections, next_link=link)
 
 
 @dataclass(frozen=True)
@@ -395,6 +400,10 @@ class ClientLogReport:
     """The language of the visits' words and of the printable page: fi, sv or en."""
     time_zone: str = DEFAULT_ZONE
     """The time zone the visits' days and the printable page's times are in."""
+    next_cursor: str | None = None
+    """A page of the report: more reads or disclosures follow; ask again with ``cursor`` set to
+    this (None: the last page, or the whole). Every page is of the report as it stood at the
+    first page's ``produced_at``; its visits group the reads of that page."""
 
 
 def visits_of(
@@ -434,6 +443,7 @@ def client_log_report(
     names: dict[str, str] | None = None,
     language: Language = "en",
     time_zone: str = DEFAULT_ZONE,
+    next_cursor: str | None = None,
 ) -> ClientLogReport:
     return ClientLogReport(
         client_ref,
@@ -449,6 +459,7 @@ def client_log_report(
         visits_of(reads, names or {}, language, time_zone),
         language,
         time_zone,
+        next_cursor,
     )
 
 
@@ -472,9 +483,10 @@ def _client_basis(d: DisclosureView, language: Language) -> str:
     return label("basis_kinds", d.basis, language)
 
 
-def client_log_html(report: ClientLogReport) -> str:
+def client_log_html(report: ClientLogReport, next_href: str | None = None) -> str:
     """The client's log report as a printable page in the report's language, its times in the
-    report's time zone."""
+    report's time zone; a page of it (``report.next_cursor`` set) says so and links to the next
+    at ``next_href``."""
     lang = report.language
     where = zone(report.time_zone)
 
@@ -507,6 +519,7 @@ def client_log_html(report: ClientLogReport) -> str:
             words("produced", lang, at=moment(report.produced_at))
             + " "
             + words("zone", lang, zone=report.time_zone),
+            *([words("more_follow", lang)] if report.next_cursor else []),
         ],
         [
             Section(
@@ -552,6 +565,9 @@ def client_log_html(report: ClientLogReport) -> str:
         ],
         lang=lang,
         none=words("none", lang),
+        next_link=(words("next_page", lang), next_href)
+        if report.next_cursor and next_href
+        else None,
     )
 
 
@@ -606,9 +622,9 @@ AuditReport = JourneyAudit | RecordDiff | WhoKnewReport | LedgerReport | ClientL
 
 _RENDERERS: dict[type[Any], tuple[TypeAdapter[Any], Any]] = {
     JourneyAudit: (TypeAdapter(JourneyAudit), journey_audit_html),
-    RecordDiff: (TypeAdapter(RecordDiff), diff_html),
-    WhoKnewReport: (TypeAdapter(WhoKnewReport), who_knew_html),
-    LedgerReport: (TypeAdapter(LedgerReport), ledger_html),
+    RecordDiff: (TypeAdapter(RecordDiff), lambda report, _: diff_html(report)),
+    WhoKnewReport: (TypeAdapter(WhoKnewReport), lambda report, _: who_knew_html(report)),
+    LedgerReport: (TypeAdapter(LedgerReport), lambda report, _: ledger_html(report)),
     ClientLogReport: (TypeAdapter(ClientLogReport), client_log_html),
 }
 
@@ -618,6 +634,8 @@ def as_json(report: AuditReport, *, indent: int | None = None) -> bytes:
     return adapter.dump_json(report, indent=indent)
 
 
-def as_html(report: AuditReport) -> str:
-    html: str = _RENDERERS[type(report)][1](report)
+def as_html(report: AuditReport, next_href: str | None = None) -> str:
+    """The report as a printable page; ``next_href``: where the next page of a report given a
+    page at a time is (the page links to it)."""
+    html: str = _RENDERERS[type(report)][1](report, next_href)
     return html

@@ -82,9 +82,16 @@ def render_page(
     *,
     lang: str = "en",
     none: str = "None.",
+    next_link: tuple[str, str] | None = None,
 ) -> str:
     """The page: ``lang`` is its language (the html element's), ``none`` what an empty section
-    says."""
+    says; ``next_link`` (its text and address) leads to the next page of a report given a page
+    at a time, shown under the heading and at the end."""
+    link = ""
+    if next_link:
+        text, href = next_link
+        link = f'<p class="next"><a rel="next" href="{escape(href)}">{escape(text)}</a></p>'
+
     parts = [
         "<!doctype html>",
         f'<html lang="{escape(lang)}"><head><meta charset="utf-8">',
@@ -92,6 +99,7 @@ def render_page(
         f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
         *(f'<p class="meta">{escape(line)}</p>' for line in meta),
+        *([link] if link else []),
     ]
     for section in sections:
         parts.append(f"<h2>{escape(section.heading)}</h2>")
@@ -106,5 +114,5 @@ def render_page(
         for row in section.rows:
             parts.append("<tr>" + "".join(_td(v) for v in row) + "</tr>")
         parts.append("</tbody></table>")
-    parts.append("</body></html>")
+    parts.extend([*([link] if link else []), "</body></html>"])
     return "\n".join(parts)

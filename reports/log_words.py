@@ -211,6 +211,12 @@ _WORDS: dict[str, tuple[str, str, str]] = {
         " som var registrerat när det skedde, och nu.",
     ),
     "none": ("None.", "Ei yhtään.", "Inga."),
+    "more_follow": (
+        "This is one page of the report: more reads or recipients follow on the next page.",
+        "Tämä on raportin yksi sivu: lisää katseluja tai vastaanottajia on seuraavalla sivulla.",
+        "Det här är en sida av rapporten: fler läsningar eller mottagare finns på nästa sida.",
+    ),
+    "next_page": ("Next page", "Seuraava sivu", "Nästa sida"),
     "no_reason": ("no reason given", "syytä ei ilmoitettu", "ingen orsak angiven"),
     "read_data": ("read your data", "katsoi tietojasi", "läste dina uppgifter"),
     "cli": (

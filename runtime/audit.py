@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,13 +23,31 @@ from projections.fhir import Window
 from readmodels.ledger import JourneyHit
 from reports.audit import ClientLogReport, LedgerReport, WhoKnewReport, client_log_report
 from reports.log_words import DEFAULT_ZONE, Language, language_of, zone
+from runtime.paging import JourneyCursors, moment_of
 from runtime.reads import Reader, ReadJourney, Reads
 from runtime.wiring import Components
 
-__all__ = ["DEFAULT_PAGE", "AuditReports", "JourneySearch", "check_period", "log_report_of"]
+__all__ = [
+    "DEFAULT_PAGE",
+    "LOG_PAGE",
+    "MAX_PAGE",
+    "AuditReports",
+    "JourneySearch",
+    "LogPlace",
+    "LogReports",
+    "check_period",
+]
 
 DEFAULT_PAGE = 100
-"""Ledger entries per page unless the caller asks for another size (at most 1000)."""
+"""Ledger entries (and the entries of each list of a journey's audit) per page
+unless the caller asks for another size (at most :data:`MAX_PAGE`)."""
+
+MAX_PAGE = 1000
+"""The most entries of one list a page holds."""
+
+LOG_PAGE = MAX_PAGE
+"""Reads and disclosures per page of the log report unless the caller asks for fewer (as for
+the access log)."""
 
 
 FHIR_PAGE = 1000
@@ -75,51 +93,188 @@ def check_period(start: datetime | None, end: datetime | None) -> None:
         raise InvalidQueryError("'to' is before 'from'")
 
 
-def log_report_of(
-    journey: ReadJourney,
-    client_ref: str,
-    start: datetime | None,
-    end: datetime | None,
-    language: Language | None = None,
-    time_zone: str | None = None,
-) -> ClientLogReport:
-    """The log report of a journey already read (and logged) for its reader, in ``language``
-    (default: the client's registered language if it is Finnish or Swedish, else English), its
-    times in ``time_zone`` (default Europe/Helsinki; an unknown one: InvalidQueryError)."""
-    where = time_zone or DEFAULT_ZONE
-    zone(where)
-    if language is None:
-        now = journey.components.clock()
-        language = language_of(journey.view(at=now, known_at=now).preferred_language)
-    names = {
-        e.party_id: str(e.personal["display_name"])
-        for e in journey.full_record().events
-        if isinstance(e, TeamMemberAdded) and e.personal.get("display_name") not in (None, ERASED)
-    }
-    return client_log_report(
-        client_ref,
-        start,
-        end,
-        journey.reads(start, end),
-        journey.disclosures(),
-        journey.components.clock(),
-        names,
-        language,
-        where,
-    )
+@dataclass(frozen=True)
+class LogPlace:
+    """Where a page of the log report starts, and what every page of its walk is of."""
+
+    start: datetime | None
+    end: datetime | None
+    as_of: datetime | None = None
+    """The first page's moment: reads up to it, disclosures judged at it (None: a first page)."""
+    reads: str | None = None
+    """The access log's own cursor of the next reads (None: from the first)."""
+    reads_done: bool = False
+    """Every read was on the pages before."""
+    offset: int = 0
+    """How many disclosures the pages before held."""
+
+
+class LogReports:
+    """The client's log report, a page at a time: the professionals' route and the client's own
+    share it. The reads come from the access log a page at a time (never the whole log); the
+    disclosures are judged by folding the journey, which is in memory whole anyway, and only a
+    page of them is answered."""
+
+    def __init__(self, components: Components) -> None:
+        self._cursors = JourneyCursors(components, "log report")
+
+    def place(
+        self, client_ref: str, start: datetime | None, end: datetime | None, cursor: str | None
+    ) -> LogPlace:
+        """Where the page asked for starts: from the beginning of the period ``start``-``end``,
+        or where ``cursor`` says (its period, not the one asked now). A cursor not given for
+        this client's log report: :class:`InvalidQueryError`, before anything is read."""
+        check_period(start, end)
+        if cursor is None:
+            return LogPlace(start, end)
+        state = self._cursors.open(client_ref, cursor)
+        try:
+            return LogPlace(
+                moment_of(state, "from"),
+                moment_of(state, "to"),
+                moment_of(state, "as_of"),
+                None if state["reads"] is None else str(state["reads"]),
+                bool(state["done"]),
+                int(state["offset"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise InvalidQueryError("not a cursor this log report gave") from None
+
+    def page(
+        self,
+        journey: ReadJourney,
+        client_ref: str,
+        place: LogPlace,
+        language: Language | None = None,
+        time_zone: str | None = None,
+        limit: int | None = LOG_PAGE,
+    ) -> ClientLogReport:
+        """A page of the log report of a journey already read (and logged) for its reader, in
+        ``language`` (default: the client's registered language if it is Finnish or Swedish,
+        else English), its times in ``time_zone`` (default Europe/Helsinki; an unknown one:
+        InvalidQueryError): at most ``limit`` reads and ``limit`` disclosures (None: all)."""
+        if limit is not None and not 1 <= limit <= MAX_PAGE:
+            raise InvalidQueryError(f"limit must be 1 to {MAX_PAGE}")
+        where = time_zone or DEFAULT_ZONE
+        zone(where)
+        now = place.as_of or journey.components.clock()
+        seen = journey.view(at=now, known_at=now)  # one fold: the language and the disclosures
+        if language is None:
+            language = language_of(seen.preferred_language)
+        names = {
+            e.party_id: str(e.personal["display_name"])
+            for e in journey.full_record().events
+            if isinstance(e, TeamMemberAdded)
+            and e.personal.get("display_name") not in (None, ERASED)
+        }
+        until = now if place.end is None else min(place.end, now)
+        following: str | None = None
+        if limit is None:
+            reads = journey.reads(place.start, until)
+        elif place.reads_done:
+            reads = ()
+        else:
+            reads, following = journey.reads_page(
+                place.start, until, cursor=place.reads, limit=limit
+            )
+        disclosures = tuple(
+            d
+            for d in seen.disclosures  # as judged at the moment, that the reader may see
+            if (place.start is None or d.occurred_at >= place.start)
+            and (place.end is None or d.occurred_at <= place.end)
+        )
+        next_cursor = None
+        if limit is not None:
+            shown = disclosures[place.offset : place.offset + limit]
+            if following is not None or len(disclosures) > place.offset + limit:
+                state = {
+                    "from": place.start and place.start.isoformat(),
+                    "to": place.end and place.end.isoformat(),
+                    "as_of": now.isoformat(),
+                    "reads": following,
+                    "done": following is None,
+                    "offset": place.offset + limit,
+                }
+                next_cursor = self._cursors.seal(client_ref, state)
+            disclosures = shown
+        return client_log_report(
+            client_ref,
+            place.start,
+            place.end,
+            reads,
+            disclosures,
+            now,
+            names,
+            language,
+            where,
+            next_cursor,
+        )
 
 
 class AuditReports:
     def __init__(self, components: Components) -> None:
         self._components = components
         self._reads = Reads(components)
+        self._audits = JourneyCursors(components, "journey audit")
+        self._logs = LogReports(components)
 
     def journey(
-        self, reader: Reader, client_ref: str, at: datetime | None, known_at: datetime | None
+        self,
+        reader: Reader,
+        client_ref: str,
+        at: datetime | None,
+        known_at: datetime | None,
+        *,
+        cursor: str | None = None,
+        limit: int | None = DEFAULT_PAGE,
     ) -> JourneyAudit:
-        """The journey replayed at (at, known_at), with its findings (auditors only)."""
+        """The journey replayed at (at, known_at), with its findings (auditors only), a page at
+        a time: the findings, the history and each list of the view (team, consents,
+        disclosures, knowledge…) hold at most ``limit`` entries each (None: all), from where
+        ``cursor`` says. The first page pins (at, known_at) to now
+        where they are not given, and the cursor carries them, so every page is of the same
+        audit however the record grows meanwhile. The findings need the whole timeline: the
+        journey is folded whole for every page, and only the page is answered."""
+        Reads.authorise(reader.actor, auditors_only=True)
+        if limit is not None and not 1 <= limit <= MAX_PAGE:
+            raise InvalidQueryError(f"limit must be 1 to {MAX_PAGE}")
+        offset = 0
+        if cursor is not None:  # opened before anything is read (and logged)
+            state = self._audits.open(client_ref, cursor)
+            try:
+                at, known_at = moment_of(state, "at"), moment_of(state, "known_at")
+                offset = int(state["offset"])
+                if at is None or known_at is None or offset < 0:
+                    raise ValueError
+            except (KeyError, TypeError, ValueError):
+                raise InvalidQueryError("not a cursor this journey audit gave") from None
+        else:
+            now = self._components.clock()
+            known_at = known_at or now
+            at = at or now
         journey = self._reads.journey(reader, client_ref, auditors_only=True)
-        return audit_journey(journey.full_record(), at=at, known_at=known_at)
+        whole = audit_journey(journey.full_record(), at=at, known_at=known_at)
+        if limit is None:
+            return whole
+        end = offset + limit
+        # Every list of the view grows with the journey (consents granted, recipients known,
+        # members who came and went), not only its disclosures: each is paged alike.
+        lists = {
+            f.name: items
+            for f in fields(whole.view)
+            if isinstance(items := getattr(whole.view, f.name), tuple)
+        }
+        following = None
+        if any(len(items) > end for items in (whole.findings, whole.history, *lists.values())):
+            state = {"at": at.isoformat(), "known_at": known_at.isoformat(), "offset": end}
+            following = self._audits.seal(client_ref, state)
+        sliced: dict[str, Any] = {name: items[offset:end] for name, items in lists.items()}
+        return JourneyAudit(
+            replace(whole.view, **sliced),
+            whole.history[offset:end],
+            whole.findings[offset:end],
+            following,
+        )
 
     def diff(self, reader: Reader, client_ref: str, t1: datetime, t2: datetime) -> RecordDiff:
         """What the record showed differently at record time ``t2`` than at ``t1``."""
@@ -219,15 +374,23 @@ class AuditReports:
         end: datetime | None,
         language: Language | None = None,
         time_zone: str | None = None,
+        *,
+        cursor: str | None = None,
+        limit: int | None = LOG_PAGE,
     ) -> ClientLogReport:
         """The client's log report: who read their data and who received it, and why — as the
         reader may see it (a team member is not shown the auditors' reads, nor disclosures of
-        categories denied to them) — in ``language`` with times in ``time_zone``."""
-        check_period(start, end)
+        categories denied to them) — in ``language`` with times in ``time_zone``; a page of at
+        most ``limit`` reads and ``limit`` disclosures (None: all) from where ``cursor`` says
+        (:class:`LogReports`)."""
         if time_zone is not None:
             zone(time_zone)  # refused before anything is read (and logged)
+        if limit is not None and not 1 <= limit <= MAX_PAGE:
+            raise InvalidQueryError(f"limit must be 1 to {MAX_PAGE}")
+        Reads.authorise(reader.actor)
+        place = self._logs.place(client_ref, start, end, cursor)
         journey = self._reads.journey(reader, client_ref, professionals_only=True)
-        return log_report_of(journey, client_ref, start, end, language, time_zone)
+        return self._logs.page(journey, client_ref, place, language, time_zone, limit)
 
     def fhir(
         self,

@@ -28,9 +28,10 @@ from reports.audit import (
     as_html,
     as_json,
 )
-from runtime.audit import DEFAULT_PAGE, FHIR_PAGE, AuditReports, JourneySearch
+from runtime.audit import DEFAULT_PAGE, FHIR_PAGE, LOG_PAGE, AuditReports, JourneySearch
+from runtime.paging import MAX_CURSOR
 
-__all__ = ["ReportLanguage", "ReportZone", "router"]
+__all__ = ["PageCursor", "PageLimit", "ReportLanguage", "ReportZone", "next_href", "router"]
 
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no valid bearer token"},
@@ -65,6 +66,27 @@ ReportZone = Annotated[
 ]
 Start = Annotated[Moment | None, Query(alias="from")]
 End = Annotated[Moment | None, Query(alias="to")]
+PageCursor = Annotated[
+    str | None,
+    Query(
+        max_length=MAX_CURSOR,
+        description="the next_cursor of the previous page (it carries what the first page was"
+        " asked for: its moments and period)",
+    ),
+]
+PageLimit = Annotated[
+    int, Query(ge=1, le=MAX_PAGE, description="entries of each list per page (at most 1000)")
+]
+
+
+def next_href(request: Request, cursor: str | None, limit: int, pinned: list[str]) -> str | None:
+    """The address of the next page (path and query, no host): this one's, with ``cursor``
+    and ``limit`` set and the ``pinned`` parameters (which the cursor carries) left out."""
+    if cursor is None:
+        return None
+    following = request.url.remove_query_params(["cursor", "limit", *pinned])
+    following = following.include_query_params(cursor=cursor, limit=limit)
+    return f"{following.path}?{following.query}"
 
 
 def _reports(components: ComponentsDep) -> AuditReports:
@@ -74,9 +96,9 @@ def _reports(components: ComponentsDep) -> AuditReports:
 Reports = Annotated[AuditReports, Depends(_reports)]
 
 
-def _out(report: AuditReport, format: str) -> Response:
+def _out(report: AuditReport, format: str, following: str | None = None) -> Response:
     if format == "html":
-        return Response(as_html(report), media_type="text/html; charset=utf-8")
+        return Response(as_html(report, following), media_type="text/html; charset=utf-8")
     return Response(as_json(report), media_type="application/json")
 
 
@@ -84,17 +106,22 @@ def _out(report: AuditReport, format: str) -> Response:
     "/audit/journeys/{client_ref}",
     response_model=JourneyAudit,
     responses=_HTML,
-    summary="A journey replayed at (at, known_at), with its findings",
+    summary="A journey replayed at (at, known_at), with its findings; a page at a time",
 )
 def get_journey_audit(
+    request: Request,
     client_ref: ClientRef,
     reports: Reports,
     reader: CurrentReader,
     at: When = None,
     known_at: KnownAt = None,
+    cursor: PageCursor = None,
+    limit: PageLimit = DEFAULT_PAGE,
     format: Format = "json",
 ) -> Response:
-    return _out(reports.journey(reader, client_ref, at, known_at), format)
+    audit = reports.journey(reader, client_ref, at, known_at, cursor=cursor, limit=limit)
+    following = next_href(request, audit.next_cursor, limit, ["at", "known_at"])
+    return _out(audit, format, following)
 
 
 @router.get(
@@ -222,9 +249,11 @@ def get_ledger(
     "/journeys/{client_ref}/log-report",
     response_model=ClientLogReport,
     responses=_HTML,
-    summary="The client's log report: who read and who received their data, and why",
+    summary="The client's log report: who read and who received their data, and why; a page at"
+    " a time",
 )
 def get_log_report(
+    request: Request,
     client_ref: ClientRef,
     reports: Reports,
     reader: CurrentReader,
@@ -233,8 +262,13 @@ def get_log_report(
     format: Format = "json",
     lang: ReportLanguage = None,
     tz: ReportZone = None,
+    cursor: PageCursor = None,
+    limit: PageLimit = LOG_PAGE,
 ) -> Response:
-    return _out(reports.log_report(reader, client_ref, start, end, lang, tz), format)
+    report = reports.log_report(
+        reader, client_ref, start, end, lang, tz, cursor=cursor, limit=limit
+    )
+    return _out(report, format, next_href(request, report.next_cursor, limit, ["from", "to"]))
 
 
 _FHIR: dict[int | str, dict[str, Any]] = {

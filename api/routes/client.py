@@ -15,7 +15,7 @@ from fastapi import APIRouter, Body, Query, Response
 from pydantic import TypeAdapter
 
 from api.deps import ComponentsDep, CurrentActor, CurrentReader, ReadsDep
-from api.routes.audit import ReportLanguage, ReportZone
+from api.routes.audit import PageCursor, PageLimit, ReportLanguage, ReportZone
 from api.routes.commands import CommandOut, IdempotencyKey, answer
 from api.routes.reads import ClientRef
 from domain import commands as cmd
@@ -32,7 +32,7 @@ from projections.journey_view import (
 )
 from reports.audit import ClientLogReport
 from reports.log_words import zone
-from runtime.audit import check_period, log_report_of
+from runtime.audit import LOG_PAGE, LogReports
 from runtime.writes import Writes
 
 __all__ = ["router"]
@@ -108,24 +108,29 @@ def get_client_page(client_ref: ClientRef, reads: ReadsDep, reader: CurrentReade
     description="The log report of the journey the caller speaks for (the client or a"
     " guardian): every read, auditors' included, and every disclosure with its verdict, for"
     " the period `from`-`to` (default: all), its words in `lang` (default: the client's"
-    " registered language if Finnish or Swedish, else English), its days in `tz`. Any other"
-    " role: 403; a journey the caller does not speak for: 404. This read is itself written to"
-    " the access log.",
+    " registered language if Finnish or Swedish, else English), its days in `tz`; a page at a"
+    " time (at most `limit` reads and `limit` disclosures; continue with `cursor` set to"
+    " `next_cursor`). Any other role: 403; a journey the caller does not speak for: 404. This"
+    " read is itself written to the access log.",
 )
 def get_client_log_report(
     client_ref: ClientRef,
+    components: ComponentsDep,
     reads: ReadsDep,
     reader: CurrentReader,
     start: Annotated[Moment | None, Query(alias="from")] = None,
     end: Annotated[Moment | None, Query(alias="to")] = None,
     lang: ReportLanguage = None,
     tz: ReportZone = None,
+    cursor: PageCursor = None,
+    limit: PageLimit = LOG_PAGE,
 ) -> Response:
-    check_period(start, end)
     if tz is not None:
         zone(tz)  # refused before anything is read (and logged)
+    logs = LogReports(components)
+    place = logs.place(client_ref, start, end, cursor)  # a bad cursor: refused here
     journey = reads.own_journey(reader, client_ref)
-    report = log_report_of(journey, client_ref, start, end, lang, tz)
+    report = logs.page(journey, client_ref, place, lang, tz, limit)
     return Response(_LOG.dump_json(report), media_type="application/json")
 
 

@@ -54,7 +54,11 @@ READ_DOCS: dict[str, str] = {
     " shown the auditors' reads." + _PROFESSIONALS,
     "/v1/journeys/{client_ref}/log-report": "The client's log report, as JSON or a printable"
     " page: who read and who received their data, and why. Team members are not shown the"
-    " auditors' reads." + _PROFESSIONALS,
+    " auditors' reads. A page at a time: at most `limit` reads and `limit` disclosures;"
+    " continue with `cursor` set to `next_cursor` (the printable page links to the next). The"
+    " first page pins the period and the moment: the pages add up to the report as of the"
+    " first. A cursor not given by this report for this journey: 422, nothing logged."
+    + _PROFESSIONALS,
     "/v1/journeys/{client_ref}/fhir": "The journey at (`at`, `known_at`) as a FHIR R5 Bundle"
     " without personal free text: EpisodeOfCare, CareTeam, Consents, AuditEvents for"
     " disclosures and reads, and a Provenance per event." + _TEAM,
@@ -63,7 +67,11 @@ READ_DOCS: dict[str, str] = {
     " events as evidence (only events the reader may see count)." + _TEAM,
     "/v1/audit/journeys/{client_ref}": "A journey replayed at (`at`, `known_at`) with its"
     " findings (late entries, backdated consents, disclosures without a basis), as JSON or a"
-    " printable page." + _AUDITORS,
+    " printable page. A page at a time: at most `limit` entries of each list (findings,"
+    " history, and each list of the view); continue with `cursor` set to `next_cursor`"
+    " (the printable page links to the next). The first page pins (`at`, `known_at`): the"
+    " pages add up to one audit. A cursor not given by this report for this journey: 422,"
+    " nothing logged." + _AUDITORS,
     "/v1/audit/journeys/{client_ref}/diff": "What the record showed differently at record time"
     " `t2` than at `t1`: entries added and retracted, and disclosures whose verdict changed."
     + _AUDITORS,

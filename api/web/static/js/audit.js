@@ -193,6 +193,33 @@ async function showReport(event) {
     reportError(explain(error, t("audit.the_report")));
     return;
   }
+  drawReport(clientRef, chosen, report);
+  const article = byId("log-report");
+  article.hidden = false;
+  article.querySelector("h2").setAttribute("tabindex", "-1");
+  article.querySelector("h2").focus();
+}
+
+/** The log report comes a page at a time: the next page's reads and disclosures are added to
+ * those shown (the cursor carries the period and the moment of the first page). */
+async function moreReport(clientRef, chosen, shown) {
+  const button = byId("report-more");
+  if (button) button.disabled = true;
+  try {
+    const next = await get(journeyPath(clientRef, "/log-report"), { ...chosen, cursor: shown.next_cursor });
+    drawReport(clientRef, chosen, {
+      ...next,
+      reads: [...shown.reads, ...next.reads],
+      disclosures: [...shown.disclosures, ...next.disclosures],
+    });
+    byId("report-more")?.focus();
+  } catch (error) {
+    if (button) button.disabled = false;
+    say(explain(error, t("audit.the_report")), "error");
+  }
+}
+
+function drawReport(clientRef, chosen, report) {
   const article = byId("log-report");
   const span = `${chosen.from ? when(chosen.from) : t("audit.beginning")} – ${chosen.to ? when(chosen.to) : t("audit.until_now")}`;
   fill(
@@ -232,10 +259,14 @@ async function showReport(event) {
           report.disclosures.flatMap((d) => d.verdicts.map((v) => ({ ...d, category: v.category, then: v.then, now: v.now }))),
         )
       : h("p", {}, t("audit.not_disclosed")),
+    report.next_cursor
+      ? h(
+          "div",
+          { class: "actions no-print" },
+          h("button", { type: "button", id: "report-more", onclick: () => moreReport(clientRef, chosen, report) }, t("audit.report_more")),
+        )
+      : null,
   );
-  article.hidden = false;
-  article.querySelector("h2").setAttribute("tabindex", "-1");
-  article.querySelector("h2").focus();
 }
 
 /** The auditor's search: journeys by client ref, organisation, period and findings. Only the

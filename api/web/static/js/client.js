@@ -230,7 +230,47 @@ function drawLog(report) {
     visits.length ? h("ul", { class: "log" }, visits) : h("p", {}, t("client.no_reads")),
     h("h3", {}, t("client.received_title")),
     disclosures.length ? h("ul", { class: "log" }, disclosures) : h("p", {}, t("client.no_disclosures")),
+    report.next_cursor
+      ? h("div", { class: "actions" }, h("button", { type: "button", id: "log-more", onclick: moreLog }, t("client.log_more")))
+      : null,
   );
+}
+
+const VISIT = ["day", "who", "organisation", "role", "what", "why"];
+
+/** The log report shown so far with its next page after it: a visit the page boundary split in
+ * two (the same reader, day, thing and reason) is one line again. */
+function joinLog(before, after) {
+  const visits = before.visits.map((v) => ({ ...v }));
+  for (const visit of after.visits) {
+    const same = visits.find((v) => VISIT.every((key) => v[key] === visit[key]));
+    if (same) {
+      same.times += visit.times;
+      same.last_at = visit.last_at;
+    } else {
+      visits.push(visit);
+    }
+  }
+  return {
+    ...after,
+    reads: [...before.reads, ...after.reads],
+    visits,
+    disclosures: [...before.disclosures, ...after.disclosures],
+  };
+}
+
+/** The log report comes a page at a time: add the next page to the one shown. */
+async function moreLog() {
+  const button = byId("log-more");
+  if (button) button.disabled = true;
+  try {
+    const next = await get(`${base(state.ref)}/log-report`, { lang: lang(), cursor: state.report.next_cursor });
+    state.report = joinLog(state.report, next);
+    drawLog(state.report);
+  } catch (error) {
+    if (button) button.disabled = false;
+    say(`${t("client.failed")}: ${error.message}`, "error");
+  }
 }
 
 function draw(report) {
