@@ -30,8 +30,9 @@ from storage.event_batches import select_events_of
 from storage.keyring import FileKeyring, Keyring, StaticKeyring
 from storage.planner_queries import PlannerQueryLog
 from storage.pseudonyms import LEGACY, journey_id_scheme
+from storage.replica import ReplicaReads
 from storage.sessions import SessionStore
-from storage.sql import SqlStore
+from storage.sql import ReadStore, SqlStore
 from storage.tokens import TokenStore
 from storage.vault import KeyVault
 from storage.webhooks import WebhookStore
@@ -107,6 +108,14 @@ class Components:
     """The configured OpenID provider (``POLKU_OIDC_ISSUER``), or none."""
     directory: Directory
     """The organisations and professionals case workers pick from (``polku directory load``)."""
+    replica: ReplicaReads | None = None
+    """The streaming replica the planners' read models read from (``POLKU_REPLICA_URL``), or
+    none: every read on the primary."""
+
+    @property
+    def reads(self) -> ReadStore:
+        """Where read-only queries that may see the replica go (the store without one)."""
+        return self.store if self.replica is None else self.replica
 
     @property
     def clock(self) -> Clock:
@@ -120,6 +129,8 @@ class Components:
         return {m.name: m for m in models}
 
     def close(self) -> None:
+        if self.replica is not None:
+            self.replica.close()
         self.households.close()
         self.service.close()
 
@@ -130,6 +141,16 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
     store = SqlStore(service)
     batch = settings.projection_batch_size
     households = build_households(settings, service)
+    replica = (
+        None
+        if settings.replica_url is None
+        else ReplicaReads(
+            settings.replica_url,
+            store,
+            max_lag=settings.replica_max_lag_seconds,
+            pool_size=settings.postgres_pool_size,
+        )
+    )
     return Components(
         settings=settings,
         service=service,
@@ -138,8 +159,8 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
         access_log=AccessLog(store),
         caseload=CaseloadIndex(store, service, batch),
         ledger=Ledger(store, service, batch),
-        planner=PlannerLog(store, service, batch),
-        conformance=PlannerConformance(store, service, batch),
+        planner=PlannerLog(store, service, batch, reads=replica),
+        conformance=PlannerConformance(store, service, batch, reads=replica),
         outside_writes=SlidingWindowLimit(
             settings.outside_writes_per_hour, timedelta(hours=1), service.clock
         ),
@@ -156,6 +177,7 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
         sessions=SessionStore(store),
         oidc=OidcProvider(settings) if settings.oidc_issuer is not None else None,
         directory=Directory(store),
+        replica=replica,
     )
 
 
