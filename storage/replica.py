@@ -65,7 +65,8 @@ def on_replica(tx: Tx) -> bool:
 
 @dataclass
 class ReplicaStats:
-    """Reads served so far, by where (for tests, benchmarks and the docs' figures)."""
+    """Read transactions served so far, by where (for tests, benchmarks and the docs' figures;
+    one answer may take several)."""
 
     replica: int = 0
     primary_behind: int = 0
