@@ -12,18 +12,10 @@ tests skip, with the reason, where the tools or a replication connection are mis
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 import structlog
 from fastapi.testclient import TestClient
@@ -37,6 +29,7 @@ from runtime.wiring import Components, build_components
 from storage.replica import ReplicaReads
 from tests.conftest import IN_CI, POSTGRES_URL, postgres_problem
 from tests.support import CTX, day, member, register
+from tools.replica_server import ReplicaServer, ReplicaUnavailableError, make_replica
 
 pytestmark = pytest.mark.postgres
 
@@ -47,46 +40,6 @@ BASE = 12
 """Clients written before a test reads (above the figures' smallest cell, so counts show)."""
 
 
-@dataclass
-class Replica:
-    """The running replica: its URL (the test database on port 5499) and how to drive it."""
-
-    url: str
-    data: Path
-    pg_ctl: Path
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[bytes]:
-        """``pg_ctl -D <data> args…`` as the postgres OS user."""
-        command = ["runuser", "-u", "postgres", "--", str(self.pg_ctl), "-D", str(self.data)]
-        return subprocess.run(  # noqa: S603 - fixed arguments
-            [*command, *args], capture_output=True, timeout=120, check=False
-        )
-
-    def ctl(self, *args: str) -> None:
-        done = self.run(*args)
-        assert done.returncode == 0, done.stderr.decode(errors="replace")
-
-    def start(self) -> None:
-        self.ctl("-l", str(self.data.parent / "server.log"), "-w", "-t", "60", "start")
-
-    def stop(self) -> None:
-        self.ctl("-m", "fast", "-w", "stop")
-
-    def sql(self, statement: str) -> object:
-        with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
-            row = conn.execute(statement).fetchone()
-        return None if row is None else row[0]
-
-    def wait_until_caught_up(self, timeout: float = 30) -> None:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as primary:
-            row = primary.execute("SELECT pg_current_wal_flush_lsn()::text").fetchone()
-        assert row is not None
-        deadline = time.monotonic() + timeout
-        while self.sql(f"SELECT pg_last_wal_replay_lsn() >= '{row[0]}'::pg_lsn") is not True:
-            assert time.monotonic() < deadline, "the replica did not catch up"
-            time.sleep(0.05)
-
-
 def _unavailable(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"CI requires the replica tests to run: {reason}")
@@ -94,82 +47,25 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def replica() -> Iterator[Replica]:
-    """A streaming replica of the test server, once per session; stopped and removed after."""
+def replica() -> Iterator[ReplicaServer]:
+    """A streaming replica of the test server, once per session; stopped and removed after,
+    whatever happened."""
     problem = postgres_problem()
     if problem is not None:
         _unavailable(problem)
-    if os.geteuid() != 0 or not shutil.which("runuser") or not shutil.which("pg_basebackup"):
-        _unavailable("a replica needs root (to run it as postgres), runuser and pg_basebackup")
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        version = conn.execute("SHOW server_version_num").fetchone()
-        sockets = conn.execute("SHOW unix_socket_directories").fetchone()
-    assert version is not None
-    assert sockets is not None
-    pg_ctl = Path(f"/usr/lib/postgresql/{int(version[0]) // 10000}/bin/pg_ctl")
-    if not pg_ctl.exists():
-        _unavailable(f"no {pg_ctl} for the server's version")
-    root = Path(tempfile.mkdtemp(prefix="polku-replica-"))
-    data, sock = root / "data", root / "sock"
-    sock.mkdir()
-    shutil.chown(root, "postgres", "postgres")
-    shutil.chown(sock, "postgres", "postgres")
-    url = urlsplit(POSTGRES_URL)
-    replica_url = urlunsplit(url._replace(netloc=f"postgres@127.0.0.1:{PORT}"))
-    made = Replica(replica_url, data, pg_ctl)
-    started = False
     try:
-        began = time.monotonic()
-        backup = subprocess.run(  # noqa: S603 - fixed arguments
-            [  # noqa: S607
-                "runuser",
-                "-u",
-                "postgres",
-                "--",
-                "pg_basebackup",
-                f"--host={str(sockets[0]).split(',')[0].strip()}",
-                f"--port={url.port or 5432}",
-                "--username=postgres",
-                f"--pgdata={data}",
-                "--write-recovery-conf",
-                "--wal-method=stream",
-                "--checkpoint=fast",
-            ],
-            capture_output=True,
-            timeout=600,
-            check=False,
-        )
-        if backup.returncode != 0:
-            _unavailable(
-                "pg_basebackup failed (the server must allow local replication connections,"
-                f" see .ci/run): {backup.stderr.decode(errors='replace').strip()}"
-            )
-        print(f"replica: pg_basebackup took {time.monotonic() - began:.1f} s")
-        for name, text in (
-            (
-                "postgresql.conf",
-                f"port = {PORT}\nlisten_addresses = '127.0.0.1'\n"
-                f"unix_socket_directories = '{sock}'\nhot_standby = on\n"
-                f"hba_file = '{data / 'pg_hba.conf'}'\nident_file = '{data / 'pg_ident.conf'}'\n"
-                "shared_buffers = 32MB\n",
-            ),
-            ("pg_hba.conf", "local all all trust\nhost all all 127.0.0.1/32 trust\n"),
-            ("pg_ident.conf", ""),
-        ):
-            (data / name).write_text(text)
-            shutil.chown(data / name, "postgres", "postgres")
-        made.start()
-        started = True
-        made.wait_until_caught_up()
-        yield made
+        server = make_replica(POSTGRES_URL, PORT)
+    except ReplicaUnavailableError as error:
+        _unavailable(str(error))
+    print(f"replica: pg_basebackup took {server.backup_seconds:.1f} s")
+    try:
+        yield server
     finally:
-        if started:
-            made.run("-m", "immediate", "-w", "stop")
-        shutil.rmtree(root, ignore_errors=True)
+        server.remove()
 
 
 @pytest.fixture
-def on_replica(postgres_settings: Settings, replica: Replica) -> Iterator[Components]:
+def on_replica(postgres_settings: Settings, replica: ReplicaServer) -> Iterator[Components]:
     """Components on the test's schema, reading the planners' models from the replica."""
     settings = postgres_settings.model_copy(
         update={"replica_url": replica.url, "replica_max_lag_seconds": 1.0}
@@ -273,7 +169,7 @@ def test_under_a_write_stream_reads_wait_less_than_the_bound(on_replica: Compone
 
 
 def test_a_paused_replica_is_left_for_the_primary_beyond_the_bound(
-    on_replica: Components, replica: Replica
+    on_replica: Components, replica: ReplicaServer
 ) -> None:
     _population(on_replica, BASE)
     assert _reflects(_answer(on_replica, "variants")).source == "replica"
@@ -304,7 +200,7 @@ def test_a_paused_replica_is_left_for_the_primary_beyond_the_bound(
     assert reads.stats.primary_behind >= 2  # counted per transaction (an answer has several)
 
 
-def test_a_stopped_replica_costs_no_5xx(on_replica: Components, replica: Replica) -> None:
+def test_a_stopped_replica_costs_no_5xx(on_replica: Components, replica: ReplicaServer) -> None:
     _population(on_replica, BASE)
     token = on_replica.tokens.create(party_id="p-auditor", organisation="audit", role="auditor")
     headers = {"Authorization": f"Bearer {token}"}
