@@ -109,8 +109,8 @@ class Components:
     directory: Directory
     """The organisations and professionals case workers pick from (``polku directory load``)."""
     replica: ReplicaReads | None = None
-    """The streaming replica the planners' read models read from (``POLKU_REPLICA_URL``), or
-    none: every read on the primary."""
+    """The streaming replica the planners' read models and the auditors' ledger read from
+    (``POLKU_REPLICA_URL``), or none: every read on the primary."""
 
     @property
     def reads(self) -> ReadStore:
@@ -158,7 +158,7 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
         tokens=TokenStore(store),
         access_log=AccessLog(store),
         caseload=CaseloadIndex(store, service, batch),
-        ledger=Ledger(store, service, batch),
+        ledger=Ledger(store, service, batch, reads=replica),
         planner=PlannerLog(store, service, batch, reads=replica),
         conformance=PlannerConformance(store, service, batch, reads=replica),
         outside_writes=SlidingWindowLimit(

@@ -21,6 +21,7 @@ import structlog
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from domain import commands as cmd
 from domain.events import Actor
 from readmodels.planner import Reflects
 from runtime.analytics import Analytics, Answer
@@ -233,3 +234,31 @@ def test_a_stopped_replica_costs_no_5xx(on_replica: Components, replica: Replica
         assert again.status_code == 200
         assert again.headers["Polku-Read-From"] == "replica"
         assert again.json()["clients"] == BASE + 1
+
+
+def test_the_auditors_ledger_reads_the_replica_and_finds_a_disclosure_at_once(
+    on_replica: Components, postgres_settings: Settings
+) -> None:
+    """The ledger page right after a disclosure holds it; the page equals the primary's."""
+    _population(on_replica, 2)
+    for n in range(5):
+        share = cmd.RecordInformationShared(
+            occurred_at=day(50 + n),
+            disclosure_id=f"d{n}",
+            from_org="org-a",
+            to_party="p-social_care-0",
+            categories=["education"],
+            purpose="transition_planning",
+            basis="none",
+        )
+        on_replica.service.execute("client-0", share, CTX)
+        before = _replica(on_replica).stats.replica
+        page = on_replica.ledger.page()
+        assert _replica(on_replica).stats.replica == before + 1
+        assert len(page.entries) == n + 1
+        assert page.freshness.behind == 0
+    primary = build_components(postgres_settings)
+    try:
+        assert primary.ledger.page() == on_replica.ledger.page()
+    finally:
+        primary.close()
