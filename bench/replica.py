@@ -24,7 +24,7 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import psycopg
 
@@ -41,7 +41,7 @@ AUDITOR = Actor("p-auditor", "audit-office", "auditor")
 PORT = 5499
 
 
-def _ms(samples: list[float], q: float) -> float:
+def _ms(samples: Sequence[float], q: float) -> float:
     ordered = sorted(samples)
     return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 

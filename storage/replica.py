@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -73,8 +74,9 @@ class ReplicaStats:
     """Reads the primary served because the replica had not caught up in time."""
     primary_down: int = 0
     """Reads the primary served because the replica could not be reached."""
-    waits: list[float] = field(default_factory=list)
-    """Seconds each replica read waited for the replica to reach the primary's position."""
+    waits: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
+    """Seconds each replica read waited for the replica to reach the primary's position (the
+    last 10,000)."""
 
 
 class ReplicaReads:
