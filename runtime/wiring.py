@@ -170,7 +170,7 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
         ),
         record_keys=RecordKeys(service.journey_id.pseudonym),
         households=households,
-        household_members=HouseholdMembership(store, service, households, batch),
+        household_members=HouseholdMembership(store, service, households, batch, reads=replica),
         household_keys=RecordKeys(service.journey_id.pseudonym, "planner household key"),
         webhooks=WebhookStore(store, service.journey_id.derive("webhook secrets")),
         feed_index=FeedIndex(store, service, batch),

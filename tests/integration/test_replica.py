@@ -121,6 +121,10 @@ def test_figures_from_the_replica_equal_the_primarys(
             assert _reflects(theirs).source == "primary", figure
             assert ours.value == theirs.value, figure
             assert _reflects(ours).position == _reflects(theirs).position, figure
+        analytics = (Analytics(on_replica), Analytics(primary))
+        by_household = [a.answer(AUDITOR, "transitions", unit="household") for a in analytics]
+        assert by_household[0].value == by_household[1].value
+        assert _reflects(by_household[0]).source == "replica"
     finally:
         primary.close()
     head = on_replica.service.recorder.max_notification_id()
