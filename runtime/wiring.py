@@ -41,6 +41,7 @@ __all__ = [
     "Components",
     "build_components",
     "build_households",
+    "build_replica_service",
     "build_service",
     "open_keyring",
 ]
@@ -111,6 +112,9 @@ class Components:
     replica: ReplicaReads | None = None
     """The streaming replica the planners' read models and the auditors' ledger read from
     (``POLKU_REPLICA_URL``), or none: every read on the primary."""
+    replica_service: JourneyService | None = None
+    """The journeys' event store on the replica, for reads of a client's journey
+    (``runtime/reads.py``) once the replica has caught up; none without a replica."""
 
     @property
     def reads(self) -> ReadStore:
@@ -131,6 +135,8 @@ class Components:
     def close(self) -> None:
         if self.replica is not None:
             self.replica.close()
+        if self.replica_service is not None:
+            self.replica_service.close()
         self.households.close()
         self.service.close()
 
@@ -178,7 +184,30 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
         oidc=OidcProvider(settings) if settings.oidc_issuer is not None else None,
         directory=Directory(store),
         replica=replica,
+        replica_service=build_replica_service(settings, service),
     )
+
+
+def build_replica_service(settings: Settings, service: JourneyService) -> JourneyService | None:
+    """A journey service reading the events on the replica (``POLKU_REPLICA_URL``), with
+    ``service``'s keys, ids and clock; none without a replica. It never writes: no tables are
+    created, and it keeps no journeys in memory (an erasure on the primary scrubs the primary
+    service's cache; a cache here would keep the journey as it was)."""
+    if settings.replica_url is None:
+        return None
+    on_replica = settings.model_copy(
+        update={"database_url": settings.replica_url, "aggregate_cache_size": 0}
+    )
+    env = persistence_env(on_replica) | {
+        "CREATE_TABLE": "n",
+        "POSTGRES_CONNECT_TIMEOUT": "2",
+        "POSTGRES_PRE_PING": "y",
+    }
+    reader = JourneyService(
+        env, clock=service.clock, vault=service.vault, journey_ids=service.journey_id
+    )
+    reader.read_many = partial(select_events_of, reader.recorder)
+    return reader
 
 
 def build_households(settings: Settings, service: JourneyService) -> HouseholdService:

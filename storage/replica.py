@@ -134,6 +134,22 @@ class ReplicaReads:
             raise
         self._give_back(conn)
 
+    def caught_up(self) -> bool:
+        """Whether the replica has replayed the primary's flushed position as of now (waiting
+        for it as a read does): then a read elsewhere on the replica — the journeys' event
+        store on it — sees every write acknowledged so far. Counted and logged as a read is."""
+        conn = self._caught_up()
+        if conn is None:
+            return False
+        self._give_back(conn)
+        return True
+
+    def failed(self, error: BaseException) -> None:
+        """A read on the replica that did not go through :meth:`transaction` failed: leave the
+        replica for the primary (the caller reads the primary instead)."""
+        self._mark("down", "a read on the replica failed", error=type(error).__name__)
+        self.stats.primary_down += 1
+
     def close(self) -> None:
         with self._lock:
             idle, self._idle = self._idle, []

@@ -25,6 +25,7 @@ from domain import commands as cmd
 from domain.events import Actor
 from readmodels.planner import Reflects
 from runtime.analytics import Analytics, Answer
+from runtime.reads import Reader, Reads
 from runtime.settings import Settings
 from runtime.wiring import Components, build_components
 from storage.replica import ReplicaReads
@@ -36,6 +37,8 @@ pytestmark = pytest.mark.postgres
 
 PORT = 5499
 AUDITOR = Actor("p-auditor", "audit-office", "auditor")
+TEAM = Actor("p-x", "org-a", "caseworker")
+"""On the team of every journey :func:`_one_more` writes."""
 SECTORS = ("social_care", "health_care", "education")
 BASE = 12
 """Clients written before a test reads (above the figures' smallest cell, so counts show)."""
@@ -192,6 +195,10 @@ def test_a_paused_replica_is_left_for_the_primary_beyond_the_bound(
             began = time.monotonic()  # within retry_after: straight to the primary, no wait
             assert _reflects(_answer(on_replica, "variants")).source == "primary"
             assert time.monotonic() - began < reads.max_lag
+            began = time.monotonic()  # a journey read too: the primary, with the write
+            read = Reads(on_replica).journey(Reader(TEAM, "test"), "while-paused")
+            assert read.journey.version == on_replica.service.get_version("while-paused") == 2
+            assert time.monotonic() - began < reads.max_lag
         [line] = [e for e in logs if e["event"] == "replica_reads_on_primary"]
         assert line["reason"] == "behind"
         assert line["behind_bytes"] > 0
@@ -207,13 +214,17 @@ def test_a_paused_replica_is_left_for_the_primary_beyond_the_bound(
 
 def test_a_stopped_replica_costs_no_5xx(on_replica: Components, replica: ReplicaServer) -> None:
     _population(on_replica, BASE)
+    _one_more(on_replica, "client-r")
     token = on_replica.tokens.create(party_id="p-auditor", organisation="audit", role="auditor")
     headers = {"Authorization": f"Bearer {token}"}
+    team = on_replica.tokens.create(party_id="p-x", organisation="org-a", role="caseworker")
+    as_team = {"Authorization": f"Bearer {team}"}
     settings = on_replica.settings
     with TestClient(create_app(settings, components=on_replica)) as client:
         first = client.get("/v1/analytics/coordinator-gaps", headers=headers)
         assert first.status_code == 200
         assert first.headers["Polku-Read-From"] == "replica"
+        assert client.get("/v1/journeys/client-r", headers=as_team).status_code == 200
         replica.stop()
         try:
             _one_more(on_replica, "while-stopped")
@@ -224,7 +235,9 @@ def test_a_stopped_replica_costs_no_5xx(on_replica: Components, replica: Replica
                 ]
             assert [a.status_code for a in answers] == [200] * 4
             assert {a.headers["Polku-Read-From"] for a in answers} == {"primary"}
-            assert answers[0].json()["clients"] == BASE + 1
+            assert answers[0].json()["clients"] == BASE + 2
+            journey = client.get("/v1/journeys/client-r", headers=as_team)
+            assert journey.status_code == 200
             head = on_replica.service.recorder.max_notification_id()
             assert answers[0].headers["Polku-Position"] == str(head)
             [line] = [e for e in logs if e["event"] == "replica_reads_on_primary"]
@@ -237,7 +250,11 @@ def test_a_stopped_replica_costs_no_5xx(on_replica: Components, replica: Replica
         again = client.get("/v1/analytics/coordinator-gaps", headers=headers)
         assert again.status_code == 200
         assert again.headers["Polku-Read-From"] == "replica"
-        assert again.json()["clients"] == BASE + 1
+        assert again.json()["clients"] == BASE + 2
+        stats = _replica(on_replica).stats
+        before = (stats.replica, stats.primary_down)
+        assert client.get("/v1/journeys/client-r", headers=as_team).status_code == 200
+        assert (stats.replica, stats.primary_down) == (before[0] + 1, before[1])
 
 
 def test_the_auditors_ledger_reads_the_replica_and_finds_a_disclosure_at_once(
@@ -266,3 +283,22 @@ def test_the_auditors_ledger_reads_the_replica_and_finds_a_disclosure_at_once(
         assert primary.ledger.page() == on_replica.ledger.page()
     finally:
         primary.close()
+
+
+def test_a_journey_read_right_after_a_command_reflects_it(on_replica: Components) -> None:
+    """Read-your-writes for a client's journey: each read follows its command at once, is
+    served by the replica and holds the command's event; its access-log row is on the primary."""
+    _one_more(on_replica, "client-r")
+    reads, replica = Reads(on_replica), _replica(on_replica)
+    reader = Reader(TEAM, "test")
+    for n in range(8):
+        on_replica.service.execute("client-r", member(f"p-more-{n}", day(42 + n)), CTX)
+        before = replica.stats.replica
+        read = reads.journey(reader, "client-r")
+        assert replica.stats.replica == before + 1
+        assert read.journey.version == on_replica.service.get_version("client-r")
+        assert f"p-more-{n}" in {
+            e.party_id for e in read.journey.record().events if hasattr(e, "party_id")
+        }
+        assert len(on_replica.access_log.entries(read.id)) == n + 1
+    assert replica.stats.primary_behind == replica.stats.primary_down == 0
