@@ -62,9 +62,9 @@ class Settings(BaseSettings):
     """``/docs`` and ``/openapi.json``: ``auto`` serves them except in production."""
     replica_url: str | None = None
     """A PostgreSQL streaming replica of the primary (``postgresql://…``, same database and
-    schema): the planners' figures and the auditors' ledger read their read models there once
-    it has replayed the primary's position at the start of the read (docs/scaling.md, "A
-    replica for reads"). Unset: every read on the primary."""
+    schema): the planners' figures, the auditors' ledger and reads of a client's journey read
+    there once it has replayed the primary's position at the start of the read
+    (docs/scaling.md, "A replica for reads"). Unset: every read on the primary."""
     replica_max_lag_seconds: float = Field(default=5.0, gt=0, le=600)
     """How long a read waits for the replica to reach the primary's position; beyond it the
     primary answers, and the replica is left alone for as long again."""

@@ -110,8 +110,9 @@ class Components:
     directory: Directory
     """The organisations and professionals case workers pick from (``polku directory load``)."""
     replica: ReplicaReads | None = None
-    """The streaming replica the planners' read models and the auditors' ledger read from
-    (``POLKU_REPLICA_URL``), or none: every read on the primary."""
+    """The streaming replica the planners' read models and the auditors' ledger read from, and
+    that says when journey reads may go to :attr:`replica_service` (``POLKU_REPLICA_URL``), or
+    none: every read on the primary."""
     replica_service: JourneyService | None = None
     """The journeys' event store on the replica, for reads of a client's journey
     (``runtime/reads.py``) once the replica has caught up; none without a replica."""
