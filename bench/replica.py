@@ -15,6 +15,9 @@ clients (``demo/population.py``).
 3. Under writes: an auditor's figure (``variants``, exact) asked over and over while the writer
    runs, on a process reading the replica (including its wait for the replica to reach the
    primary's position) and on one reading the primary, turn about.
+4. Journey reads (``Reads.journey``, an auditor, each read access-logged on the primary): 200
+   clients read once by a new process and then again, from the replica (which keeps no
+   journeys in memory) and from the primary (whose journey cache the first reads fill).
 
 Run: ``python -m bench.replica [--clients 2000] [--seconds 10]``.
 """
@@ -32,6 +35,7 @@ from bench.common import POSTGRES_URL, backends, parse_args, report, store
 from demo.population import generate
 from domain.events import Actor
 from runtime.analytics import Analytics
+from runtime.reads import Reader, Reads
 from runtime.settings import Settings
 from runtime.wiring import Components, build_components
 from tests.support import CTX, day, member, register
@@ -82,6 +86,22 @@ def _write(components: Components, stop: threading.Event, took: list[float]) -> 
         components.service.execute(ref, member("p-stream", day(401)), CTX)
         took.append((time.perf_counter() - started) / 2)
         n += 1
+
+
+def _journeys(settings: Settings, refs: list[str]) -> tuple[list[float], list[float]]:
+    """Each journey read by a new process, then each again: the two lists of seconds."""
+    components = build_components(settings)
+    try:
+        reads, reader = Reads(components), Reader(AUDITOR, "bench")
+        rounds: list[list[float]] = [[], []]
+        for times in rounds:
+            for ref in refs:
+                started = time.perf_counter()
+                reads.journey(reader, ref).view()
+                times.append(time.perf_counter() - started)
+        return rounds[0], rounds[1]
+    finally:
+        components.close()
 
 
 def _run(settings: Settings, replica: ReplicaServer, seconds: float) -> None:
@@ -165,6 +185,24 @@ def _run(settings: Settings, replica: ReplicaServer, seconds: float) -> None:
                 ours / anchor,
                 "replica (with its wait) vs primary",
             )
+        refs = [f"gen-7-{n:06d}" for n in range(0, 2000, 10)]
+        replica.wait_until_caught_up()
+        first_replica, again_replica = _journeys(on_replica_settings, refs)
+        first_primary, again_primary = _journeys(settings, refs)
+        for label, ours_s, anchor_s in (
+            ("first", first_replica, first_primary),
+            ("again", again_replica, again_primary),
+        ):
+            for q in (0.5, 0.99):
+                ours, anchor = _ms(ours_s, q), _ms(anchor_s, q)
+                report(
+                    "postgres",
+                    f"journey read + view, {label}, p{int(q * 100)}",
+                    f"{ours:.1f} ms",
+                    f"{anchor:.1f} ms",
+                    ours / anchor,
+                    f"replica vs primary, {len(refs)} clients",
+                )
         assert on_replica.replica is not None
         stats = on_replica.replica.stats
         print(

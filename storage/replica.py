@@ -1,7 +1,9 @@
 """Reads on a PostgreSQL streaming replica, writes on the primary (``POLKU_REPLICA_URL``).
 
 :class:`ReplicaReads` stands where a read model takes its read-only transactions
-(:class:`~storage.sql.ReadStore`). Writes (``write=True``) always go to the primary. A read goes
+(:class:`~storage.sql.ReadStore`), and :meth:`ReplicaReads.caught_up` tells journey reads
+(``runtime/reads.py``) when the journey service on the replica may answer. Writes
+(``write=True``) always go to the primary. A read goes
 to the replica only once the replica has replayed the primary's WAL up to where the primary's
 flushed WAL stood when the read began (``pg_current_wal_flush_lsn()``): every write
 acknowledged before the read — the reader's own included — is then on the replica, so a read
