@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     schema): the planners' figures, the auditors' ledger and reads of a client's journey read
     there once it has replayed the primary's position at the start of the read
     (docs/scaling.md, "A replica for reads"). Unset: every read on the primary."""
+    replica_journey_reads: bool = True
+    """With a replica: reads of a client's journey go there too (``false``: only the read
+    models' reads do; journeys are read from the primary and its journey cache)."""
     replica_max_lag_seconds: float = Field(default=5.0, gt=0, le=600)
     """How long a read waits for the replica to reach the primary's position; beyond it the
     primary answers, and the replica is left alone for as long again."""

@@ -191,10 +191,11 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
 
 def build_replica_service(settings: Settings, service: JourneyService) -> JourneyService | None:
     """A journey service reading the events on the replica (``POLKU_REPLICA_URL``), with
-    ``service``'s keys, ids and clock; none without a replica. It never writes: no tables are
+    ``service``'s keys, ids and clock; none without a replica or with
+    ``POLKU_REPLICA_JOURNEY_READS=false``. It never writes: no tables are
     created, and it keeps no journeys in memory (an erasure on the primary scrubs the primary
     service's cache; a cache here would keep the journey as it was)."""
-    if settings.replica_url is None:
+    if settings.replica_url is None or not settings.replica_journey_reads:
         return None
     on_replica = settings.model_copy(
         update={"database_url": settings.replica_url, "aggregate_cache_size": 0}

@@ -302,3 +302,22 @@ def test_a_journey_read_right_after_a_command_reflects_it(on_replica: Components
         }
         assert len(on_replica.access_log.entries(read.id)) == n + 1
     assert replica.stats.primary_behind == replica.stats.primary_down == 0
+
+
+def test_journey_reads_stay_on_the_primary_when_told(
+    postgres_settings: Settings, replica: ReplicaServer
+) -> None:
+    settings = postgres_settings.model_copy(
+        update={"replica_url": replica.url, "replica_journey_reads": False}
+    )
+    components = build_components(settings)
+    try:
+        assert components.replica_service is None
+        _one_more(components, "client-p")
+        read = Reads(components).journey(Reader(TEAM, "test"), "client-p")
+        assert read.journey.version == 2
+        assert _replica(components).stats.replica == 0
+        _population(components, BASE)
+        assert _reflects(_answer(components, "variants")).source == "replica"
+    finally:
+        components.close()

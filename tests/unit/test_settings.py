@@ -113,3 +113,4 @@ def test_a_replica_is_a_postgresql_url_beside_a_postgresql_store(
     monkeypatch.setenv("POLKU_REPLICA_MAX_LAG_SECONDS", "2.5")
     read = Settings(_env_file=None)
     assert (read.replica_url, read.replica_max_lag_seconds) == ("postgresql://replica/polku", 2.5)
+    assert read.replica_journey_reads is True
