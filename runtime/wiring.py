@@ -32,7 +32,7 @@ from storage.planner_queries import PlannerQueryLog
 from storage.pseudonyms import LEGACY, journey_id_scheme
 from storage.replica import ReplicaReads
 from storage.sessions import SessionStore
-from storage.sql import ReadStore, SqlStore
+from storage.sql import SqlStore
 from storage.tokens import TokenStore
 from storage.vault import KeyVault
 from storage.webhooks import WebhookStore
@@ -116,11 +116,6 @@ class Components:
     replica_service: JourneyService | None = None
     """The journeys' event store on the replica, for reads of a client's journey
     (``runtime/reads.py``) once the replica has caught up; none without a replica."""
-
-    @property
-    def reads(self) -> ReadStore:
-        """Where read-only queries that may see the replica go (the store without one)."""
-        return self.store if self.replica is None else self.replica
 
     @property
     def clock(self) -> Clock:
