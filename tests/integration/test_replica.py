@@ -1,6 +1,6 @@
 """Planner reads on a real PostgreSQL streaming replica (``POLKU_REPLICA_URL``).
 
-A session fixture makes a streaming replica of the test server with ``pg_basebackup -R`` and
+A module fixture (once per run) makes a streaming replica of the test server with ``pg_basebackup -R`` and
 starts it on port 5499 as the ``postgres`` OS user. It shows: figures from the replica equal the
 primary's; a read right after a write reflects the write (read-your-writes); under a stream of
 writes every read waits less than the bound and never reflects less than the primary held when
@@ -50,10 +50,10 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def replica() -> Iterator[ReplicaServer]:
-    """A streaming replica of the test server, once per session; stopped and removed after,
-    whatever happened."""
+    """A streaming replica of the test server, made once (only this module uses it) and
+    stopped and removed after its last test, whatever happened."""
     problem = postgres_problem()
     if problem is not None:
         _unavailable(problem)
