@@ -1,12 +1,14 @@
-"""Planner reads on a real PostgreSQL streaming replica (``POLKU_REPLICA_URL``).
+"""Reads on a real PostgreSQL streaming replica (``POLKU_REPLICA_URL``).
 
-A module fixture (once per run) makes a streaming replica of the test server with ``pg_basebackup -R`` and
-starts it on port 5499 as the ``postgres`` OS user. It shows: figures from the replica equal the
-primary's; a read right after a write reflects the write (read-your-writes); under a stream of
-writes every read waits less than the bound and never reflects less than the primary held when
-it began; a paused replica (``pg_wal_replay_pause()``) is left for the primary once the bound
-passes, and used again once it has caught up; a stopped replica costs no 5xx. Outside CI the
-tests skip, with the reason, where the tools or a replication connection are missing; with
+A module fixture (once per run) makes a streaming replica of the test server with
+``pg_basebackup -R`` and starts it on port 5499 as the ``postgres`` OS user
+(``tools/replica_server.py``). The tests show: figures and ledger pages from the replica equal
+the primary's; a figure, a ledger page or a journey read right after a write reflects the write
+(read-your-writes); under a stream of writes every read waits less than the bound and never
+reflects less than the primary held when it began; a paused replica
+(``pg_wal_replay_pause()``) is left for the primary once the bound passes, and used again once
+it has caught up; a stopped replica costs no 5xx and is used again once restarted. Outside CI
+the tests skip, with the reason, where the tools or a replication connection are missing; with
 ``CI=true`` they fail instead (``.ci/run`` allows local replication connections).
 """
 
