@@ -28,7 +28,7 @@ from domain.household_events import HouseholdMemberJoined, HouseholdMemberLeft
 from domain.private_ids import ERASED_PREFIX
 from pathways.households import Households, MembershipFact
 from readmodels.tracking import TrackedProjection
-from storage.sql import SqlStore, Tx, utc_text
+from storage.sql import ReadStore, SqlStore, Tx, utc_text
 
 __all__ = ["HouseholdMembership"]
 
@@ -51,8 +51,10 @@ class HouseholdMembership(TrackedProjection):
         service: JourneyService,
         households: HouseholdService,
         batch: int | None = None,
+        *,
+        reads: ReadStore | None = None,
     ) -> None:
-        super().__init__(store, service, batch, source=households)
+        super().__init__(store, service, batch, source=households, reads=reads)
         self._households = households
 
     def _journey(self, client_ref: str) -> str:
@@ -92,7 +94,7 @@ class HouseholdMembership(TrackedProjection):
         to the head first: no runner does it in the background, and a figure must not count
         with part of the households)."""
         self.catch_up()
-        with self.store.transaction(write=False) as tx:
+        with self.reads.transaction(write=False) as tx:
             rows = tx.rows(
                 "SELECT position, household_id, event_id, kind, journey_id, occurred_at, target"
                 " FROM {polku_household_members} ORDER BY position"

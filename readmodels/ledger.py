@@ -42,7 +42,7 @@ from projections.journey_view import DisclosureView, view
 from projections.lawfulness import WORDS, VerdictWord
 from readmodels.identifiers import SealedIdentifiers
 from readmodels.tracking import Freshness, TrackedProjection
-from storage.sql import SqlStore, Tx, utc_text
+from storage.sql import ReadStore, SqlStore, Tx, utc_text
 
 __all__ = [
     "FINDINGS",
@@ -95,7 +95,8 @@ class LedgerPage:
     next_cursor: str | None
     """Pass as ``cursor`` for the next page; none when this page is the last."""
     freshness: Freshness
-    """The notifications the ledger reflected when the page was read."""
+    """The notifications the ledger reflected when the page was read (read from a replica,
+    ``POLKU_REPLICA_URL``: at least these; the replica had replayed the primary's position)."""
 
 
 @dataclass(frozen=True)
@@ -162,9 +163,16 @@ class Ledger(TrackedProjection):
         "CREATE INDEX IF NOT EXISTS polku_ledger_by_journey ON {polku_ledger} (journey_id, key)",
     )
 
-    def __init__(self, store: SqlStore, service: JourneyService, batch: int | None = None) -> None:
+    def __init__(
+        self,
+        store: SqlStore,
+        service: JourneyService,
+        batch: int | None = None,
+        *,
+        reads: ReadStore | None = None,
+    ) -> None:
         self._identifiers = SealedIdentifiers(service)
-        super().__init__(store, service, batch)
+        super().__init__(store, service, batch, reads=reads)
 
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
         # Each journey touched by the batch is judged afresh on its whole record as it stands:
@@ -249,7 +257,7 @@ class Ledger(TrackedProjection):
             params.append(_decode(cursor))
         statement += " ORDER BY key LIMIT %s"
         params.append(limit + 1)
-        with self.store.transaction(write=False) as tx:
+        with self.reads.transaction(write=False) as tx:
             rows = tx.rows(statement, params)
         entries = [self._entry(row) for row in rows[:limit]]
         more = len(rows) > limit
@@ -300,7 +308,7 @@ class Ledger(TrackedProjection):
             )
         statement += " ORDER BY journey_id LIMIT %s"
         params.append(limit)
-        with self.store.transaction(write=False) as tx:
+        with self.reads.transaction(write=False) as tx:
             rows = tx.rows(statement, params)
         hits = []
         for journey, sealed, plain, count, found, first, last in rows:

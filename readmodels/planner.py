@@ -15,6 +15,7 @@ import json
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -26,9 +27,27 @@ from pathways.conformance import check
 from pathways.definitions import Pathway, catalogue
 from pathways.eventlog import EventLog, Fact, LogBuilder, fact_of
 from readmodels.tracking import TrackedProjection
-from storage.sql import SqlStore, Tx, utc_text
+from storage.replica import on_replica
+from storage.sql import ReadStore, SqlStore, Tx, utc_text
 
-__all__ = ["PlannerConformance", "PlannerLog"]
+__all__ = ["PlannerConformance", "PlannerLog", "Reflects"]
+
+_POSITION = "SELECT position FROM {polku_tracking} WHERE name = %s"
+
+
+@dataclass(frozen=True)
+class Reflects:
+    """What a planner answer was read from: the model's rows as they stood at notification
+    ``position``, on the ``primary`` or the ``replica`` (``POLKU_REPLICA_URL``)."""
+
+    position: int
+    source: str
+
+
+def _reflects(tx: Tx, name: str) -> Reflects:
+    rows = tx.rows(_POSITION, (name,))
+    return Reflects(int(rows[0][0]) if rows else 0, "replica" if on_replica(tx) else "primary")
+
 
 _COLUMNS = (
     "position",
@@ -82,8 +101,15 @@ class PlannerLog(TrackedProjection):
     def clear(self, tx: Tx) -> None:
         tx.execute("DELETE FROM {polku_planner_log}")
 
-    def __init__(self, store: SqlStore, service: JourneyService, batch: int | None = None) -> None:
-        super().__init__(store, service, batch)
+    def __init__(
+        self,
+        store: SqlStore,
+        service: JourneyService,
+        batch: int | None = None,
+        *,
+        reads: ReadStore | None = None,
+    ) -> None:
+        super().__init__(store, service, batch, reads=reads)
         self._pseudonym = service.journey_id.pseudonym
         self._guard = threading.Lock()
         self._builder = LogBuilder()
@@ -97,39 +123,48 @@ class PlannerLog(TrackedProjection):
 
     def facts(self, after: int = 0) -> list[Fact]:
         """The facts recorded after position ``after``, in record order (after catching up)."""
+        return self._facts(after)[0]
+
+    def _facts(self, after: int) -> tuple[list[Fact], Reflects]:
+        """:meth:`facts`, and what the last of its transactions reflected."""
         self.refresh()
         found: list[Fact] = []
         while True:
-            with self.store.transaction(write=False) as tx:
+            with self.reads.transaction(write=False) as tx:
                 rows = tx.rows(
                     "SELECT position, journey_id, event_id, kind, occurred_at, sector, ref, link,"
                     " detail, links FROM {polku_planner_log} WHERE position > %s"
                     " ORDER BY position LIMIT %s",
                     (after, self.CHUNK),
                 )
+                reflects = _reflects(tx, self.name)
             found += [_fact(row) for row in rows]
             if len(rows) < self.CHUNK:
-                return found
+                return found, reflects
             after = found[-1].position
 
     def log(self) -> EventLog:
-        """The effective, pseudonymous event log of every journey.
+        """The effective, pseudonymous event log of every journey (see :meth:`read`)."""
+        return self.read()[0]
+
+    def read(self) -> tuple[EventLog, Reflects]:
+        """The effective, pseudonymous event log of every journey, and what it reflects.
 
         Kept in memory between calls: only facts recorded since the last call are read and
         only their journeys worked out again; if the table was rebuilt meanwhile (its row count
         is not what this process expects), everything is read afresh."""
         with self._guard:
-            new = self.facts(self._loaded)
-            with self.store.transaction(write=False) as tx:
+            new, reflects = self._facts(self._loaded)
+            with self.reads.transaction(write=False) as tx:
                 count = int(tx.rows("SELECT COUNT(*) FROM {polku_planner_log}")[0][0])
             if count != self._count + len(new):
                 self._builder, self._loaded, self._count = LogBuilder(), 0, 0
-                new = self.facts()
+                new, reflects = self._facts(0)
             self._builder.add(new)
             self._count += len(new)
             if new:
                 self._loaded = new[-1].position
-            return self._builder.log()
+            return self._builder.log(), reflects
 
 
 class PlannerConformance(TrackedProjection):
@@ -169,29 +204,46 @@ class PlannerConformance(TrackedProjection):
     def clear(self, tx: Tx) -> None:
         tx.execute("DELETE FROM {polku_planner_conformance}")
 
+    def __init__(
+        self,
+        store: SqlStore,
+        service: JourneyService,
+        batch: int | None = None,
+        *,
+        reads: ReadStore | None = None,
+    ) -> None:
+        super().__init__(store, service, batch, reads=reads)
+
     def outcomes(
         self, start: datetime | None = None, end: datetime | None = None
     ) -> dict[str, tuple[str, dict[str, bool]]]:
         """Per pathway of the catalogue: (title, whether each journey it applies to conforms,
         by journey id), counting the journeys whose anchor occurred in [start, end]."""
+        return self.read_outcomes(start, end)[0]
+
+    def read_outcomes(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> tuple[dict[str, tuple[str, dict[str, bool]]], Reflects]:
+        """:meth:`outcomes`, and what they reflect."""
         self.refresh()
-        with self.store.transaction(write=False) as tx:
+        with self.reads.transaction(write=False) as tx:
             rows = tx.rows(
                 "SELECT journey_id, pathway, conforming, anchored_at"
                 " FROM {polku_planner_conformance}"
             )
+            reflects = _reflects(tx, self.name)
         found: dict[str, dict[str, bool]] = defaultdict(dict)
         for journey, pathway, conforming, anchored_at in rows:
             at = datetime.fromisoformat(str(anchored_at))
             if (start is None or at >= start) and (end is None or at <= end):
                 found[str(pathway)][str(journey)] = bool(conforming)
         known: dict[str, Pathway] = catalogue()
-        return {pid: (p.title, found.get(pid, {})) for pid, p in known.items()}
+        return {pid: (p.title, found.get(pid, {})) for pid, p in known.items()}, reflects
 
     def journeys(self, pathway: str) -> set[str]:
         """The journeys ``pathway`` applies to (its anchor has happened), by id."""
         self.refresh()
-        with self.store.transaction(write=False) as tx:
+        with self.reads.transaction(write=False) as tx:
             rows = tx.rows(
                 "SELECT journey_id FROM {polku_planner_conformance} WHERE pathway = %s",
                 (pathway,),

@@ -35,7 +35,7 @@ from eventsourcing.persistence import Notification
 
 from domain.application import JourneyService
 from storage.event_batches import last_notifications
-from storage.sql import SqlStore, Tx
+from storage.sql import ReadStore, SqlStore, Tx
 
 __all__ = ["Freshness", "Progress", "TrackedProjection"]
 
@@ -122,8 +122,12 @@ class TrackedProjection:
         batch: int | None = None,
         *,
         source: Application[Any] | None = None,
+        reads: ReadStore | None = None,
     ) -> None:
         self.store = store
+        self.reads: ReadStore = store if reads is None else reads
+        """Where the model's own queries read its rows: the store, or a replica in front of it
+        (:mod:`storage.replica`). Catching up always writes to the store."""
         self.service = service
         self.source: Application[Any] = service if source is None else source
         """The application whose notification log the model reads (the journeys' by default)."""

@@ -33,6 +33,7 @@ from pathways.analytics import Unit
 from pathways.definitions import catalogue
 from pathways.disclosure import EXACT, CellKeyControl, Control, ReleaseWindow, release_window
 from pathways.eventlog import EventLog
+from readmodels.planner import Reflects
 from runtime.wiring import Components
 from storage.planner_queries import actor_query
 
@@ -149,6 +150,9 @@ class Answer:
     """``cell-key`` (perturbed) or ``exact``."""
     unit: str = "client"
     """What the figure counts: ``client`` or ``household``."""
+    reflects: Reflects | None = None
+    """The read model's position the figure reflects, and whether the primary or the replica
+    was read."""
 
 
 def _moment(at: datetime | None) -> str | None:
@@ -196,7 +200,8 @@ class Analytics:
         first = window.start
         last = end if window.kind == "asked" else window.last
         if unit == "household":
-            log = self._filtered(self._components.planner.log(), filters, first, last)
+            whole, reflects = self._components.planner.read()
+            log = self._filtered(whole, filters, first, last)
             households = self._components.household_members.households()
             if control.noisy:
                 control = CellKeyControl(self._components.household_keys)
@@ -207,9 +212,9 @@ class Analytics:
                 return households.at(journeys[n], at)
 
             value = BY_HOUSEHOLD[figure](log, first, last, bound, of)
-            return Answer(value, window, control.name, unit)
+            return Answer(value, window, control.name, unit, reflects)
         if figure == "conformance":
-            outcomes = self._components.conformance.outcomes(first, last)
+            outcomes, reflects = self._components.conformance.read_outcomes(first, last)
             journeys = sorted({j for _, found in outcomes.values() for j in found})
             bound = control.for_journeys(journeys)
             number = {j: n for n, j in enumerate(journeys)}
@@ -217,15 +222,16 @@ class Analytics:
                 pathway: (title, {number[j]: ok for j, ok in found.items()})
                 for pathway, (title, found) in outcomes.items()
             }
-            return Answer(analytics.conformance_rates(keyed, bound), window, control.name)
-        whole = self._components.planner.log()
+            rates = analytics.conformance_rates(keyed, bound)
+            return Answer(rates, window, control.name, reflects=reflects)
+        whole, reflects = self._components.planner.read()
         key = (figure, first, last, filters, control.name)
         cached = _ANSWERS.get(whole, key)
         if cached is _MISSING:
             log = self._filtered(whole, filters, first, last)
             cached = FIGURES[figure](log, first, last, control)
             _ANSWERS.put(whole, key, cached)
-        return Answer(cached, window, control.name)
+        return Answer(cached, window, control.name, reflects=reflects)
 
     def export_log(
         self,

@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import PersistenceError
+
 from domain.errors import JourneyNotFoundError, NotPermittedError
 from domain.events import Actor
 from domain.journey import Journey, JourneyRecord
@@ -139,7 +141,7 @@ class Reads:
         """
         self.authorise(reader.actor, auditors_only=auditors_only)
         try:
-            journey = self._components.service.get_journey(client_ref)
+            journey = self._get_journey(client_ref)
         except JourneyNotFoundError:
             raise JourneyNotFoundError(client_ref) from None
         if not may_read(reader.actor, journey):
@@ -160,7 +162,7 @@ class Reads:
         if reader.actor.role not in CLIENT_ROLES:
             raise NotPermittedError("for the client and their guardians only")
         try:
-            journey = self._components.service.get_journey(client_ref)
+            journey = self._get_journey(client_ref)
         except JourneyNotFoundError:
             raise JourneyNotFoundError(client_ref) from None
         if not speaks_for(reader.actor, journey):
@@ -183,6 +185,21 @@ class Reads:
             raise NotPermittedError("for auditors only")
         if not role_may_read(actor):
             raise NotPermittedError(f"the {actor.role} role may not read person-level data")
+
+    def _get_journey(self, client_ref: str) -> Journey:
+        """The journey from the replica once it has replayed the primary's position as of now
+        (every write acknowledged before this read, the reader's own included), else from the
+        primary; a replica that fails the read is left for the primary
+        (``docs/scaling.md``, "A replica for reads"). The access-log row is written on the
+        primary either way."""
+        components = self._components
+        replica, on_replica = components.replica, components.replica_service
+        if replica is not None and on_replica is not None and replica.caught_up():
+            try:
+                return on_replica.get_journey(client_ref)
+            except PersistenceError as error:
+                replica.failed(error)
+        return components.service.get_journey(client_ref)
 
     def _log(self, reader: Reader, journeys: Sequence[UUID]) -> None:
         clock = self._components.clock

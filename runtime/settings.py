@@ -65,6 +65,17 @@ class Settings(BaseSettings):
     """How long one webhook POST may take."""
     api_docs: Literal["auto", "on", "off"] = "auto"
     """``/docs`` and ``/openapi.json``: ``auto`` serves them except in production."""
+    replica_url: str | None = None
+    """A PostgreSQL streaming replica of the primary (``postgresql://…``, same database and
+    schema): the planners' figures, the auditors' ledger and reads of a client's journey read
+    there once it has replayed the primary's position at the start of the read
+    (docs/scaling.md, "A replica for reads"). Unset: every read on the primary."""
+    replica_journey_reads: bool = True
+    """With a replica: reads of a client's journey go there too (``false``: only the read
+    models' reads do; journeys are read from the primary and its journey cache)."""
+    replica_max_lag_seconds: float = Field(default=5.0, gt=0, le=600)
+    """How long a read waits for the replica to reach the primary's position; beyond it the
+    primary answers, and the replica is left alone for as long again."""
     database_schema: str = Field(default="public", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
     """PostgreSQL schema holding Polku's tables (it must exist)."""
     keyring: Path | None = None
@@ -128,6 +139,13 @@ class Settings(BaseSettings):
             raise ValueError("an SQLite URL is sqlite:///relative/path or sqlite:////absolute/path")
         return value
 
+    @field_validator("replica_url")
+    @classmethod
+    def _replica_is_postgres(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in {"postgresql", "postgres"}:
+            raise ValueError("POLKU_REPLICA_URL must start with postgresql://")
+        return value
+
     @field_validator("cipher_key")
     @classmethod
     def _key_is_aes(cls, value: SecretStr | None) -> SecretStr | None:
@@ -154,6 +172,8 @@ class Settings(BaseSettings):
             raise ValueError("POLKU_KEK and POLKU_PSEUDONYM_SECRET are given together")
         if self.kek is not None and self.keyring is not None:
             raise ValueError("give either POLKU_KEYRING or POLKU_KEK, not both")
+        if self.replica_url is not None and self.database_url.startswith("sqlite:"):
+            raise ValueError("POLKU_REPLICA_URL needs PostgreSQL as POLKU_DATABASE_URL")
         if self.oidc_issuer is not None and not self.oidc_client_id:
             raise ValueError("POLKU_OIDC_ISSUER needs POLKU_OIDC_CLIENT_ID")
         if self.oidc_issuer is not None and "openid" not in self.oidc_scopes.split():

@@ -30,6 +30,7 @@ from storage.event_batches import select_events_of
 from storage.keyring import FileKeyring, Keyring, StaticKeyring
 from storage.planner_queries import PlannerQueryLog
 from storage.pseudonyms import LEGACY, journey_id_scheme
+from storage.replica import ReplicaReads
 from storage.sessions import SessionStore
 from storage.sql import SqlStore
 from storage.tokens import TokenStore
@@ -40,6 +41,7 @@ __all__ = [
     "Components",
     "build_components",
     "build_households",
+    "build_replica_service",
     "build_service",
     "open_keyring",
 ]
@@ -107,6 +109,13 @@ class Components:
     """The configured OpenID provider (``POLKU_OIDC_ISSUER``), or none."""
     directory: Directory
     """The organisations and professionals case workers pick from (``polku directory load``)."""
+    replica: ReplicaReads | None = None
+    """The streaming replica the planners' read models and the auditors' ledger read from, and
+    that says when journey reads may go to :attr:`replica_service` (``POLKU_REPLICA_URL``), or
+    none: every read on the primary."""
+    replica_service: JourneyService | None = None
+    """The journeys' event store on the replica, for reads of a client's journey
+    (``runtime/reads.py``) once the replica has caught up; none without a replica."""
 
     @property
     def clock(self) -> Clock:
@@ -120,6 +129,10 @@ class Components:
         return {m.name: m for m in models}
 
     def close(self) -> None:
+        if self.replica is not None:
+            self.replica.close()
+        if self.replica_service is not None:
+            self.replica_service.close()
         self.households.close()
         self.service.close()
 
@@ -130,6 +143,16 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
     store = SqlStore(service)
     batch = settings.projection_batch_size
     households = build_households(settings, service)
+    replica = (
+        None
+        if settings.replica_url is None
+        else ReplicaReads(
+            settings.replica_url,
+            store,
+            max_lag=settings.replica_max_lag_seconds,
+            pool_size=settings.postgres_pool_size,
+        )
+    )
     return Components(
         settings=settings,
         service=service,
@@ -137,9 +160,9 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
         tokens=TokenStore(store),
         access_log=AccessLog(store),
         caseload=CaseloadIndex(store, service, batch),
-        ledger=Ledger(store, service, batch),
-        planner=PlannerLog(store, service, batch),
-        conformance=PlannerConformance(store, service, batch),
+        ledger=Ledger(store, service, batch, reads=replica),
+        planner=PlannerLog(store, service, batch, reads=replica),
+        conformance=PlannerConformance(store, service, batch, reads=replica),
         outside_writes=SlidingWindowLimit(
             settings.outside_writes_per_hour, timedelta(hours=1), service.clock
         ),
@@ -149,14 +172,39 @@ def build_components(settings: Settings, *, clock: Clock = system_clock) -> Comp
         ),
         record_keys=RecordKeys(service.journey_id.pseudonym),
         households=households,
-        household_members=HouseholdMembership(store, service, households, batch),
+        household_members=HouseholdMembership(store, service, households, batch, reads=replica),
         household_keys=RecordKeys(service.journey_id.pseudonym, "planner household key"),
         webhooks=WebhookStore(store, service.journey_id.derive("webhook secrets")),
         feed_index=FeedIndex(store, service, batch),
         sessions=SessionStore(store),
         oidc=OidcProvider(settings) if settings.oidc_issuer is not None else None,
         directory=Directory(store),
+        replica=replica,
+        replica_service=build_replica_service(settings, service),
     )
+
+
+def build_replica_service(settings: Settings, service: JourneyService) -> JourneyService | None:
+    """A journey service reading the events on the replica (``POLKU_REPLICA_URL``), with
+    ``service``'s keys, ids and clock; none without a replica or with
+    ``POLKU_REPLICA_JOURNEY_READS=false``. It never writes: no tables are
+    created, and it keeps no journeys in memory (an erasure on the primary scrubs the primary
+    service's cache; a cache here would keep the journey as it was)."""
+    if settings.replica_url is None or not settings.replica_journey_reads:
+        return None
+    on_replica = settings.model_copy(
+        update={"database_url": settings.replica_url, "aggregate_cache_size": 0}
+    )
+    env = persistence_env(on_replica) | {
+        "CREATE_TABLE": "n",
+        "POSTGRES_CONNECT_TIMEOUT": "2",
+        "POSTGRES_PRE_PING": "y",
+    }
+    reader = JourneyService(
+        env, clock=service.clock, vault=service.vault, journey_ids=service.journey_id
+    )
+    reader.read_many = partial(select_events_of, reader.recorder)
+    return reader
 
 
 def build_households(settings: Settings, service: JourneyService) -> HouseholdService:

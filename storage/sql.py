@@ -10,7 +10,7 @@ Statements use ``%s`` placeholders (turned into ``?`` on SQLite) and ``{name}`` 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -20,7 +20,16 @@ from psycopg import sql
 
 from domain.application import JourneyService
 
-__all__ = ["META_TABLE", "SqlStore", "Tx", "datastore_of", "sqlstate", "utc_text"]
+__all__ = [
+    "META_TABLE",
+    "ReadStore",
+    "SqlStore",
+    "Tx",
+    "datastore_of",
+    "postgres_tx",
+    "sqlstate",
+    "utc_text",
+]
 
 META_TABLE = "CREATE TABLE IF NOT EXISTS {polku_meta} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
 """Facts about the store itself: schemes and versions, the KEK in use (never a key)."""
@@ -123,6 +132,18 @@ class _PostgresTx:
         return [tuple(row.values()) if isinstance(row, dict) else tuple(row) for row in cursor]
 
 
+def postgres_tx(conn: Any, names: dict[str, str]) -> Tx:
+    """A :class:`Tx` on a psycopg connection already inside a transaction (the replica's)."""
+    return _PostgresTx(conn, names)
+
+
+class ReadStore(Protocol):
+    """Where read-only transactions come from: the store itself, or a replica in front of it
+    (:mod:`storage.replica`)."""
+
+    def transaction(self, *, write: bool = True) -> AbstractContextManager[Tx]: ...
+
+
 class SqlStore:
     """Transactions on Polku's own tables, on the event store's database and connections."""
 
@@ -158,6 +179,11 @@ class SqlStore:
             self._names = {
                 name: sql.Identifier(schema, name).as_string(None) for name in self.TABLES
             }
+
+    @property
+    def table_names(self) -> dict[str, str]:
+        """Each of :attr:`TABLES` as written in statements (schema-qualified on PostgreSQL)."""
+        return dict(self._names)
 
     def close(self) -> None:
         """Nothing of its own to close: the event store owns the connections."""

@@ -6,7 +6,8 @@ Nothing here names a client, so these reads are not written to any client's acce
 are written to the planner query log and counted against an hourly limit instead
 (:mod:`runtime.analytics`). Every figure takes an optional period (``from``, ``to``: valid
 time); the window actually answered is in the ``Polku-Release``, ``Polku-Period-From`` and
-``Polku-Period-To`` headers.
+``Polku-Period-To`` headers; the read model's position the figure reflects in
+``Polku-Position``, and whether the primary or the replica answered in ``Polku-Read-From``.
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ def _headers(answer: Answer) -> dict[str, str]:
         headers["Polku-Period-From"] = window.start.isoformat()
     if window.end is not None:
         headers["Polku-Period-To"] = window.end.isoformat()
+    if answer.reflects is not None:
+        headers["Polku-Position"] = str(answer.reflects.position)
+        headers["Polku-Read-From"] = answer.reflects.source
     return headers
 
 

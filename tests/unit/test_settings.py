@@ -96,3 +96,21 @@ def test_openid_connect_settings_are_checked(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("POLKU_KEYRING", "/secrets/keyring.json")
     with pytest.raises(ValidationError, match="POLKU_SESSION_COOKIE_SECURE"):
         Settings(_env_file=None)
+
+
+def test_a_replica_is_a_postgresql_url_beside_a_postgresql_store(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings(_env_file=None).replica_url is None  # unset: every read on the primary
+    with pytest.raises(ValidationError, match="POLKU_REPLICA_URL must start with postgresql"):
+        Settings(database_url="postgresql://db/polku", replica_url="mysql://r/p", _env_file=None)
+    with pytest.raises(ValidationError, match="POLKU_REPLICA_URL needs PostgreSQL"):
+        Settings(replica_url="postgresql://replica/polku", _env_file=None)
+    with pytest.raises(ValidationError, match="replica_max_lag_seconds"):
+        Settings(replica_max_lag_seconds=0, _env_file=None)
+    monkeypatch.setenv("POLKU_DATABASE_URL", "postgresql://db/polku")
+    monkeypatch.setenv("POLKU_REPLICA_URL", "postgresql://replica/polku")
+    monkeypatch.setenv("POLKU_REPLICA_MAX_LAG_SECONDS", "2.5")
+    read = Settings(_env_file=None)
+    assert (read.replica_url, read.replica_max_lag_seconds) == ("postgresql://replica/polku", 2.5)
+    assert read.replica_journey_reads is True
