@@ -204,16 +204,6 @@ class PlannerConformance(TrackedProjection):
     def clear(self, tx: Tx) -> None:
         tx.execute("DELETE FROM {polku_planner_conformance}")
 
-    def __init__(
-        self,
-        store: SqlStore,
-        service: JourneyService,
-        batch: int | None = None,
-        *,
-        reads: ReadStore | None = None,
-    ) -> None:
-        super().__init__(store, service, batch, reads=reads)
-
     def outcomes(
         self, start: datetime | None = None, end: datetime | None = None
     ) -> dict[str, tuple[str, dict[str, bool]]]:
