@@ -25,7 +25,14 @@ from eventsourcing.persistence import Notification
 from domain.application import JourneyService
 from pathways.conformance import check
 from pathways.definitions import Pathway, catalogue
-from pathways.eventlog import EventLog, Fact, LogBuilder, fact_of
+from pathways.eventlog import (
+    EventLog,
+    Fact,
+    LogBuilder,
+    UnreadableStateError,
+    fact_of,
+    fact_of_state,
+)
 from readmodels.tracking import TrackedProjection
 from storage.replica import on_replica
 from storage.sql import ReadStore, SqlStore, Tx, utc_text
@@ -76,11 +83,15 @@ class PlannerLog(TrackedProjection):
         " detail TEXT, links TEXT NOT NULL)",
     )
 
+    fast = True
+    """Read each fact straight from the notification's stored JSON (:func:`fact_of_state`),
+    without building the event; an event it does not know how to read is decoded as usual.
+    Off: every event is decoded (the rows are the same, only slower)."""
+
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
         rows = []
         for notification in notifications:
-            event = self.service.decode_sealed(notification)
-            fact = fact_of(event, notification.id, self._pseudonym)
+            fact = self._fact(notification)
             if fact is not None:
                 rows.append(
                     (
@@ -97,6 +108,24 @@ class PlannerLog(TrackedProjection):
                     )
                 )
         tx.insert_many("polku_planner_log", _COLUMNS, rows)
+
+    def _fact(self, notification: Notification) -> Fact | None:
+        if self.fast:
+            state = self.service.stored_state(notification)
+            if state is not None:
+                journey = notification.originator_id
+                try:
+                    return fact_of_state(
+                        notification.topic,
+                        state,
+                        str(journey if type(journey) is UUID else UUID(str(journey))),
+                        notification.id,
+                        self._pseudonym,
+                    )
+                except UnreadableStateError:
+                    pass  # decoded the normal way
+        event = self.service.decode_sealed(notification)
+        return fact_of(event, notification.id, self._pseudonym)
 
     def clear(self, tx: Tx) -> None:
         tx.execute("DELETE FROM {polku_planner_log}")
