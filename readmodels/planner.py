@@ -12,9 +12,10 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,7 @@ from pathways.eventlog import (
     fact_of_state,
 )
 from readmodels.tracking import TrackedProjection
+from storage.event_batches import notifications_as_text
 from storage.replica import on_replica
 from storage.sql import ReadStore, SqlStore, Tx, utc_text
 
@@ -90,8 +92,16 @@ class PlannerLog(TrackedProjection):
 
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
         rows = []
+        known: dict[tuple[str, str], str] = {}  # a batch's pseudonyms, each worked out once
+
+        def pseudonym(kind: str, ident: str) -> str:
+            found = known.get((kind, ident))
+            if found is None:
+                found = known[kind, ident] = self._pseudonym(kind, ident)
+            return found
+
         for notification in notifications:
-            fact = self._fact(notification)
+            fact = self._fact(notification, pseudonym)
             if fact is not None:
                 rows.append(
                     (
@@ -109,23 +119,32 @@ class PlannerLog(TrackedProjection):
                 )
         tx.insert_many("polku_planner_log", _COLUMNS, rows)
 
-    def _fact(self, notification: Notification) -> Fact | None:
+    def select(self, start: int, stop: int) -> Sequence[Notification]:
+        # The fast path takes the journey id as text: no UUID is built per row.
+        if self.fast and not self.topics:
+            found = notifications_as_text(self.source.recorder, start, self.batch, stop)
+            if found is not None:
+                return found
+        return super().select(start, stop)
+
+    def _fact(
+        self, notification: Notification, pseudonym: Callable[[str, str], str]
+    ) -> Fact | None:
         if self.fast:
             state = self.service.stored_state(notification)
             if state is not None:
-                journey = notification.originator_id
                 try:
                     return fact_of_state(
                         notification.topic,
                         state,
-                        str(journey if type(journey) is UUID else UUID(str(journey))),
+                        _uuid_text(notification.originator_id),
                         notification.id,
-                        self._pseudonym,
+                        pseudonym,
                     )
                 except UnreadableStateError:
                     pass  # decoded the normal way
         event = self.service.decode_sealed(notification)
-        return fact_of(event, notification.id, self._pseudonym)
+        return fact_of(event, notification.id, pseudonym)
 
     def clear(self, tx: Tx) -> None:
         tx.execute("DELETE FROM {polku_planner_log}")
@@ -278,6 +297,23 @@ class PlannerConformance(TrackedProjection):
                 (pathway,),
             )
         return {str(row[0]) for row in rows}
+
+
+_CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_HEX = re.compile(r"[0-9a-f]{32}")
+
+
+def _uuid_text(journey: object) -> str:
+    """A notification's originator id as ``str(UUID(…))`` gives it, without building the UUID
+    when the store gave its text (hyphenated, as PostgreSQL reads it as text, or 32 hex digits,
+    as SQLite keeps it); any other form is read by ``UUID``."""
+    if type(journey) is str:
+        if _CANONICAL.fullmatch(journey):
+            return journey
+        if _HEX.fullmatch(journey):
+            h = journey
+            return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return str(journey if type(journey) is UUID else UUID(str(journey)))
 
 
 def _fact(row: tuple[Any, ...]) -> Fact:
