@@ -32,11 +32,13 @@ __all__ = [
     "Fact",
     "LogBuilder",
     "LoggedEvent",
+    "StateFact",
     "UnreadableStateError",
     "effective_log",
     "fact_of",
     "fact_of_state",
     "journey_log",
+    "read_state",
 ]
 
 Link = tuple[str, str, str]
@@ -294,6 +296,61 @@ def _from_state(state: Mapping[str, Any], name: str) -> Any:
     return _plain(state, name)
 
 
+class StateFact(NamedTuple):
+    """What :func:`read_state` reads of a stored event: a :class:`Fact` but for its position and
+    journey, with the valid time as the stored text."""
+
+    kind: str
+    event_id: str
+    occurred_at: str
+    """``occurred_at`` as stored: ISO 8601 text with an offset."""
+    sector: str | None
+    ref: str | None
+    link: str | None
+    detail: str | None
+    links: tuple[Link, ...]
+
+
+_READERS: dict[str, tuple[str, Callable[[Get, Pseudonym], _Parts] | None]] = {
+    topic: (cls.__name__, _parts_of(cls)) for topic, cls in _KNOWN.items()
+}
+
+
+def read_state(
+    topic: str, state: Mapping[str, Any], pseudonym: Pseudonym = _as_is
+) -> StateFact | None:
+    """What :func:`fact_of` keeps of the event stored under ``topic`` with JSON ``state``
+    (parsed, the library's transcodings not applied; its personal part left as stored), read
+    without building the event; ``None`` for an event the log does not keep (an erasure).
+
+    Raises :class:`UnreadableStateError` for a topic or a state shape this does not know (an
+    unknown kind, a class version to upcast, a field of an unexpected type): the caller decodes
+    that event the normal way."""
+    reader = _READERS.get(topic)
+    if reader is None or "class_version" in state:
+        raise UnreadableStateError
+    kind, parts = reader
+    if parts is None:
+        return None
+    occurred = state.get("occurred_at")
+    if type(occurred) is not dict or len(occurred) != 2 or occurred.get("_type_") != _DATETIME:
+        raise UnreadableStateError
+    at = occurred.get("_data_")
+    if type(at) is not str:
+        raise UnreadableStateError
+    kept = parts(partial(_from_state, state), pseudonym)
+    return StateFact(
+        kind,
+        _uuid_text(state.get("event_id")),
+        at,
+        kept.get("sector"),
+        kept.get("ref"),
+        kept.get("link"),
+        kept.get("detail"),
+        tuple(kept.get("links", ())),
+    )
+
+
 def fact_of_state(
     topic: str,
     state: Mapping[str, Any],
@@ -301,42 +358,17 @@ def fact_of_state(
     position: int,
     pseudonym: Pseudonym = _as_is,
 ) -> Fact | None:
-    """The fact :func:`fact_of` gives for the event stored under ``topic`` with JSON ``state``
-    (parsed, the library's transcodings not applied; its personal part left as stored), read
-    without building the event: the same fact, at a fraction of the cost.
-
-    ``journey`` is the event's originator id as text. Raises :class:`UnreadableStateError` for
-    a topic or a state shape this does not know (an unknown kind, a class version to upcast, a
-    field of an unexpected type): the caller decodes that event the normal way."""
-    cls = _KNOWN.get(topic)
-    if cls is None or "class_version" in state:
-        raise UnreadableStateError
-    parts = _parts_of(cls)
-    if parts is None:
+    """The fact :func:`fact_of` gives for the event stored under ``topic`` with JSON ``state``,
+    read without building the event (:func:`read_state`); ``journey`` is the event's
+    originator id as text. Raises :class:`UnreadableStateError` as :func:`read_state` does."""
+    read = read_state(topic, state, pseudonym)
+    if read is None:
         return None
-    occurred = state.get("occurred_at")
-    if type(occurred) is not dict or occurred.get("_type_") != _DATETIME or len(occurred) != 2:
-        raise UnreadableStateError
-    at = occurred.get("_data_")
-    if type(at) is not str:
-        raise UnreadableStateError
     try:
-        occurred_at = datetime.fromisoformat(at)
+        occurred_at = datetime.fromisoformat(read.occurred_at)
     except ValueError:
         raise UnreadableStateError from None
-    kept = parts(partial(_from_state, state), pseudonym)
-    return Fact(
-        position,
-        journey,
-        _uuid_text(state.get("event_id")),
-        cls.__name__,
-        occurred_at,
-        kept.get("sector"),
-        kept.get("ref"),
-        kept.get("link"),
-        kept.get("detail"),
-        tuple(kept.get("links", ())),
-    )
+    return Fact(position, journey, read.event_id, read.kind, occurred_at, *read[3:])
 
 
 _ACTIVITY = {

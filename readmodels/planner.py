@@ -32,7 +32,7 @@ from pathways.eventlog import (
     LogBuilder,
     UnreadableStateError,
     fact_of,
-    fact_of_state,
+    read_state,
 )
 from readmodels.tracking import TrackedProjection
 from storage.event_batches import notifications_as_text
@@ -86,12 +86,12 @@ class PlannerLog(TrackedProjection):
     )
 
     fast = True
-    """Read each fact straight from the notification's stored JSON (:func:`fact_of_state`),
+    """Read each fact straight from the notification's stored JSON (:func:`read_state`),
     without building the event; an event it does not know how to read is decoded as usual.
     Off: every event is decoded (the rows are the same, only slower)."""
 
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         known: dict[tuple[str, str], str] = {}  # a batch's pseudonyms, each worked out once
 
         def pseudonym(kind: str, ident: str) -> str:
@@ -101,7 +101,14 @@ class PlannerLog(TrackedProjection):
             return found
 
         for notification in notifications:
-            fact = self._fact(notification, pseudonym)
+            if self.fast:
+                row = self._fast_row(notification, pseudonym)
+                if row is not _UNREAD:
+                    if row is not None:
+                        rows.append(row)
+                    continue
+            event = self.service.decode_sealed(notification)
+            fact = fact_of(event, notification.id, pseudonym)
             if fact is not None:
                 rows.append(
                     (
@@ -127,24 +134,36 @@ class PlannerLog(TrackedProjection):
                 return found
         return super().select(start, stop)
 
-    def _fact(
+    def _fast_row(
         self, notification: Notification, pseudonym: Callable[[str, str], str]
-    ) -> Fact | None:
-        if self.fast:
-            state = self.service.stored_state(notification)
-            if state is not None:
-                try:
-                    return fact_of_state(
-                        notification.topic,
-                        state,
-                        _uuid_text(notification.originator_id),
-                        notification.id,
-                        pseudonym,
-                    )
-                except UnreadableStateError:
-                    pass  # decoded the normal way
-        event = self.service.decode_sealed(notification)
-        return fact_of(event, notification.id, pseudonym)
+    ) -> tuple[Any, ...] | None:
+        """The row of ``notification`` read straight from its stored state (``None``: the event
+        keeps none); ``_UNREAD`` when it must be decoded the normal way."""
+        state = self.service.stored_state(notification)
+        if state is None:
+            return _UNREAD
+        try:
+            read = read_state(notification.topic, state, pseudonym)
+            if read is None:
+                return None
+            at = read.occurred_at
+            if _UTC_TEXT.fullmatch(at) is None:  # else it is what utc_text would make of it
+                at = utc_text(datetime.fromisoformat(at))
+            journey = _uuid_text(notification.originator_id)
+        except (UnreadableStateError, ValueError):
+            return _UNREAD
+        return (
+            notification.id,
+            journey,
+            read.event_id,
+            read.kind,
+            at,
+            read.sector,
+            read.ref,
+            read.link,
+            read.detail,
+            _LINKS(read.links),
+        )
 
     def clear(self, tx: Tx) -> None:
         tx.execute("DELETE FROM {polku_planner_log}")
@@ -299,6 +318,10 @@ class PlannerConformance(TrackedProjection):
         return {str(row[0]) for row in rows}
 
 
+_UNREAD: tuple[Any, ...] = ()
+"""Said by the fast path of an event it does not read: decode it."""
+_UTC_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}\+00:00")
+"""A time as :func:`~storage.sql.utc_text` writes it (fixed width, UTC, microseconds)."""
 _CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _HEX = re.compile(r"[0-9a-f]{32}")
 
