@@ -92,7 +92,9 @@ class PlannerLog(TrackedProjection):
 
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
         rows: list[tuple[Any, ...]] = []
-        known: dict[tuple[str, str], str] = {}  # a batch's pseudonyms, each worked out once
+        known = self._known
+        if len(known) > self.KNOWN:
+            known.clear()
 
         def pseudonym(kind: str, ident: str) -> str:
             found = known.get((kind, ident))
@@ -178,10 +180,16 @@ class PlannerLog(TrackedProjection):
     ) -> None:
         super().__init__(store, service, batch, reads=reads)
         self._pseudonym = service.journey_id.pseudonym
+        self._known: dict[tuple[str, str], str] = {}
+        """Pseudonyms already worked out (a keyed hash each), by (kind, identifier): the same
+        professionals, organisations' parties and ids recur across journeys."""
         self._guard = threading.Lock()
         self._builder = LogBuilder()
         self._loaded = 0
         self._count = 0
+
+    KNOWN = 50_000
+    """Pseudonyms kept between batches, at most (then forgotten all at once)."""
 
     CHUNK = 20_000
     """Facts read per transaction: a big log is read in short transactions, each converted
