@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from json.encoder import encode_basestring_ascii
 from typing import Any
 from uuid import UUID
 
@@ -71,6 +72,18 @@ _COLUMNS = (
     "links",
 )
 _LINKS = json.JSONEncoder(separators=(",", ":")).encode
+_TEXT = encode_basestring_ascii  # what _LINKS writes a text as (it escapes as ASCII)
+
+
+def _links_text(links: Sequence[tuple[str, str, str]]) -> str:
+    """``_LINKS(links)`` for links whose parts are all texts, joined without the encoder's
+    per-call set-up (anything else goes through ``_LINKS``)."""
+    if not links:
+        return "[]"
+    try:
+        return "[" + ",".join(f"[{_TEXT(a)},{_TEXT(b)},{_TEXT(c)}]" for a, b, c in links) + "]"
+    except (TypeError, ValueError):
+        return _LINKS(links)
 
 
 class PlannerLog(TrackedProjection):
@@ -92,6 +105,7 @@ class PlannerLog(TrackedProjection):
 
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> None:
         rows: list[tuple[Any, ...]] = []
+        journeys: dict[object, str] = {}  # a batch's journey ids as text, by the stored form
         known = self._known
         if len(known) > self.KNOWN:
             known.clear()
@@ -104,7 +118,7 @@ class PlannerLog(TrackedProjection):
 
         for notification in notifications:
             if self.fast:
-                row = self._fast_row(notification, pseudonym)
+                row = self._fast_row(notification, pseudonym, journeys)
                 if row is not _UNREAD:
                     if row is not None:
                         rows.append(row)
@@ -137,7 +151,10 @@ class PlannerLog(TrackedProjection):
         return super().select(start, stop)
 
     def _fast_row(
-        self, notification: Notification, pseudonym: Callable[[str, str], str]
+        self,
+        notification: Notification,
+        pseudonym: Callable[[str, str], str],
+        journeys: dict[object, str],
     ) -> tuple[Any, ...] | None:
         """The row of ``notification`` read straight from its stored state (``None``: the event
         keeps none); ``_UNREAD`` when it must be decoded the normal way."""
@@ -151,7 +168,11 @@ class PlannerLog(TrackedProjection):
             at = read.occurred_at
             if _UTC_TEXT.fullmatch(at) is None:  # else it is what utc_text would make of it
                 at = utc_text(datetime.fromisoformat(at))
-            journey = _uuid_text(notification.originator_id)
+            journey = journeys.get(notification.originator_id)
+            if journey is None:
+                journey = journeys[notification.originator_id] = _uuid_text(
+                    notification.originator_id
+                )
         except (UnreadableStateError, ValueError):
             return _UNREAD
         return (
@@ -164,7 +185,7 @@ class PlannerLog(TrackedProjection):
             read.ref,
             read.link,
             read.detail,
-            _LINKS(read.links),
+            _links_text(read.links),
         )
 
     def clear(self, tx: Tx) -> None:

@@ -125,3 +125,15 @@ def test_what_the_fast_path_does_not_know_is_decoded(components: Components) -> 
             fact_of_state(member.topic, {**member_state, field: value}, journey, 1)
     with pytest.raises(UnreadableStateError):
         fact_of_state(member.topic, {k: v for k, v in member_state.items() if k != "sector"}, "", 1)
+
+
+def test_links_are_written_as_the_encoder_writes_them() -> None:
+    from readmodels.planner import _LINKS, _links_text
+
+    for links in [
+        (),
+        (("party", "p-1", "member"),),
+        (("organisation", 'Sote Itä "ry"\n', "sender"), ("consent", "k\\1", "relied on")),
+        (("organisation", None, "receiver"),),  # not a text: the encoder's way
+    ]:
+        assert _links_text(links) == _LINKS(links)  # type: ignore[arg-type]
