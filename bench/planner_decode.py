@@ -5,13 +5,15 @@ A generated population is written through the service; then, on the same store a
 run, the planner log is rebuilt from scratch over and over, the two paths taking turns (the
 machine may be shared, so the best of each path's rounds is compared):
 
-- anchor: ``PlannerLog.fast = False`` — each notification decoded by the library's transcoder
-  and mapper into an event, then turned into its fact (what a rebuild did before);
-- ours: ``PlannerLog.fast = True`` — each notification's state parsed by
-  ``pydantic_core.from_json`` and the fact's few fields picked from it, no event built.
+- anchor: ``PlannerLog.fast = False`` — what a rebuild did before the fast path: notifications
+  read through the event store, each decoded by the library's transcoder and mapper into an
+  event, then turned into its fact, every pseudonym worked out afresh;
+- ours: ``PlannerLog.fast = True`` — notifications read as plain rows, each one's state parsed
+  by ``pydantic_core.from_json`` and the row's few fields picked from it, no event built;
+  pseudonyms remembered between batches.
 
 Both write the same rows (tests/integration/test_planner_fast_path.py), in the same batches and
-transactions, so the difference is the decoding alone.
+transactions, so the difference is the reading and decoding alone.
 """
 
 from __future__ import annotations
