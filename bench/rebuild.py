@@ -8,8 +8,10 @@ run:
 - second anchor: the same scan through the event store, decoding every event (what any reader
   of the events must do before it can use them);
 - ours: ``polku projections rebuild planner`` — the planners' event log, rebuilt from scratch:
-  notifications read, decoded, turned into facts and written in batches, with the tracking
-  position, one transaction per batch.
+  notifications read, each one's row picked from its stored JSON (the fast path; an event it
+  does not know is decoded) and written in batches, with the tracking position, one
+  transaction per batch. ``bench/planner_decode.py`` sets it beside the old path, which
+  decoded every event.
 
 The other read models are timed too, for information (they are not what the target is about:
 the ledger and conformance recompute a journey's verdicts whenever it appears in a batch).

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import ClassVar, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 import structlog
@@ -31,6 +31,7 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 from eventsourcing.utils import Environment
+from pydantic_core import from_json
 
 from domain import commands as cmd
 from domain import private_ids
@@ -313,6 +314,27 @@ class JourneyService(Application[UUID]):
         for read models that keep nothing personal, without a key lookup per event."""
         assert self._sealed_mapper is not None  # made with the application's mapper
         return cast("JourneyEvent", self._sealed_mapper.to_domain_event(stored))
+
+    def stored_state(self, stored: StoredEvent) -> dict[str, Any] | None:
+        """A stored event's (or notification's) state as parsed JSON, decrypted and decompressed
+        the way the mapper does but with none of the library's transcodings applied (a UUID
+        reads ``{"_type_": "uuid_hex", "_data_": …}``) and the personal part as stored: for read
+        models that pick a few plain fields and would rather not build the event. ``None`` when
+        the state is not a JSON object this can parse (decode the event instead)."""
+        mapper = self._sealed_mapper
+        assert mapper is not None  # made with the application's mapper
+        if type(mapper.transcoder) is not JSONTranscoder:
+            return None
+        data = stored.state
+        try:
+            if mapper.cipher:
+                data = mapper.cipher.decrypt(data)
+            if mapper.compressor:
+                data = mapper.compressor.decompress(data)
+            state = from_json(data)
+        except Exception:  # undecryptable, unparsable: the normal decode says what is wrong
+            return None
+        return state if type(state) is dict else None
 
     def decode_identified(self, stored: StoredEvent) -> JourneyEvent:
         """Like :meth:`decode_sealed`, but an event that keeps identifiers of the client or their

@@ -16,12 +16,13 @@ the client's team is replaced by a per-journey pseudonym of their type (``inform
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from domain import events as ev
 
@@ -31,9 +32,13 @@ __all__ = [
     "Fact",
     "LogBuilder",
     "LoggedEvent",
+    "StateFact",
+    "UnreadableStateError",
     "effective_log",
     "fact_of",
+    "fact_of_state",
     "journey_log",
+    "read_state",
 ]
 
 Link = tuple[str, str, str]
@@ -61,126 +66,309 @@ class Fact(NamedTuple):
     links: tuple[Link, ...] = ()
 
 
+def _as_is(kind: str, ident: str) -> str:
+    return ident
+
+
+class UnreadableStateError(Exception):
+    """A stored state :func:`fact_of_state` does not know how to read: decode the event instead."""
+
+
+Get = Callable[[str], Any]
+"""Reads one of an event's own fields by name (from the event object, or its stored state)."""
+Pseudonym = Callable[[str, str], str]
+_Parts = dict[str, Any]
+"""What a fact keeps beyond the envelope: sector, ref, link, detail, links."""
+
+
 def _orgs(*pairs: tuple[str | None, str]) -> list[Link]:
     """Organisation links for the (organisation, qualifier) pairs whose organisation is set."""
     return [("organisation", org, qualifier) for org, qualifier in pairs if org]
 
 
-def _fact(
-    event: ev.JourneyEvent,
-    position: int,
-    *,
-    sector: str | None = None,
-    ref: str | None = None,
-    link: str | None = None,
-    detail: str | None = None,
-    links: Iterable[Link] = (),
-) -> Fact:
+def _retracted(get: Get, pseudonym: Pseudonym) -> _Parts:
+    return {"link": str(get("target_event_id"))}  # an event id: Polku's own
+
+
+def _referral_made(get: Get, pseudonym: Pseudonym) -> _Parts:
+    links: list[Link] = [("organisation", get("from_org"), "referrer")]
+    links += [("organisation", get("to_org"), "receiver")]
+    referral = pseudonym("referral", get("referral_id"))
+    return {"sector": get("to_sector"), "ref": referral, "links": links}
+
+
+def _referral_answered(get: Get, pseudonym: Pseudonym) -> _Parts:
+    return {"ref": pseudonym("referral", get("referral_id"))}
+
+
+def _consent_granted(get: Get, pseudonym: Pseudonym) -> _Parts:
+    consent = pseudonym("consent", get("consent_id"))
+    links: list[Link] = [("consent", consent, "granted")]
+    links += [("organisation", o, "consent recipient") for o in get("recipient_orgs")]
+    links += [
+        ("party", pseudonym("party", p), "consent recipient") for p in get("recipient_parties")
+    ]
+    return {"ref": consent, "detail": get("form"), "links": links}
+
+
+def _consent_withdrawn(get: Get, pseudonym: Pseudonym) -> _Parts:
+    consent = pseudonym("consent", get("consent_id"))
+    return {"ref": consent, "links": [("consent", consent, "withdrawn")]}
+
+
+def _member_added(get: Get, pseudonym: Pseudonym) -> _Parts:
+    links = [
+        ("party", pseudonym("party", get("party_id")), "member"),
+        ("organisation", get("organisation"), "member's"),
+    ]
+    return {
+        "sector": get("sector"),
+        "ref": pseudonym("party", get("party_id")),
+        "detail": get("member_type"),
+        "links": links,
+    }
+
+
+def _member(get: Get, pseudonym: Pseudonym) -> _Parts:
+    member = pseudonym("party", get("party_id"))
+    return {"ref": member, "links": (("party", member, "member"),)}
+
+
+def _coordinator(get: Get, pseudonym: Pseudonym) -> _Parts:
+    coordinator = pseudonym("party", get("party_id"))
+    return {"ref": coordinator, "links": [("party", coordinator, "coordinator")]}
+
+
+def _service_started(get: Get, pseudonym: Pseudonym) -> _Parts:
+    links = _orgs((get("provider_org"), "provider"))
+    responsible = get("responsible_party")
+    if responsible:
+        links.append(("party", pseudonym("party", responsible), "responsible"))
+    return {"sector": get("sector"), "ref": pseudonym("episode", get("episode_id")), "links": links}
+
+
+def _service_ended(get: Get, pseudonym: Pseudonym) -> _Parts:
+    return {"ref": pseudonym("episode", get("episode_id"))}
+
+
+def _transition(get: Get, pseudonym: Pseudonym) -> _Parts:
+    links = _orgs((get("from_org"), "from"), (get("to_org"), "to"))
+    transition = pseudonym("transition", get("transition_id"))
+    return {"ref": transition, "detail": get("kind"), "links": links}
+
+
+def _shared(get: Get, pseudonym: Pseudonym) -> _Parts:
+    links = _orgs((get("from_org"), "sender"), (get("to_org"), "recipient"))
+    links += [
+        ("party", pseudonym("party", p), q)
+        for p, q in ((get("from_party"), "sender"), (get("to_party"), "recipient"))
+        if p
+    ]
+    consent_id = get("consent_id")
+    if consent_id:
+        links.append(("consent", pseudonym("consent", consent_id), "relied on"))
+    transition_id = get("transition_id")
+    handover = transition_id and pseudonym("transition", transition_id)
+    return {"ref": get("to_org"), "link": handover, "detail": get("basis"), "links": links}
+
+
+def _meeting(get: Get, pseudonym: Pseudonym) -> _Parts:
+    links = [("party", pseudonym("party", p), "participant") for p in get("participants")]
+    consent_id = get("consent_id")
+    if consent_id:
+        links.append(("consent", pseudonym("consent", consent_id), "relied on"))
+    return {"detail": get("basis"), "links": links}
+
+
+def _plan(get: Get, pseudonym: Pseudonym) -> _Parts:
+    links = [("party", pseudonym("party", p), "responsible") for p in get("responsible_parties")]
+    return {"links": links}
+
+
+def _denial(get: Get, pseudonym: Pseudonym) -> _Parts:
+    links: list[Link] = [("organisation", o, "denied") for o in get("recipient_orgs")]
+    links += [("party", pseudonym("party", p), "denied") for p in get("recipient_parties")]
+    return {"ref": pseudonym("denial", get("denial_id")), "links": links}
+
+
+def _envelope_only(get: Get, pseudonym: Pseudonym) -> _Parts:
+    return {}
+
+
+_ERASED = None
+_PARTS: dict[type[ev.JourneyEvent], Callable[[Get, Pseudonym], _Parts] | None] = {
+    ev.EventRetracted: _retracted,
+    ev.PersonalDataErased: _ERASED,
+    ev.ReferralMade: _referral_made,
+    ev.ReferralAccepted: _referral_answered,
+    ev.ReferralDeclined: _referral_answered,
+    ev.ConsentGranted: _consent_granted,
+    ev.ConsentWithdrawn: _consent_withdrawn,
+    ev.TeamMemberAdded: _member_added,
+    ev.TeamMemberRoleChanged: _member,
+    ev.TeamMemberRemoved: _member,
+    ev.CoordinatorAssigned: _coordinator,
+    ev.CoordinatorReleased: _coordinator,
+    ev.ServiceStarted: _service_started,
+    ev.ServiceEnded: _service_ended,
+    ev.TransitionRecorded: _transition,
+    ev.InformationShared: _shared,
+    ev.MeetingHeld: _meeting,
+    ev.PlanAgreed: _plan,
+    ev.DisclosureDenialRegistered: _denial,
+}
+"""How each kind of event becomes a fact (``None``: it does not, an erasure); any other
+journey event keeps only its envelope."""
+
+
+def _parts_of(cls: type[ev.JourneyEvent]) -> Callable[[Get, Pseudonym], _Parts] | None:
+    for base in cls.__mro__:
+        if base in _PARTS:
+            return _PARTS[base]
+    return _envelope_only
+
+
+def fact_of(event: ev.JourneyEvent, position: int, pseudonym: Pseudonym = _as_is) -> Fact | None:
+    """The fact of ``event``; ``None`` for an event the log does not keep (an erasure).
+
+    ``pseudonym(kind, identifier)`` turns every identifier a caller chose — party ids, consent,
+    referral, episode, transition and denial ids — into what the log keeps (the planners' read
+    model passes a keyed one, so none of them, which may name a person, is stored there)."""
+    parts = _parts_of(type(event))
+    if parts is None:
+        return None
+    kept = parts(partial(getattr, event), pseudonym)
     return Fact(
         position,
         str(event.originator_id),
         str(event.event_id),
         type(event).__name__,
         event.occurred_at,
-        sector,
-        ref,
-        link,
-        detail,
-        tuple(links),
+        kept.get("sector"),
+        kept.get("ref"),
+        kept.get("link"),
+        kept.get("detail"),
+        tuple(kept.get("links", ())),
     )
 
 
-def _as_is(kind: str, ident: str) -> str:
-    return ident
+# -- the fast path: a fact straight from an event's stored JSON state ---------------------------
+
+_KNOWN: dict[str, type[ev.JourneyEvent]] = {
+    f"{cls.__module__}:{cls.__qualname__}": cls for cls in ev.EVENT_TYPES.values()
+}
+"""The event classes by the topic the store records them under (no renamed or aliased topic:
+those are read the normal way)."""
+_HEX = re.compile(r"[0-9a-f]{32}")
+_UUID_HEX = "uuid_hex"
+_DATETIME = "datetime_iso"
 
 
-def fact_of(
-    event: ev.JourneyEvent, position: int, pseudonym: Callable[[str, str], str] = _as_is
+def _uuid_text(value: Any) -> str:
+    """The text of a UUID as the library's transcoder stored it (``{"_type_": "uuid_hex"…}``),
+    in the hyphenated form ``str(UUID)`` gives, without building the UUID."""
+    if type(value) is not dict or len(value) != 2 or value.get("_type_") != _UUID_HEX:
+        raise UnreadableStateError
+    h = value.get("_data_")
+    if type(h) is not str or _HEX.fullmatch(h) is None:
+        raise UnreadableStateError
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _plain(state: Mapping[str, Any], name: str) -> Any:
+    """A field of the stored state whose JSON value is the field's value itself: text, null, or
+    a list of texts. Anything else (a transcoded object, a number…) is not guessed at."""
+    try:
+        value = state[name]
+    except KeyError:
+        raise UnreadableStateError from None
+    kind = type(value)
+    if kind is str or value is None:
+        return value
+    if kind is list and all(type(item) is str for item in value):
+        return value
+    raise UnreadableStateError
+
+
+def _from_state(state: Mapping[str, Any], name: str) -> Any:
+    if name == "target_event_id":
+        return _uuid_text(state.get(name))
+    return _plain(state, name)
+
+
+class StateFact(NamedTuple):
+    """What :func:`read_state` reads of a stored event: a :class:`Fact` but for its position and
+    journey, with the valid time as the stored text."""
+
+    kind: str
+    event_id: str
+    occurred_at: str
+    """``occurred_at`` as stored: ISO 8601 text with an offset."""
+    sector: str | None
+    ref: str | None
+    link: str | None
+    detail: str | None
+    links: tuple[Link, ...]
+
+
+_READERS: dict[str, tuple[str, Callable[[Get, Pseudonym], _Parts] | None]] = {
+    topic: (cls.__name__, _parts_of(cls)) for topic, cls in _KNOWN.items()
+}
+
+
+def read_state(
+    topic: str, state: Mapping[str, Any], pseudonym: Pseudonym = _as_is
+) -> StateFact | None:
+    """What :func:`fact_of` keeps of the event stored under ``topic`` with JSON ``state``
+    (parsed, the library's transcodings not applied; its personal part left as stored), read
+    without building the event; ``None`` for an event the log does not keep (an erasure).
+
+    Raises :class:`UnreadableStateError` for a topic or a state shape this does not know (an
+    unknown kind, a class version to upcast, a field of an unexpected type): the caller decodes
+    that event the normal way."""
+    reader = _READERS.get(topic)
+    if reader is None or "class_version" in state:
+        raise UnreadableStateError
+    kind, parts = reader
+    if parts is None:
+        return None
+    occurred = state.get("occurred_at")
+    if type(occurred) is not dict or len(occurred) != 2 or occurred.get("_type_") != _DATETIME:
+        raise UnreadableStateError
+    at = occurred.get("_data_")
+    if type(at) is not str:
+        raise UnreadableStateError
+    kept = parts(partial(_from_state, state), pseudonym)
+    return StateFact(
+        kind,
+        _uuid_text(state.get("event_id")),
+        at,
+        kept.get("sector"),
+        kept.get("ref"),
+        kept.get("link"),
+        kept.get("detail"),
+        tuple(kept.get("links", ())),
+    )
+
+
+def fact_of_state(
+    topic: str,
+    state: Mapping[str, Any],
+    journey: str,
+    position: int,
+    pseudonym: Pseudonym = _as_is,
 ) -> Fact | None:
-    """The fact of ``event``; ``None`` for an event the log does not keep (an erasure).
-
-    ``pseudonym(kind, identifier)`` turns every identifier a caller chose — party ids, consent,
-    referral, episode, transition and denial ids — into what the log keeps (the planners' read
-    model passes a keyed one, so none of them, which may name a person, is stored there)."""
-    links: list[Link] = []
-    fact = partial(_fact, event, position)
-    party = partial(pseudonym, "party")
-    match event:
-        case ev.EventRetracted():
-            return fact(link=str(event.target_event_id))  # an event id: Polku's own
-        case ev.PersonalDataErased():
-            return None
-        case ev.ReferralMade():
-            links = [("organisation", event.from_org, "referrer")]
-            links += [("organisation", event.to_org, "receiver")]
-            referral = pseudonym("referral", event.referral_id)
-            return fact(sector=event.to_sector, ref=referral, links=links)
-        case ev.ReferralAccepted() | ev.ReferralDeclined():
-            return fact(ref=pseudonym("referral", event.referral_id))
-        case ev.ConsentGranted():
-            consent = pseudonym("consent", event.consent_id)
-            links = [("consent", consent, "granted")]
-            links += [("organisation", o, "consent recipient") for o in event.recipient_orgs]
-            links += [("party", party(p), "consent recipient") for p in event.recipient_parties]
-            return fact(ref=consent, detail=event.form, links=links)
-        case ev.ConsentWithdrawn():
-            consent = pseudonym("consent", event.consent_id)
-            return fact(ref=consent, links=[("consent", consent, "withdrawn")])
-        case ev.TeamMemberAdded():
-            links = [
-                ("party", party(event.party_id), "member"),
-                ("organisation", event.organisation, "member's"),
-            ]
-            return fact(
-                sector=event.sector,
-                ref=party(event.party_id),
-                detail=event.member_type,
-                links=links,
-            )
-        case ev.TeamMemberRoleChanged() | ev.TeamMemberRemoved():
-            member = party(event.party_id)
-            return fact(ref=member, links=(("party", member, "member"),))
-        case ev.CoordinatorAssigned() | ev.CoordinatorReleased():
-            coordinator = party(event.party_id)
-            return fact(ref=coordinator, links=[("party", coordinator, "coordinator")])
-        case ev.ServiceStarted():
-            links = _orgs((event.provider_org, "provider"))
-            if event.responsible_party:
-                links.append(("party", party(event.responsible_party), "responsible"))
-            return fact(
-                sector=event.sector, ref=pseudonym("episode", event.episode_id), links=links
-            )
-        case ev.ServiceEnded():
-            return fact(ref=pseudonym("episode", event.episode_id))
-        case ev.TransitionRecorded():
-            links = _orgs((event.from_org, "from"), (event.to_org, "to"))
-            transition = pseudonym("transition", event.transition_id)
-            return fact(ref=transition, detail=event.kind, links=links)
-        case ev.InformationShared():
-            links = _orgs((event.from_org, "sender"), (event.to_org, "recipient"))
-            links += [
-                ("party", party(p), q)
-                for p, q in ((event.from_party, "sender"), (event.to_party, "recipient"))
-                if p
-            ]
-            if event.consent_id:
-                links.append(("consent", pseudonym("consent", event.consent_id), "relied on"))
-            handover = event.transition_id and pseudonym("transition", event.transition_id)
-            return fact(ref=event.to_org, link=handover, detail=event.basis, links=links)
-        case ev.MeetingHeld():
-            links = [("party", party(p), "participant") for p in event.participants]
-            if event.consent_id:
-                links.append(("consent", pseudonym("consent", event.consent_id), "relied on"))
-            return fact(detail=event.basis, links=links)
-        case ev.PlanAgreed():
-            links = [("party", party(p), "responsible") for p in event.responsible_parties]
-            return fact(links=links)
-        case ev.DisclosureDenialRegistered():
-            links = [("organisation", o, "denied") for o in event.recipient_orgs]
-            links += [("party", party(p), "denied") for p in event.recipient_parties]
-            return fact(ref=pseudonym("denial", event.denial_id), links=links)
-        case _:
-            return fact()
+    """The fact :func:`fact_of` gives for the event stored under ``topic`` with JSON ``state``,
+    read without building the event (:func:`read_state`); ``journey`` is the event's
+    originator id as text. Raises :class:`UnreadableStateError` as :func:`read_state` does."""
+    read = read_state(topic, state, pseudonym)
+    if read is None:
+        return None
+    try:
+        occurred_at = datetime.fromisoformat(read.occurred_at)
+    except ValueError:
+        raise UnreadableStateError from None
+    return Fact(position, journey, read.event_id, read.kind, occurred_at, *read[3:])
 
 
 _ACTIVITY = {

@@ -189,6 +189,13 @@ class TrackedProjection:
         self._last_of = last_notifications(self.source.recorder, position + 1, end, self.topics)
         self._stretch = (position + 1, end)
 
+    def select(self, start: int, stop: int) -> Sequence[Notification]:
+        """The notifications of a batch: ``start..stop``, at most :attr:`batch`, of
+        :attr:`topics` (a model that decodes them itself may read them another way)."""
+        return self.source.recorder.select_notifications(
+            start=start, limit=self.batch, stop=stop, topics=self.topics
+        )
+
     def clear(self, tx: Tx) -> None:
         """Delete every row of the model (for a rebuild)."""
         raise NotImplementedError
@@ -237,9 +244,7 @@ class TrackedProjection:
             if last <= position:
                 return applied
             stop = min(last, position + self.batch)
-            notifications = self.source.recorder.select_notifications(
-                start=position + 1, limit=self.batch, stop=stop, topics=self.topics
-            )
+            notifications = self.select(position + 1, stop)
             self._look_ahead(position, stop, last)
             self._batch_stop = stop
             deferred = _Deferred()

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import AggregateRecorder, StoredEvent
+from eventsourcing.persistence import AggregateRecorder, Notification, StoredEvent
 from eventsourcing.postgres import PostgresAggregateRecorder
 from eventsourcing.sqlite import SQLiteAggregateRecorder
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-__all__ = ["CHUNK", "last_notifications", "select_events_of"]
+__all__ = ["CHUNK", "last_notifications", "notifications_as_text", "select_events_of"]
 
 CHUNK = 500
 """Journeys per query (under SQLite's limit on parameters)."""
@@ -113,4 +114,49 @@ def last_notifications(
         with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(query + SQL(" GROUP BY originator_id"), pg_params)
             return {UUID(str(row["originator_id"])): int(row["max"]) for row in curs.fetchall()}
+    return None
+
+
+def notifications_as_text(
+    recorder: AggregateRecorder, start: int, limit: int, stop: int
+) -> list[Notification] | None:
+    """The notifications ``start..stop`` (inclusive, at most ``limit``), as the library's
+    ``select_notifications`` gives them but for the originator id, left as the text the store
+    holds (SQLite: 32 hex digits; PostgreSQL: read as text, the hyphenated form) instead of a
+    UUID built per row; and the rows fetched as plain tuples. For a read model that decodes the
+    state itself (the event store's decoding takes text ids as well). None for a recorder this
+    cannot ask: read through the library then."""
+    if isinstance(recorder, SQLiteAggregateRecorder):
+        table = recorder.events_table_name
+        statement = (
+            "SELECT rowid, originator_id, originator_version, topic, state"  # noqa: S608
+            f" FROM {table} WHERE rowid >= ? AND rowid <= ? ORDER BY rowid LIMIT ?"
+        )
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(statement, (start, stop, limit))
+            return [
+                Notification(
+                    id=r[0], originator_id=r[1], originator_version=r[2], topic=r[3], state=r[4]
+                )
+                for r in c.fetchall()
+            ]
+    if isinstance(recorder, PostgresAggregateRecorder):
+        query = SQL(
+            "SELECT notification_id, originator_id::text, originator_version, topic, state"
+            " FROM {schema}.{table} WHERE notification_id >= %s AND notification_id <= %s"
+            " ORDER BY notification_id LIMIT %s"
+        ).format(
+            schema=Identifier(recorder.datastore.schema),
+            table=Identifier(recorder.events_table_name),
+        )
+        connection = recorder.datastore.get_connection()
+        with connection as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(query, (start, stop, limit), prepare=True)
+            rows = curs.fetchall()
+        return [
+            Notification(
+                id=r[0], originator_id=r[1], originator_version=r[2], topic=r[3], state=bytes(r[4])
+            )
+            for r in rows
+        ]
     return None
