@@ -15,7 +15,9 @@ results are what the tests and benchmarks compare with pm4py's on the same log.
 from __future__ import annotations
 
 import itertools
-from collections import Counter, defaultdict
+import threading
+import weakref
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -182,13 +184,7 @@ class Engine:
     def of(cls, log: EventLog) -> Engine:
         codes: dict[str, int] = {}
         activities = [codes.setdefault(e.activity, len(codes)) for j in log.journeys for e in j]
-        # Exact microseconds: the float timestamp's whole seconds (exact for any date here,
-        # its error being far under a microsecond) and the datetime's own microseconds.
-        micros = [
-            floor(at.timestamp()) * 1_000_000 + at.microsecond
-            for j in log.journeys
-            for at in (e.fact.occurred_at for e in j)
-        ]
+        micros = [_micros(e.fact.occurred_at) for j in log.journeys for e in j]
         lengths = [len(j) for j in log.journeys]
         return cls(
             np.repeat(np.arange(len(lengths), dtype=np.int64), lengths),
@@ -196,6 +192,18 @@ class Engine:
             np.asarray(micros, dtype=np.int64),
             tuple(codes),
         )
+
+    def window(self, start: datetime | None, end: datetime | None) -> Engine:
+        """The events that occurred in [start, end], cases keeping their numbers (as
+        :func:`between`, but journeys left empty are not renumbered away)."""
+        if start is None and end is None:
+            return self
+        keep = np.ones(len(self.case), dtype=bool)
+        if start is not None:
+            keep &= self.time_us >= _micros(start)
+        if end is not None:
+            keep &= self.time_us <= _micros(end)
+        return Engine(self.case[keep], self.activity[keep], self.time_us[keep], self.names)
 
     def _pairs(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """(edge code, case, duration µs) of every directly-follows pair within a case."""
@@ -271,6 +279,40 @@ class Engine:
         }
 
 
+def _micros(at: datetime) -> int:
+    # Exact microseconds: the float timestamp's whole seconds (exact for any date here, its
+    # error being far under a microsecond) and the datetime's own microseconds.
+    return floor(at.timestamp()) * 1_000_000 + at.microsecond
+
+
+class _Engines:
+    """The engine of each of the last few logs, built once per log: the planners' log stays
+    the same object until facts arrive (``readmodels/planner.py``), so every question on it
+    (any period) filters one engine instead of building its own."""
+
+    LOGS = 4
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._built: OrderedDict[int, tuple[weakref.ref[EventLog], Engine]] = OrderedDict()
+
+    def of(self, log: EventLog) -> Engine:
+        with self._lock:
+            found = self._built.get(id(log))
+            if found is not None and found[0]() is log:
+                self._built.move_to_end(id(log))
+                return found[1]
+        engine = Engine.of(log)
+        with self._lock:
+            self._built[id(log)] = (weakref.ref(log), engine)
+            while len(self._built) > self.LOGS:
+                self._built.popitem(last=False)
+        return engine
+
+
+_ENGINES = _Engines()
+
+
 def between(log: EventLog, start: datetime | None, end: datetime | None) -> EventLog:
     """The events of ``log`` that occurred in [start, end]; journeys left empty are dropped."""
     if start is None and end is None:
@@ -299,11 +341,11 @@ def directly_follows(
     counting for the units its journey belonged to when the later event occurred), and the
     mean and median time between them."""
     edges = []
-    window = between(log, start, end)
     if unit is None:
-        cells = Engine.of(window).dfg_cells(control.for_log(window).keys())
+        engine = _ENGINES.of(log).window(start, end)
+        cells = engine.dfg_cells(control.for_log(log).keys())
     else:
-        cells = _unit_dfg_cells(window, control, unit)
+        cells = _unit_dfg_cells(between(log, start, end), control, unit)
     for (a, b), (count, clients, mean, median, key) in sorted(cells.items()):
         cell = control.cell_of(clients, key)
         edges.append(

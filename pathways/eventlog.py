@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
+from sys import intern
 from typing import Any, NamedTuple
 
 from domain import events as ev
@@ -428,7 +429,8 @@ def journey_log(facts: Sequence[Fact]) -> list[LoggedEvent]:
     out = []
     for f in kept:
         sector = episodes.get(f.ref) if f.kind == "ServiceEnded" else f.sector
-        out.append(LoggedEvent(f, _activity(f, sector), sector, pseudonyms.links(f.links)))
+        activity = intern(_activity(f, sector))  # one copy of each name, not one per event
+        out.append(LoggedEvent(f, activity, sector, pseudonyms.links(f.links)))
     return out
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from json.encoder import encode_basestring_ascii
+from sys import intern
 from typing import Any
 from uuid import UUID
 
@@ -210,6 +211,7 @@ class PlannerLog(TrackedProjection):
         professionals, organisations' parties and ids recur across journeys."""
         self._guard = threading.Lock()
         self._builder = LogBuilder()
+        self._shared = _Shared()
         self._loaded = 0
         self._count = 0
 
@@ -238,7 +240,7 @@ class PlannerLog(TrackedProjection):
                     (after, self.CHUNK),
                 )
                 reflects = _reflects(tx, self.name)
-            found += [_fact(row) for row in rows]
+            found += [self._shared.fact(row) for row in rows]
             if len(rows) < self.CHUNK:
                 return found, reflects
             after = found[-1].position
@@ -259,6 +261,7 @@ class PlannerLog(TrackedProjection):
                 count = int(tx.rows("SELECT COUNT(*) FROM {polku_planner_log}")[0][0])
             if count != self._count + len(new):
                 self._builder, self._loaded, self._count = LogBuilder(), 0, 0
+                self._shared = _Shared()
                 new, reflects = self._facts(0)
             self._builder.add(new)
             self._count += len(new)
@@ -362,17 +365,42 @@ def _uuid_text(journey: object) -> str:
     return str(journey if type(journey) is UUID else UUID(str(journey)))
 
 
-def _fact(row: tuple[Any, ...]) -> Fact:
-    position, journey, event_id, kind, occurred_at, sector, ref, link, detail, links = row
-    return Fact(
-        int(position),
-        str(journey),
-        str(event_id),
-        str(kind),
-        datetime.fromisoformat(str(occurred_at)),
-        sector,
-        ref,
-        link,
-        detail,
-        tuple(tuple(link_) for link_ in json.loads(links)),
-    )
+class _Shared:
+    """One object for each repeated value of the facts a process keeps (journey ids, kinds,
+    sectors, terms, pseudonyms, whole link lists): every row read from the table would
+    otherwise bring its own copies, so a journey's id was held once per event. Strings are
+    interned; link lists (immutable tuples) are decoded once per distinct text, and kept with
+    it for as long as the log that holds them (organisations and professionals recur, so most
+    lists do: 38 distinct lists in 121,090 facts of the generated population)."""
+
+    def __init__(self) -> None:
+        self._links: dict[str, tuple[tuple[str, str, str], ...]] = {}
+
+    def links(self, text: str) -> tuple[tuple[str, str, str], ...]:
+        found = self._links.get(text)
+        if found is None:
+            found = tuple(
+                (intern(kind), intern(ident), intern(qualifier))
+                for kind, ident, qualifier in json.loads(text)
+            )
+            self._links[text] = found
+        return found
+
+    def fact(self, row: tuple[Any, ...]) -> Fact:
+        position, journey, event_id, kind, occurred_at, sector, ref, link, detail, links = row
+        return Fact(
+            int(position),
+            intern(str(journey)),
+            str(event_id),
+            intern(str(kind)),
+            datetime.fromisoformat(str(occurred_at)),
+            _interned(sector),
+            _interned(ref),
+            link,
+            _interned(detail),
+            self.links(links),
+        )
+
+
+def _interned(value: str | None) -> str | None:
+    return None if value is None else intern(value)

@@ -8,10 +8,13 @@ from typing import Any
 import numpy as np
 import pytest
 
+from domain.journey import JourneyIds
+from pathways import analytics
 from pathways.analytics import (
     MIN_CLIENTS,
     Engine,
     Episode,
+    between,
     conformance_rates,
     coordinator_gaps,
     directly_follows,
@@ -22,6 +25,7 @@ from pathways.analytics import (
     variants,
     waiting_times,
 )
+from pathways.disclosure import CellKeyControl, RecordKeys
 from pathways.eventlog import EventLog, Fact, LogBuilder
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -282,3 +286,30 @@ def test_a_log_without_pairs_has_an_empty_graph() -> None:
     assert directly_follows(log_of(*lone)) == []
     assert directly_follows(EventLog(())) == []
     assert Engine.of(log_of(*lone)).variants() == {("client registered",): 6}
+
+
+def test_the_engine_is_built_once_per_log_and_a_period_filters_it() -> None:
+    journeys = [
+        Journey(f"j{n}")
+        .add("ClientRegistered", days=n)
+        .service("health_care", days=n % 3 + 1)
+        .service("social_care")
+        for n in range(12)
+    ]
+    log = log_of(*journeys)
+    assert analytics._ENGINES.of(log) is analytics._ENGINES.of(log)
+    keys = RecordKeys(JourneyIds(b"bench pseudonym secret, 32 bytes").pseudonym)
+    control = CellKeyControl(keys)
+    day = timedelta(days=1)
+    periods = [
+        (None, None),
+        (T0 + 3 * day, None),
+        (None, T0 + 8 * day),
+        (T0 + 4 * day, T0 + 9 * day),
+        (T0 + 500 * day, None),
+    ]
+    for start, end in periods:
+        window = between(log, start, end)
+        expected = Engine.of(window).dfg_cells(control.for_log(window).keys())
+        found = Engine.of(log).window(start, end).dfg_cells(control.for_log(log).keys())
+        assert found == expected

@@ -1,0 +1,263 @@
+"""Planner analytics at scale: the log's bytes in memory beside pm4py's DataFrame, and reads.
+
+The store: ``--clients`` synthetic clients (default 10,000) generated once per backend through
+the application service (``demo/population.py``, as ``polku generate``) and kept for the next
+run: an SQLite file under ``bench/.cache``, a PostgreSQL schema ``bench_memory_<clients>_<seed>``
+(dropped by hand). An interrupted generation resumes. The read models are caught up before
+anything is measured (the background runner keeps them current in a server).
+
+Measured, each in a new process on the kept store:
+
+- **memory**: the bytes the planners' log holds in the process after its first read
+  (``PlannerLog.read``: the facts and the effective log it keeps between requests), traced
+  with ``tracemalloc`` around that read (what stays allocated afterwards); beside it the NumPy
+  columns of :class:`pathways.analytics.Engine` for the whole log (``ndarray.nbytes`` plus its
+  activity names). The anchor: the same log as pm4py's ``format_dataframe`` makes it (case,
+  activity, timestamp, and the same attributes the planners' log keeps of each event: record
+  position, event id, kind, sector, ref, link, detail, links as JSON), measured by
+  ``DataFrame.memory_usage(deep=True)``; and the bare three-column frame for reference.
+- **reads**: from process start (interpreter, imports, wiring) to a planner's first answer
+  (``Analytics.answer``, the call ``GET /v1/analytics/{figure}`` makes: the directly-follows
+  graph, perturbed), then later reads in the same process (the same question again; other
+  figures, and the graph of one quarter, worked out afresh), then all of it again in a new
+  process (a server restart). Any exception is counted as an error (a server would answer it
+  with a 5xx).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+CACHE = Path(__file__).parent / ".cache"
+SEED = 1
+QUARTER = timedelta(days=89)
+
+
+def _settings(config: dict[str, Any]) -> Any:
+    from runtime.settings import Settings
+
+    return Settings(**config, _env_file=None)
+
+
+def _kept_store(backend: str, clients: int) -> dict[str, Any]:
+    """The settings of the kept store for ``backend`` and ``clients``."""
+    CACHE.mkdir(exist_ok=True)
+    if backend == "sqlite":
+        return {"database_url": f"sqlite:///{CACHE / f'memory-{clients}-{SEED}.db'}"}
+    import psycopg
+
+    from bench.common import POSTGRES_URL
+
+    schema = f"bench_memory_{clients}_{SEED}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    return {
+        "database_url": POSTGRES_URL,
+        "database_schema": schema,
+        "keyring": str(CACHE / f"memory-pg-{clients}-{SEED}.keyring.json"),
+    }
+
+
+def _prepare(config: dict[str, Any], clients: int) -> None:
+    """Generate what is missing of the population and catch every read model up."""
+    from demo.population import generate
+    from runtime.wiring import build_components, build_service
+
+    settings = _settings(config)
+    started = time.perf_counter()
+    shown = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        if time.perf_counter() - shown[0] > 30 or done == total:
+            shown[0] = time.perf_counter()
+            print(f"  generating: {done:,}/{total:,} clients", flush=True)
+
+    made = generate(lambda c: build_service(settings, clock=c), clients, SEED, progress=progress)
+    if made.clients:
+        print(
+            f"  generated {made.clients:,} clients, {made.events:,} events"
+            f" in {time.perf_counter() - started:.0f} s"
+        )
+    components = build_components(settings)
+    try:
+        started = time.perf_counter()
+        for model in (components.planner, components.conformance):
+            model.catch_up()
+        print(f"  read models caught up in {time.perf_counter() - started:.1f} s")
+    finally:
+        components.close()
+
+
+def _child(mode: str, config: dict[str, Any]) -> dict[str, Any]:
+    """One measurement in this (new) process; returns what it found."""
+    import logging
+
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    if mode == "memory":
+        return _memory(config)
+    return _reads(config)
+
+
+def _reads(config: dict[str, Any]) -> dict[str, Any]:
+    from domain.events import Actor
+    from runtime.analytics import Analytics
+    from runtime.wiring import build_components
+
+    components = build_components(_settings(config))
+    analytics = Analytics(components)
+    planner = Actor("p-bench-planner", "bench", "planner")
+    errors = 0
+
+    def ask(figure: str, start: datetime | None = None) -> float:
+        nonlocal errors
+        started = time.perf_counter()
+        try:
+            analytics.answer(planner, figure, start, None if start is None else start + QUARTER)
+        except Exception as error:
+            errors += 1
+            print(f"  error: {error!r}", file=sys.stderr)
+        return time.perf_counter() - started
+
+    try:
+        ask("dfg")
+        first_at = time.time()
+        again = [ask("dfg") for _ in range(5)]
+        others = {f: ask(f) for f in ("variants", "transitions", "waiting-times")}
+        others["dfg of 2022-Q1"] = ask("dfg", datetime(2022, 1, 1, tzinfo=UTC))
+        facts = len(components.planner.log())
+    finally:
+        components.close()
+    return {
+        "first_at": first_at,
+        "again": again,
+        "others": others,
+        "errors": errors,
+        "facts": facts,
+    }
+
+
+def _memory(config: dict[str, Any]) -> dict[str, Any]:
+    import gc
+    import tracemalloc
+    import warnings
+
+    from pathways.analytics import Engine
+    from runtime.wiring import build_components
+
+    components = build_components(_settings(config))
+    try:
+        components.planner.refresh()
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        log = components.planner.log()
+        gc.collect()
+        ours = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+    finally:
+        components.close()
+    engine = Engine.of(log)
+    columns = engine.case.nbytes + engine.activity.nbytes + engine.time_us.nbytes
+    columns += sum(sys.getsizeof(n) for n in engine.names) + sys.getsizeof(engine.names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pandas as pd
+        import pm4py
+
+        events = [e for j in log.journeys for e in j]
+        frame = pd.DataFrame(
+            {
+                "case": [e.fact.journey for e in events],
+                "activity": [e.activity for e in events],
+                "timestamp": pd.to_datetime([e.fact.occurred_at for e in events], utc=True),
+            }
+        )
+        bare = pm4py.format_dataframe(frame, "case", "activity", "timestamp")
+        bare_bytes = int(bare.memory_usage(deep=True).sum())
+        del bare
+        frame["position"] = [e.fact.position for e in events]
+        frame["event_id"] = [e.fact.event_id for e in events]
+        frame["kind"] = [e.fact.kind for e in events]
+        frame["sector"] = [e.sector for e in events]
+        frame["ref"] = [e.fact.ref for e in events]
+        frame["link"] = [e.fact.link for e in events]
+        frame["detail"] = [e.fact.detail for e in events]
+        frame["links"] = [json.dumps(e.links) for e in events]
+        full = pm4py.format_dataframe(frame, "case", "activity", "timestamp")
+        full_bytes = int(full.memory_usage(deep=True).sum())
+    return {
+        "facts": len(events),
+        "clients": len(log.journeys),
+        "ours": ours,
+        "engine": columns,
+        "anchor": full_bytes,
+        "bare": bare_bytes,
+        "pm4py": pm4py.__version__,
+    }
+
+
+def _run(mode: str, config: dict[str, Any]) -> dict[str, Any]:
+    started = time.time()
+    out = subprocess.run(  # noqa: S603 - this very script, in a new process
+        [sys.executable, "-m", "bench.analytics_memory", "--child", mode, json.dumps(config)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+        env=os.environ | {"PYTHONWARNINGS": "ignore"},
+    )
+    found: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    if "first_at" in found:
+        found["first"] = found["first_at"] - started
+    return found
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1e6:,.1f} MB"
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        print(json.dumps(_child(sys.argv[2], json.loads(sys.argv[3]))))
+        return
+    from bench.common import backends, parse_args
+
+    args = parse_args(__doc__ or "", extra=[("--clients", int, 10_000)])
+    for backend in backends(args.backend):
+        print(f"{backend}: {args.clients:,} clients (seed {SEED})")
+        config = _kept_store(backend, args.clients)
+        _prepare(config, args.clients)
+        memory = _run("memory", config)
+        print(
+            f"{backend:9} memory, {memory['facts']:,} events of {memory['clients']:,} clients:"
+            f" planner log {_mb(memory['ours'])}   anchor pm4py {memory['pm4py']} DataFrame"
+            f" {_mb(memory['anchor'])}   ratio {memory['ours'] / memory['anchor']:5.2f}"
+            "  (target < 2)"
+        )
+        print(
+            f"{'':9} for reference: the engine's NumPy columns of the whole log"
+            f" {_mb(memory['engine'])}; pm4py's bare frame (case, activity, timestamp)"
+            f" {_mb(memory['bare'])}"
+        )
+        for run in ("start", "restart"):
+            reads = _run("reads", config)
+            others = ", ".join(f"{f} {s * 1000:,.0f} ms" for f, s in reads["others"].items())
+            print(
+                f"{backend:9} {run}: first answer {reads['first']:.2f} s after process start"
+                f" (target < 5 s); the same again {max(reads['again']) * 1000:,.1f} ms at most"
+                f" (target < 200 ms); other figures, first asked: {others};"
+                f" errors {reads['errors']}"
+            )
+
+
+if __name__ == "__main__":
+    main()
