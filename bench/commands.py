@@ -19,7 +19,7 @@ import psycopg
 from eventsourcing.persistence import StoredEvent
 
 from bench.common import POSTGRES_URL, Store, backends, parse_args, report, store
-from bench.journeys import CTX
+from bench.journeys import CTX, disclosures
 from domain import commands as cmd
 
 COMMANDS = 400
@@ -33,19 +33,7 @@ def _ours(s: Store) -> tuple[float, int]:
         ),
         CTX,
     )
-    commands = [
-        cmd.RecordInformationShared(
-            occurred_at=datetime.now(UTC),
-            disclosure_id=f"d{n}",
-            from_org="org-a",
-            to_org="org-b",
-            categories=["health"],
-            purpose="care_coordination",
-            basis="consent",
-            consent_id="k1",
-        )
-        for n in range(COMMANDS)
-    ]
+    commands = disclosures(COMMANDS, datetime.now(UTC))
     started = time.perf_counter()
     for command in commands:
         service.execute("bench-cmd", command, CTX)

@@ -19,13 +19,14 @@ from pathlib import Path
 
 import psycopg
 
+from demo.population import generate
 from domain.application import Clock as ClockType
 from domain.application import JourneyService, system_clock
 from runtime.logging import configure_logging
 from runtime.settings import Settings
 from runtime.wiring import build_service
 
-__all__ = ["Store", "backends", "median_seconds", "parse_args", "report", "store"]
+__all__ = ["Store", "backends", "median_seconds", "parse_args", "populate", "report", "store"]
 
 POSTGRES_URL = os.environ.get(
     "POLKU_BENCH_POSTGRES_URL",
@@ -94,6 +95,16 @@ def store(backend: str) -> Iterator[Store]:
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def populate(s: Store, clients: int, seed: int) -> None:
+    """Write a generated population of ``clients`` through the service, and say so."""
+    started = time.perf_counter()
+    result = generate(lambda clock: s.service(clock), clients, seed)
+    print(
+        f"{s.backend:9} population: {result.clients} clients, {result.events} events"
+        f" written through the service in {time.perf_counter() - started:.0f} s"
+    )
 
 
 def median_seconds(run: Callable[[], object], repeats: int) -> float:

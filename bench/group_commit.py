@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 import psycopg
 
 from bench.common import POSTGRES_URL, Store, backends, parse_args, report, store
-from bench.journeys import CTX
+from bench.journeys import CTX, disclosures
 from domain import commands as cmd
 from runtime.wiring import build_service
 
@@ -65,22 +65,7 @@ def _ours(s: Store, threads: int, commands: int, group_commit: bool) -> tuple[fl
         service.register_client(
             cmd.RegisterClient(occurred_at=now, client_ref=ref, preferred_language="fi"), CTX
         )
-    todo = [
-        [
-            cmd.RecordInformationShared(
-                occurred_at=now,
-                disclosure_id=f"d{n}",
-                from_org="org-a",
-                to_org="org-b",
-                categories=["health"],
-                purpose="care_coordination",
-                basis="consent",
-                consent_id="k1",
-            )
-            for n in range(commands)
-        ]
-        for _ in refs
-    ]
+    todo = [disclosures(commands, now) for _ in refs]
 
     def work(i: int) -> None:
         for command in todo[i]:

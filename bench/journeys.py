@@ -25,6 +25,24 @@ class RecordClock:
         return self.now
 
 
+def disclosures(count: int, at: datetime) -> list[cmd.RecordInformationShared]:
+    """``count`` disclosures to one organisation under one consent, all dated ``at``: the
+    commands of the command benchmarks."""
+    return [
+        cmd.RecordInformationShared(
+            occurred_at=at,
+            disclosure_id=f"d{n}",
+            from_org="org-a",
+            to_org="org-b",
+            categories=["health"],
+            purpose="care_coordination",
+            basis="consent",
+            consent_id="k1",
+        )
+        for n in range(count)
+    ]
+
+
 def build_long_journey(
     service: JourneyService,
     clock: RecordClock,

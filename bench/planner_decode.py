@@ -20,20 +20,14 @@ from __future__ import annotations
 
 import time
 
-from bench.common import Store, backends, parse_args, report, store
-from demo.population import generate
+from bench.common import Store, backends, parse_args, populate, report, store
 from runtime.wiring import build_components
 
 SEED = 7
 
 
 def measure(s: Store, clients: int, rounds: int) -> None:
-    started = time.perf_counter()
-    result = generate(lambda clock: s.service(clock), clients, SEED)
-    print(
-        f"{s.backend:9} population: {result.clients} clients, {result.events} events"
-        f" written through the service in {time.perf_counter() - started:.0f} s"
-    )
+    populate(s, clients, SEED)
     components = build_components(s.settings)
     planner = components.planner
     try:

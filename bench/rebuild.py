@@ -25,8 +25,7 @@ from typing import Any
 
 from psycopg.rows import tuple_row
 
-from bench.common import Store, backends, parse_args, report, store
-from demo.population import generate
+from bench.common import Store, backends, parse_args, populate, report, store
 from runtime.wiring import Components, build_components
 
 SEED = 7
@@ -88,12 +87,7 @@ def _timed(run: Callable[[], int]) -> tuple[int, float]:
 
 
 def measure(s: Store, clients: int) -> None:
-    started = time.perf_counter()
-    result = generate(lambda clock: s.service(clock), clients, SEED)
-    print(
-        f"{s.backend:9} population: {result.clients} clients, {result.events} events"
-        f" written through the service in {time.perf_counter() - started:.0f} s"
-    )
+    populate(s, clients, SEED)
     components = build_components(s.settings)
     try:
         batch = s.settings.projection_batch_size
