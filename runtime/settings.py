@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     postgres_pool_size: int = Field(default=5, ge=1)
     postgres_connect_timeout: int = Field(default=5, ge=1, le=300)
     """Seconds to wait for a PostgreSQL connection before the request fails (503)."""
+    postgres_idle_in_transaction_timeout: int = Field(default=5, ge=1, le=3600)
+    """Seconds PostgreSQL lets a transaction sit idle before it ends the session (a stuck
+    client must not hold locks)."""
     group_commit: bool = True
     """On PostgreSQL, saves of concurrent commands are written in one transaction
     (``storage/group_commit.py``); off: one transaction per save."""
@@ -237,6 +240,9 @@ def persistence_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_PASSWORD": unquote(url.password or ""),
         "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
         "POSTGRES_CONNECT_TIMEOUT": str(settings.postgres_connect_timeout),
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": str(
+            settings.postgres_idle_in_transaction_timeout
+        ),
         "POSTGRES_SCHEMA": settings.database_schema,
         "APPLICATION_RECORDER_TOPIC": (
             "storage.group_commit:GroupCommitPostgresApplicationRecorder"

@@ -76,6 +76,9 @@ def _postgres_settings(keys: Path) -> Iterator[Settings]:
             # A busy CI machine (a checkpoint of thousands of test schemas) can take longer than
             # production's 5 s to hand out a first connection; a test waits rather than fails.
             postgres_connect_timeout=30,
+            # Likewise a test process starved of CPU for seconds between two statements of a
+            # transaction (seen once in CI, creating a table) is not what a test is about.
+            postgres_idle_in_transaction_timeout=60,
             _env_file=None,
         )
     finally:
