@@ -8,10 +8,13 @@ axes").
 
 from __future__ import annotations
 
-from bisect import bisect_right
+import threading
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import is_
 from typing import Any
 from uuid import UUID
 
@@ -31,7 +34,7 @@ from domain.events import (
     TeamMemberRemoved,
 )
 from domain.journey import JourneyRecord
-from domain.timeline import TimelineState, fold, timeline_at, valid_order
+from domain.timeline import RECORD_EVENTS, TimelineState, Undo, fold, timeline_at, valid_order
 from projections.lawfulness import (
     Recipient,
     Verdict,
@@ -44,12 +47,14 @@ from projections.lawfulness import (
 )
 
 __all__ = [
+    "FOLDS",
     "CategoryKnowledge",
     "CategoryVerdict",
     "ConsentView",
     "CoordinatorView",
     "DenialView",
     "DisclosureView",
+    "FoldMemo",
     "JourneyView",
     "KnowledgeView",
     "MemberView",
@@ -57,6 +62,7 @@ __all__ = [
     "ReferralView",
     "ServiceView",
     "TransitionView",
+    "fresh_view",
     "knowledge_of",
     "view",
 ]
@@ -252,10 +258,23 @@ sector, which decides whether a statutory right applies)."""
 def view(
     record: JourneyRecord, at: datetime | None = None, known_at: datetime | None = None
 ) -> JourneyView:
-    """The journey at valid time ``at`` as recorded by ``known_at`` (both default to now)."""
+    """The journey at valid time ``at`` as recorded by ``known_at`` (both default to now).
+
+    A view that sees the whole record (``known_at`` at or after its last entry, ``at`` at or
+    after the last thing that happened: every view at (now, now)) of a long journey comes from
+    the fold this process keeps of it (:class:`FoldMemo`), moved on by only what was recorded
+    since; any other view is folded afresh.
+    """
     now = datetime.now(UTC)
     known_at = _aware(known_at, "known_at") if known_at is not None else now
     at = _aware(at, "at") if at is not None else now
+    kept = FOLDS.view(record, at, known_at)
+    return kept if kept is not None else fresh_view(record, at, known_at)
+
+
+def fresh_view(record: JourneyRecord, at: datetime, known_at: datetime) -> JourneyView:
+    """:func:`view` folded from the first event, with nothing kept (the reference the kept
+    folds are tested against)."""
     visible_count = bisect_right(record.events, known_at, key=_recorded_at)
     visible = record.events[:visible_count]
     timeline = timeline_at(record.events, at, known_at)
@@ -267,6 +286,200 @@ def view(
         if isinstance(event, InformationShared | MeetingHeld):
             disclosures.extend(_judged(event, state, then))
     return _build(record, at, known_at, visible_count, state, disclosures)
+
+
+MEMO_MIN_EVENTS = 2_000
+"""Journeys shorter than this are folded afresh for every view (a few milliseconds)."""
+MEMO_MAX_EVENTS = 200_000
+"""The events the kept folds of one process may cover together (about 600 bytes an event; the
+setting ``POLKU_VIEW_FOLDS_MAX_EVENTS``); the fold used least recently is dropped first."""
+
+
+def _key(event: JourneyEvent) -> tuple[datetime, int]:
+    return (event.occurred_at, event.originator_version)
+
+
+def _occurred(event: JourneyEvent) -> datetime:
+    return event.occurred_at
+
+
+@dataclass(eq=False)
+class _KeptFold:
+    """One journey's whole timeline folded, with the undo record of each step and the
+    disclosures judged at it, for the record ``events`` (the same event objects)."""
+
+    events: tuple[JourneyEvent, ...] = ()
+    timeline: list[JourneyEvent] = field(default_factory=list)
+    undo: list[Undo] = field(default_factory=list)
+    judged: list[list[DisclosureView]] = field(default_factory=list)
+    on_timeline: dict[UUID, JourneyEvent] = field(default_factory=dict)
+    state: TimelineState = field(default_factory=TimelineState)
+    then: _ThenJudge | None = None
+    disclosures: tuple[DisclosureView, ...] | None = None
+    knowledge: tuple[KnowledgeView, ...] | None = None
+    known_by: dict[tuple[str, str], KnowledgeView] = field(default_factory=dict)
+    touched: set[tuple[str, str]] | None = None
+    """The recipients whose knowledge is to be worked out again (None: all of them)."""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def catch_up(self, record: JourneyRecord) -> None:
+        """Move the fold on to ``record``: only the steps from the earliest moment the new
+        entries touch are taken back and taken again (their disclosures judged again). A record
+        that does not extend the one folded (other event objects: read afresh, erased, a save
+        taken back) is folded from the start."""
+        events = record.events
+        n = len(self.events)
+        if n > len(events) or not all(map(is_, self.events, events[:n])):
+            self._reset()
+            n = 0
+        new = events[n:]
+        if not new:
+            return
+        if any(isinstance(e, RECORD_EVENTS) and not isinstance(e, EventRetracted) for e in new):
+            # An erasure rewrites what came before it; a record holding one after what was
+            # folded is not an extension of it.
+            self._reset()
+            new = events
+        add: dict[UUID, JourneyEvent] = {}
+        remove: list[JourneyEvent] = []
+        for e in new:
+            if isinstance(e, EventRetracted):
+                if add.pop(e.target_event_id, None) is None:
+                    target = self.on_timeline.get(e.target_event_id)
+                    if target is not None and all(t is not target for t in remove):
+                        remove.append(target)
+            elif not isinstance(e, RECORD_EVENTS):
+                add[e.event_id] = e
+        moments = [e.occurred_at for e in (*add.values(), *remove)]
+        timeline = self.timeline
+        start = min(
+            (bisect_left(timeline, m, key=_occurred) for m in moments), default=len(timeline)
+        )
+        state = self.state
+        for step in reversed(self.undo[start:]):
+            state.undo(step)
+        gone = {e.event_id for e in remove}
+        tail = sorted(
+            [e for e in timeline[start:] if e.event_id not in gone] + list(add.values()), key=_key
+        )
+        if self.then is None:
+            self.then = _ThenJudge(events)
+        else:
+            self.then.extend(new)
+        then = self.then
+        applied: list[Undo] = []
+        judged: list[list[DisclosureView]] = []
+        for e in tail:
+            applied.append(state.apply_logged(e))
+            if isinstance(e, InformationShared | MeetingHeld):
+                judged.append(_judged(e, state, then))
+            else:
+                judged.append([])
+        if self.touched is not None:
+            for views in (*self.judged[start:], *judged):
+                for d in views:
+                    self.touched.update(_recipient_keys(d))
+        for e in remove:
+            del self.on_timeline[e.event_id]
+        self.on_timeline.update(add)
+        timeline[start:] = tail
+        self.undo[start:] = applied
+        self.judged[start:] = judged
+        self.events = events
+        self.disclosures = self.knowledge = None
+
+    def _reset(self) -> None:
+        self.events, self.timeline, self.undo, self.judged = (), [], [], []
+        self.on_timeline, self.state, self.then = {}, TimelineState(), None
+        self.known_by, self.touched = {}, None
+
+    def answer(self, record: JourneyRecord, at: datetime, known_at: datetime) -> JourneyView:
+        if self.disclosures is None or self.knowledge is None:
+            self.disclosures = tuple(d for views in self.judged for d in views)
+            touched = self.touched
+            received = _received(self.disclosures, touched)
+            for key in received.keys() | (touched or set()):
+                if key in received:
+                    self.known_by[key] = _knowledge(key, received[key])
+                else:
+                    self.known_by.pop(key, None)
+            self.touched = set()
+            self.knowledge = tuple(self.known_by[key] for key in sorted(self.known_by))
+        return _build(
+            record, at, known_at, len(record.events), self.state, self.disclosures, self.knowledge
+        )
+
+
+class FoldMemo:
+    """The folds this process keeps of long journeys, so that a view at (now, now) costs what
+    was recorded since the last one, not the journey's length.
+
+    Each kept fold holds the timeline, the undo record of each step of the fold
+    (:meth:`~domain.timeline.TimelineState.apply_logged`) and the disclosures judged at each
+    step. A late entry or a retraction takes back only the steps from the moment it touches
+    (the disclosures after it are judged again: "now" and "then" both), exactly as the journey
+    aggregate moves its own timeline on. Kept folds are in memory only: they hold what the
+    record they came from held, and a record that is not an extension of the folded one (an
+    erasure replaces every event object) is folded from the start.
+    """
+
+    def __init__(
+        self, *, min_events: int = MEMO_MIN_EVENTS, max_events: int = MEMO_MAX_EVENTS
+    ) -> None:
+        self._min = min_events
+        self._max = max_events
+        self._folds: OrderedDict[UUID, _KeptFold] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def view(self, record: JourneyRecord, at: datetime, known_at: datetime) -> JourneyView | None:
+        """The view from the kept fold, or None when it is not one the fold answers (a short
+        journey, or a moment before the record's end on either axis)."""
+        events = record.events
+        if not events or len(events) < self._min or len(events) > self._max:
+            return None
+        if known_at < events[-1].timestamp:
+            return None
+        with self._lock:
+            kept = self._folds.pop(record.journey_id, None) or _KeptFold()
+            self._folds[record.journey_id] = kept
+        with kept.lock:
+            kept.catch_up(record)
+            if kept.timeline and at < kept.timeline[-1].occurred_at:
+                return None
+            answer = kept.answer(record, at, known_at)
+        self._shrink()
+        return answer
+
+    def limit(self, max_events: int) -> None:
+        """Keep folds covering at most ``max_events`` events together (0: keep none)."""
+        self._max = max_events
+        if max_events == 0:
+            self.forget()
+        self._shrink()
+
+    def _shrink(self) -> None:
+        with self._lock:
+            held = sum(len(f.events) for f in self._folds.values())
+            while held > self._max and len(self._folds) > 1:
+                _, dropped = self._folds.popitem(last=False)
+                held -= len(dropped.events)
+
+    def forget(self, journey: UUID | None = None) -> None:
+        """Drop the kept fold of ``journey`` (all of them without one)."""
+        with self._lock:
+            if journey is None:
+                self._folds.clear()
+            else:
+                self._folds.pop(journey, None)
+
+    def kept(self) -> int:
+        """How many journeys' folds are kept."""
+        with self._lock:
+            return len(self._folds)
+
+
+FOLDS = FoldMemo()
+"""The process's kept folds (every :func:`view` goes through them)."""
 
 
 def _recorded_at(event: JourneyEvent) -> datetime:
@@ -331,12 +544,29 @@ class _ThenJudge:
     """
 
     def __init__(self, visible: Sequence[JourneyEvent]) -> None:
-        retraction_of: dict[UUID, EventRetracted] = {
-            e.target_event_id: e for e in visible if isinstance(e, EventRetracted)
-        }
-        self._retraction_of = retraction_of
+        self._retraction_of: dict[UUID, EventRetracted] = {}
         self._cache: dict[UUID, TimelineState] = {}
-        self._authority = [e for e in visible if isinstance(e, _AUTHORITY)]
+        self._authority: list[JourneyEvent] = []
+        self._starts: list[datetime] = []
+        self._reach: list[datetime] = []
+        self.extend(visible)
+
+    def extend(self, recorded: Sequence[JourneyEvent]) -> None:
+        """Take in events recorded after those already seen (a kept fold moving on)."""
+        changed = False
+        for e in recorded:
+            if isinstance(e, EventRetracted):
+                self._retraction_of[e.target_event_id] = e
+                changed = True
+            elif isinstance(e, _AUTHORITY):
+                self._authority.append(e)
+                changed = True
+        if changed:
+            self._cache.clear()
+            self._index()
+
+    def _index(self) -> None:
+        retraction_of = self._retraction_of
         intervals: list[tuple[datetime, datetime]] = []
         for fact in self._authority:
             retraction = retraction_of.get(fact.event_id)
@@ -346,7 +576,7 @@ class _ThenJudge:
                 intervals.append((max(fact.occurred_at, fact.timestamp), retraction.timestamp))
         intervals.sort()
         self._starts = [lo for lo, _ in intervals]
-        self._reach: list[datetime] = []
+        self._reach = []
         for _, hi in intervals:
             self._reach.append(max(hi, self._reach[-1]) if self._reach else hi)
 
@@ -395,7 +625,8 @@ def _build(
     known_at: datetime,
     known_version: int,
     state: TimelineState,
-    disclosures: list[DisclosureView],
+    disclosures: Sequence[DisclosureView],
+    knowledge: tuple[KnowledgeView, ...] | None = None,
 ) -> JourneyView:
     registration = state.registration
     coordinator = state.coordinator
@@ -513,40 +744,60 @@ def _build(
         transitions=transitions,
         plan=plan_view,
         disclosures=tuple(disclosures),
-        knowledge=knowledge_of(disclosures),
+        knowledge=knowledge if knowledge is not None else knowledge_of(disclosures),
     )
+
+
+_Received = dict[tuple[str, str], dict[str, list[tuple["DisclosureView", "CategoryVerdict"]]]]
 
 
 def knowledge_of(disclosures: Sequence[DisclosureView]) -> tuple[KnowledgeView, ...]:
     """What each party and organisation had received, per category, from these disclosures."""
-    received: dict[tuple[str, str], dict[str, list[tuple[DisclosureView, CategoryVerdict]]]] = {}
+    received = _received(disclosures)
+    return tuple(_knowledge(key, received[key]) for key in sorted(received))
+
+
+def _recipient_keys(d: DisclosureView) -> list[tuple[str, str]]:
+    keys = []
+    if d.to_party is not None:
+        keys.append(("party", d.to_party))
+    if d.to_org is not None:
+        keys.append(("organisation", d.to_org))
+    return keys
+
+
+def _received(
+    disclosures: Sequence[DisclosureView], only: set[tuple[str, str]] | None = None
+) -> _Received:
+    received: _Received = {}
     for d in disclosures:
-        keys = []
-        if d.to_party is not None:
-            keys.append(("party", d.to_party))
-        if d.to_org is not None:
-            keys.append(("organisation", d.to_org))
-        for key in keys:
+        for key in _recipient_keys(d):
+            if only is not None and key not in only:
+                continue
             per_category = received.setdefault(key, {})
             for v in d.verdicts:
                 per_category.setdefault(v.category, []).append((d, v))
-    return tuple(
-        KnowledgeView(
-            recipient_kind=kind,
-            recipient_id=ident,
-            categories=tuple(
-                CategoryKnowledge(
-                    category=category,
-                    first_at=ds[0][0].occurred_at,
-                    disclosure_ids=tuple(dict.fromkeys(d.disclosure_id for d, _ in ds)),
-                    bases=tuple(dict.fromkeys(d.basis for d, _ in ds)),
-                    verdict_then=worst([v.then.verdict for _, v in ds]),
-                    verdict_now=worst([v.now.verdict for _, v in ds]),
-                )
-                for category, ds in sorted(per_category.items())
-            ),
-        )
-        for (kind, ident), per_category in sorted(received.items())
+    return received
+
+
+def _knowledge(
+    key: tuple[str, str], per_category: dict[str, list[tuple[DisclosureView, CategoryVerdict]]]
+) -> KnowledgeView:
+    kind, ident = key
+    return KnowledgeView(
+        recipient_kind=kind,
+        recipient_id=ident,
+        categories=tuple(
+            CategoryKnowledge(
+                category=category,
+                first_at=ds[0][0].occurred_at,
+                disclosure_ids=tuple(dict.fromkeys(d.disclosure_id for d, _ in ds)),
+                bases=tuple(dict.fromkeys(d.basis for d, _ in ds)),
+                verdict_then=worst([v.then.verdict for _, v in ds]),
+                verdict_now=worst([v.now.verdict for _, v in ds]),
+            )
+            for category, ds in sorted(per_category.items())
+        ),
     )
 
 

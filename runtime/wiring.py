@@ -15,6 +15,7 @@ from domain.household import HouseholdIds
 from domain.household_application import HouseholdService
 from domain.journey import JourneyIds
 from pathways.disclosure import RecordKeys
+from projections.journey_view import FOLDS
 from readmodels.caseload import CaseloadIndex
 from readmodels.feed_index import FeedIndex
 from readmodels.households import HouseholdMembership
@@ -140,6 +141,7 @@ class Components:
 def build_components(settings: Settings, *, clock: Clock = system_clock) -> Components:
     """The service, Polku's own tables and the read models, on the store ``settings`` name."""
     service = build_service(settings, clock=clock)
+    FOLDS.limit(settings.view_folds_max_events)
     store = SqlStore(service)
     batch = settings.projection_batch_size
     households = build_households(settings, service)

@@ -9,6 +9,7 @@ Commands that the record order makes invalid when they arrive are rejected and s
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from domain.rules import Rule
 from domain.timeline import effective_events, fold, valid_order
 from domain.vocabulary import vocabulary
 from projections import may_share, view
+from projections.journey_view import FoldMemo, fresh_view
 from tests.support import T0, StepClock
 
 PARTIES = ["p0", "p1", "p2", "p3", "p4"]
@@ -599,3 +601,35 @@ def test_the_incremental_timeline_decides_as_a_whole_refold(
             replayed = e.mutate(replayed)
         assert vars(replayed.end_state()) == reference_state
     service.close()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=scenarios(), data=st.data())
+def test_a_kept_fold_answers_as_a_fold_from_the_start(
+    plan: list[Planned], data: st.DataObject
+) -> None:
+    """The fold kept between views (``FoldMemo``), moved on by what each longer record adds
+    (late entries and retractions taking back only the steps after the moment they touch), gives
+    the same view at the record's end as folding it from the first event: every disclosure's
+    verdicts now and then, the team, the consents. Records that are not an extension of the
+    folded one (shorter: a save taken back; the same events as other objects: read afresh) are
+    answered right too."""
+    rec = record(plan)
+    memo = FoldMemo(min_events=0)
+    events = rec.events
+    cuts = data.draw(st.lists(st.integers(1, len(events)), min_size=1, max_size=8))
+    for cut in [*cuts, len(events)]:
+        prefix = events[:cut]
+        if data.draw(st.booleans(), label="read afresh"):
+            prefix = tuple(copy.copy(e) for e in prefix)
+        part = JourneyRecord(rec.client_ref, rec.journey_id, prefix)
+        end = max(max(e.occurred_at for e in prefix), prefix[-1].timestamp)
+        at = end + data.draw(st.sampled_from([timedelta(0), timedelta(hours=5)]))
+        known_at = end + data.draw(st.sampled_from([timedelta(0), timedelta(days=2)]))
+        kept = memo.view(part, at, known_at)
+        assert kept is not None
+        assert kept == fresh_view(part, at, known_at)
+    # A moment before the record's end, on either axis, is not the kept fold's to answer.
+    last = valid_order(effective_events(events))[-1].occurred_at
+    assert memo.view(rec, last - timedelta(microseconds=1), events[-1].timestamp) is None
+    assert memo.view(rec, last, events[-1].timestamp - timedelta(microseconds=1)) is None

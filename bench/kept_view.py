@@ -1,0 +1,135 @@
+"""The view at (now, now) of a long journey from the fold kept between views, against a fold
+from the first event, and against the view of a short journey.
+
+One journey of ``--events`` events (default 20,000; ``bench/journeys.py``, one in nine entries
+late, some retracted) and one of 1,000 are written through the service on the same store. The
+record read is the service's cached journey (``peek``), as the API's reads get it. Measured in
+the same run, medians of ``--rounds`` (default 15):
+
+- ours: the long journey's view at (now, now) through ``view`` (the process's kept fold,
+  ``projections.journey_view.FOLDS``): asked again with nothing new; after one more disclosure
+  recorded in order; after one recorded 20 hours late (it lands about 20 steps back and the
+  disclosures after it are judged again); and the first page (100 entries) of its FHIR export;
+- anchors: the same view folded from the first event (``fresh_view``: every view before the
+  kept folds), and the view of the 1,000-event journey (the DESIGN target: the long journey's
+  view at (now, now) within 2x of it);
+- for information: the first view (the fold is made and kept) and the bytes the kept fold holds
+  (tracemalloc).
+
+Run: ``python -m bench.kept_view [--backend sqlite|postgres|both] [--events 20000]``.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import timedelta
+
+from bench.common import backends, parse_args, report, store
+from bench.journeys import CTX, RecordClock, build_long_journey
+from domain import commands as cmd
+from domain.application import JourneyService
+from domain.journey import JourneyRecord
+from projections.fhir import Window, fhir_page
+from projections.journey_view import FOLDS, fresh_view, view
+
+
+def _median_ms(run: Callable[[], object], rounds: int, before: Callable[[], object]) -> float:
+    samples = []
+    for _ in range(rounds):
+        before()
+        started = time.perf_counter()
+        run()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1000
+
+
+def _measure(backend: str, service: JourneyService, clock: RecordClock, rounds: int) -> None:
+    def record(ref: str) -> JourneyRecord:
+        return service.peek(ref, lambda j: j.record())
+
+    def long_view() -> object:
+        return view(record("long"), clock.now, clock.now)
+
+    shared = iter(range(10**9))
+
+    def disclosure(hours_back: int) -> Callable[[], object]:
+        def record_one() -> object:
+            clock.now += timedelta(minutes=30)
+            n = next(shared)
+            return service.execute(
+                "long",
+                cmd.RecordInformationShared(
+                    occurred_at=clock.now - timedelta(hours=hours_back, minutes=5),
+                    disclosure_id=f"bench-{n}",
+                    from_org="org-src",
+                    to_org="org-social",
+                    categories=["health"],
+                    purpose="care_coordination",
+                    basis="consent",
+                    consent_id="k1",
+                ),
+                CTX,
+            )
+
+        return record_one
+
+    FOLDS.forget()
+    tracemalloc.start()
+    started = time.perf_counter()
+    long_view()
+    first_ms = (time.perf_counter() - started) * 1000
+    held = tracemalloc.get_traced_memory()[0] / 1e6
+    tracemalloc.stop()
+    events = len(record("long").events)
+
+    def nothing() -> None:
+        return None
+
+    fresh_ms = _median_ms(lambda: fresh_view(record("long"), clock.now, clock.now), 5, nothing)
+    short_ms = _median_ms(lambda: fresh_view(record("short"), clock.now, clock.now), 15, nothing)
+    again_ms = _median_ms(long_view, rounds, nothing)
+    in_order_ms = _median_ms(long_view, rounds, disclosure(0))
+    late_ms = _median_ms(long_view, rounds, disclosure(20))
+    page_ms = _median_ms(
+        lambda: fhir_page(record("long"), clock.now, clock.now, window=Window(0, 100)),
+        rounds,
+        disclosure(0),
+    )
+    for what, ms in (
+        ("view again, nothing new", again_ms),
+        ("view after one entry in order", in_order_ms),
+        ("view after one entry 20 h late", late_ms),
+        ("FHIR first page after one entry", page_ms),
+    ):
+        report(
+            backend,
+            f"{what} ({events:,} ev)",
+            f"{ms:.1f} ms",
+            f"{short_ms:.1f} ms",
+            ms / short_ms,
+            "anchor: a 1,000-event journey's view folded afresh; target <= 2",
+        )
+    print(
+        f"{'':9}   the same view folded from the first event {fresh_ms:.0f} ms"
+        f" ({fresh_ms / short_ms:.1f}x the short journey's); the first view, which makes the"
+        f" fold, {first_ms:.0f} ms; the kept fold holds {held:.1f} MB"
+    )
+
+
+def main() -> None:
+    args = parse_args(__doc__.splitlines()[0], [("--events", int, 20_000), ("--rounds", int, 15)])
+    for backend in backends(args.backend):
+        with store(backend) as s:
+            clock = RecordClock()
+            service = s.service(clock)
+            build_long_journey(service, clock, "long", args.events)
+            build_long_journey(service, clock, "short", 1000)
+            _measure(backend, service, clock, args.rounds)
+            service.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""A journey's kept fold (``projections.journey_view.FoldMemo``) never outlives what its record
+says: after an erasure, or a record whose events changed under the same length, the view is the
+fold of the record as it is now, and a name erased is not shown again from memory."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+from domain import commands as cmd
+from domain.application import JourneyService
+from domain.journey import JourneyRecord
+from projections.journey_view import FoldMemo, fresh_view
+from tests.support import CTX, StepClock, day, member, register
+
+
+def _names(record: JourneyRecord, memo: FoldMemo) -> list[str | None]:
+    end = record.events[-1].timestamp + timedelta(seconds=1)
+    kept = memo.view(record, end, end)
+    assert kept is not None
+    assert kept == fresh_view(record, end, end)
+    return [m.display_name for m in kept.team]
+
+
+def test_an_erased_name_is_not_shown_again_from_a_kept_fold(
+    service: JourneyService, clock: StepClock
+) -> None:
+    clock.set(day(1))
+    service.register_client(register("kept", name="Aino Client"), CTX)
+    clock.set(day(2))
+    service.execute("kept", member("p-1", day(2), name="Eero Nurse"), CTX)
+    memo = FoldMemo(min_events=0)
+    assert _names(service.peek("kept", lambda j: j.record()), memo) == ["Eero Nurse"]
+    assert _names(service.get_record("kept"), memo) == ["Eero Nurse"]  # read afresh
+    clock.set(day(3))
+    service.erase_personal_data("kept", "client_request", CTX)
+    for record in (service.peek("kept", lambda j: j.record()), service.get_record("kept")):
+        assert "Eero Nurse" not in _names(record, memo)
+
+
+def test_a_record_changed_under_the_same_length_is_folded_again(
+    service: JourneyService, clock: StepClock
+) -> None:
+    """As when a save failed and was taken back, and another command took its place."""
+    clock.set(day(1))
+    service.register_client(register("kept"), CTX)
+    clock.set(day(2))
+    service.execute("kept", member("p-1", day(2), name="Eero Nurse"), CTX)
+    memo = FoldMemo(min_events=0)
+    record = service.get_record("kept")
+    assert _names(record, memo) == ["Eero Nurse"]
+    last = record.events[-1]
+    other = dataclasses.replace(last, personal={"display_name": "Other Name"})
+    changed = JourneyRecord(record.client_ref, record.journey_id, (*record.events[:-1], other))
+    assert _names(changed, memo) == ["Other Name"]
+
+
+def test_a_retracted_disclosure_leaves_what_its_recipient_knew(
+    service: JourneyService, clock: StepClock
+) -> None:
+    """The recipient of a disclosure that is retracted, and of nothing else, no longer appears
+    among those who knew something (their entry is worked out again, not kept)."""
+    clock.set(day(1))
+    service.register_client(register("kept"), CTX)
+    clock.set(day(2))
+    shared = service.execute(
+        "kept",
+        cmd.RecordInformationShared(
+            occurred_at=day(2),
+            disclosure_id="d-1",
+            from_org="org-a",
+            to_org="org-told",
+            categories=["health"],
+            purpose="care_coordination",
+            basis="client_self",
+        ),
+        CTX,
+    )
+    memo = FoldMemo(min_events=0)
+
+    def knew() -> list[str]:
+        record = service.peek("kept", lambda j: j.record())
+        end = record.events[-1].timestamp + timedelta(seconds=1)
+        kept = memo.view(record, end, end)
+        assert kept is not None
+        assert kept == fresh_view(record, end, end)
+        return [k.recipient_id for k in kept.knowledge]
+
+    assert knew() == ["org-told"]
+    clock.set(day(3))
+    service.retract_event(
+        "kept",
+        cmd.RetractEvent(
+            occurred_at=day(3), target_event_id=shared.event_ids[0], reason="entered_in_error"
+        ),
+        CTX,
+    )
+    assert knew() == []
