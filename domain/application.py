@@ -28,6 +28,7 @@ from eventsourcing.persistence import (
     JSONTranscoder,
     Mapper,
     StoredEvent,
+    Transcoder,
     Transcoding,
 )
 from eventsourcing.utils import Environment
@@ -46,6 +47,7 @@ from domain.events import Actor, ClientRegistered, JourneyEvent, PersonalDataEra
 from domain.journey import Journey, JourneyIds, JourneyRecord
 from domain.personal import SEALED, PersonalVault
 from domain.rules import Rule
+from domain.transcoder import FastJSONTranscoder
 from domain.vocabulary import check_term
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "JourneyService",
     "Recorded",
     "SealingMapper",
+    "construct_transcoder",
     "system_clock",
 ]
 
@@ -92,6 +95,22 @@ class Recorded:
     ``known_at=recorded_at`` sees the record just after this write."""
     replayed: bool = False
     """True when an identical earlier command was found and nothing new was stored."""
+
+
+_PLAIN_JSON = (JSONTranscoder, FastJSONTranscoder)
+"""Transcoders that write the library's JSON, whose stored state :meth:`JourneyService.stored_state`
+can parse itself (a transcoder it does not know: None)."""
+
+
+def construct_transcoder(app: Application[UUID]) -> Transcoder:
+    """The transcoder of Polku's applications: :class:`FastJSONTranscoder` (the library's JSON
+    as stored, decoded faster) with the application's transcodings, unless the environment
+    names another (the library's ``TRANSCODER_TOPIC``), which is then made as the library does."""
+    if app.factory.env.get(app.factory.TRANSCODER_TOPIC):
+        return Application.construct_transcoder(app)
+    transcoder = FastJSONTranscoder()
+    app.register_transcodings(transcoder)
+    return transcoder
 
 
 class ActorAsDict(Transcoding):
@@ -195,6 +214,9 @@ class JourneyService(Application[UUID]):
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
         return Environment(name, dict(env or {}))
+
+    def construct_transcoder(self) -> Transcoder:
+        return construct_transcoder(self)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -323,7 +345,7 @@ class JourneyService(Application[UUID]):
         the state is not a JSON object this can parse (decode the event instead)."""
         mapper = self._sealed_mapper
         assert mapper is not None  # made with the application's mapper
-        if type(mapper.transcoder) is not JSONTranscoder:
+        if type(mapper.transcoder) not in _PLAIN_JSON:
             return None
         data = stored.state
         try:

@@ -20,7 +20,13 @@ from uuid import UUID
 import structlog
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper, StoredEvent
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Mapper,
+    StoredEvent,
+    Transcoder,
+)
 from eventsourcing.utils import Environment
 
 from domain import household_commands as hcmd
@@ -29,6 +35,7 @@ from domain.application import (
     Clock,
     CommandContext,
     SealingMapper,
+    construct_transcoder,
     system_clock,
 )
 from domain.commands import Draft
@@ -151,6 +158,9 @@ class HouseholdService(Application[UUID]):
 
     def construct_env(self, name: str, env: Mapping[str, str] | None = None) -> Environment:
         return Environment(name, dict(env or {}))
+
+    def construct_transcoder(self) -> Transcoder:
+        return construct_transcoder(self)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
