@@ -11,11 +11,11 @@ from __future__ import annotations
 import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import is_
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from domain.events import (
@@ -288,6 +288,8 @@ def fresh_view(record: JourneyRecord, at: datetime, known_at: datetime) -> Journ
     return _build(record, at, known_at, visible_count, state, disclosures)
 
 
+T = TypeVar("T")
+
 MEMO_MIN_EVENTS = 2_000
 """Journeys shorter than this are folded afresh for every view (a few milliseconds)."""
 MEMO_MAX_EVENTS = 200_000
@@ -434,6 +436,26 @@ class FoldMemo:
     def view(self, record: JourneyRecord, at: datetime, known_at: datetime) -> JourneyView | None:
         """The view from the kept fold, or None when it is not one the fold answers (a short
         journey, or a moment before the record's end on either axis)."""
+        return self.look(record, at, known_at, lambda kept: kept.answer(record, at, known_at))
+
+    def end_state(
+        self,
+        record: JourneyRecord,
+        at: datetime,
+        known_at: datetime,
+        look: Callable[[TimelineState], T],
+    ) -> T | None:
+        """``look`` at the state of the whole timeline (the fold the view at ``at``,
+        ``known_at`` ends with), or None as for :meth:`view`. ``look`` must only read it."""
+        return self.look(record, at, known_at, lambda kept: look(kept.state))
+
+    def look(
+        self,
+        record: JourneyRecord,
+        at: datetime,
+        known_at: datetime,
+        look: Callable[[_KeptFold], T],
+    ) -> T | None:
         events = record.events
         if not events or len(events) < self._min or len(events) > self._max:
             return None
@@ -446,7 +468,7 @@ class FoldMemo:
             kept.catch_up(record)
             if kept.timeline and at < kept.timeline[-1].occurred_at:
                 return None
-            answer = kept.answer(record, at, known_at)
+            answer = look(kept)
         self._shrink()
         return answer
 

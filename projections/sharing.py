@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from domain.journey import JourneyRecord
-from domain.timeline import fold, timeline_at
+from domain.timeline import TimelineState, fold, timeline_at
+from projections.journey_view import FOLDS
 from projections.lawfulness import Recipient, Verdict, decide
 
 __all__ = ["SharingAnswer", "may_share"]
@@ -48,7 +49,23 @@ def may_share(
     now = datetime.now(UTC)
     at = at if at is not None else now
     known_at = known_at if known_at is not None else now
-    state = fold(timeline_at(record.events, at, known_at))
+
+    def answer(state: TimelineState) -> SharingAnswer:
+        return _answer(state, category, purpose, party, organisation, at)
+
+    # At (now, now) a long journey's state comes from the fold kept for its views.
+    kept = FOLDS.end_state(record, at, known_at, answer)
+    return kept if kept is not None else answer(fold(timeline_at(record.events, at, known_at)))
+
+
+def _answer(
+    state: TimelineState,
+    category: str,
+    purpose: str,
+    party: str | None,
+    organisation: str | None,
+    at: datetime,
+) -> SharingAnswer:
     if party is not None and organisation is None and party in state.members:
         organisation = state.members[party].added.organisation
     verdict = decide(

@@ -7,9 +7,12 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+import pytest
+
 from domain import commands as cmd
 from domain.application import JourneyService
 from domain.journey import JourneyRecord
+from projections import may_share, sharing
 from projections.journey_view import FoldMemo, fresh_view
 from tests.support import CTX, StepClock, day, member, register
 
@@ -96,3 +99,41 @@ def test_a_retracted_disclosure_leaves_what_its_recipient_knew(
         CTX,
     )
     assert knew() == []
+
+
+def test_may_share_at_now_answers_from_the_kept_fold_as_from_a_fresh_one(
+    service: JourneyService, clock: StepClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock.set(day(1))
+    service.register_client(register("kept"), CTX)
+    clock.set(day(2))
+    service.execute("kept", member("p-1", day(2), org="org-b"), CTX)
+    service.execute(
+        "kept",
+        cmd.GrantConsent(
+            occurred_at=day(2),
+            consent_id="k-1",
+            recipient_orgs=["org-b"],
+            categories=["health"],
+            purposes=["care_coordination"],
+            form="written",
+        ),
+        CTX,
+    )
+    record = service.peek("kept", lambda j: j.record())
+    end = record.events[-1].timestamp + timedelta(seconds=1)
+    asked = [
+        ("health", "care_coordination", "p-1"),
+        ("education", "care_coordination", "p-1"),
+        ("health", "transition_planning", "p-2"),
+    ]
+    answers = {}
+    for folds in (FoldMemo(min_events=0), FoldMemo(max_events=0)):
+        monkeypatch.setattr(sharing, "FOLDS", folds)
+        answers[folds.kept()] = [
+            may_share(record, category=category, purpose=purpose, party=party, at=end, known_at=end)
+            for category, purpose, party in asked
+        ]
+    kept, fresh = answers[1], answers[0]
+    assert kept == fresh
+    assert [a.allowed for a in kept] == [True, False, False]

@@ -25,7 +25,7 @@ from domain.errors import InvariantViolationError
 from domain.events import Actor, EventRetracted, JourneyEvent
 from domain.journey import JourneyRecord
 from domain.rules import Rule
-from domain.timeline import effective_events, fold, valid_order
+from domain.timeline import effective_events, fold, timeline_at, valid_order
 from domain.vocabulary import vocabulary
 from projections import may_share, view
 from projections.journey_view import FoldMemo, fresh_view
@@ -629,6 +629,8 @@ def test_a_kept_fold_answers_as_a_fold_from_the_start(
         kept = memo.view(part, at, known_at)
         assert kept is not None
         assert kept == fresh_view(part, at, known_at)
+        state = memo.end_state(part, at, known_at, lambda s: vars(s).copy())
+        assert state == vars(fold(timeline_at(prefix, at, known_at)))
     # A moment before the record's end, on either axis, is not the kept fold's to answer.
     last = valid_order(effective_events(events))[-1].occurred_at
     assert memo.view(rec, last - timedelta(microseconds=1), events[-1].timestamp) is None
