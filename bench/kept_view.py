@@ -13,8 +13,9 @@ the same run, medians of ``--rounds`` (default 15):
 - anchors: the same view folded from the first event (``fresh_view``: every view before the
   kept folds), and the view of the 1,000-event journey (the DESIGN target: the long journey's
   view at (now, now) within 2x of it);
-- for information: the first view (the fold is made and kept) and the bytes the kept fold holds
-  (tracemalloc).
+- for information: the first view (the fold is made and kept), the bytes the kept fold holds
+  and the peak memory growth of six first FHIR pages built at once in threads (tracemalloc;
+  DESIGN target < 100 MB).
 
 Run: ``python -m bench.kept_view [--backend sqlite|postgres|both] [--events 20000]``.
 """
@@ -22,6 +23,7 @@ Run: ``python -m bench.kept_view [--backend sqlite|postgres|both] [--events 2000
 from __future__ import annotations
 
 import statistics
+import threading
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -114,6 +116,23 @@ def _measure(backend: str, service: JourneyService, clock: RecordClock, rounds: 
             ms / short_ms,
             "anchor: a 1,000-event journey's view folded afresh; target <= 2",
         )
+
+    def first_page() -> object:
+        return fhir_page(record("long"), clock.now, clock.now, window=Window(0, 100))
+
+    threads = [threading.Thread(target=first_page) for _ in range(6)]
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    six_mb = (tracemalloc.get_traced_memory()[1] - base) / 1e6
+    tracemalloc.stop()
+    print(
+        f"{'':9}   six first FHIR pages at once, the fold kept: peak memory growth {six_mb:.1f} MB"
+        " (target < 100 MB)"
+    )
     print(
         f"{'':9}   the same view folded from the first event {fresh_ms:.0f} ms"
         f" ({fresh_ms / short_ms:.1f}x the short journey's); the first view, which makes the"

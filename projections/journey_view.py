@@ -472,9 +472,12 @@ class FoldMemo:
         self._shrink()
         return answer
 
-    def limit(self, max_events: int) -> None:
-        """Keep folds covering at most ``max_events`` events together (0: keep none)."""
+    def limit(self, max_events: int, *, min_events: int | None = None) -> None:
+        """Keep folds covering at most ``max_events`` events together (0: keep none), of
+        journeys of at least ``min_events`` events (unchanged if not given)."""
         self._max = max_events
+        if min_events is not None:
+            self._min = min_events
         if max_events == 0:
             self.forget()
         self._shrink()
@@ -498,6 +501,11 @@ class FoldMemo:
         """How many journeys' folds are kept."""
         with self._lock:
             return len(self._folds)
+
+    def holds(self, journey: UUID) -> bool:
+        """Whether a fold of ``journey`` is kept."""
+        with self._lock:
+            return journey in self._folds
 
 
 FOLDS = FoldMemo()

@@ -10,6 +10,7 @@ from domain.application import CommandContext
 from domain.errors import JourneyNotFoundError, NotPermittedError
 from domain.events import Actor
 from domain.vocabulary import check_term
+from projections.journey_view import FOLDS
 from runtime.wiring import Components
 
 __all__ = ["ErasureResult", "RetentionCandidate", "erase_client", "retention_candidates"]
@@ -44,6 +45,9 @@ def erase_client(
         raise JourneyNotFoundError(client_ref)
     cleared = components.access_log.clear_purposes(service.journey_id(client_ref))
     recorded = service.erase_personal_data(client_ref, reason, CommandContext(actor=actor), note)
+    # The fold kept for views of the journey holds what the record held before: dropped, as the
+    # service drops its cached journey (the next view folds the scrubbed record).
+    FOLDS.forget(recorded.journey_id)
     return ErasureResult(
         client_ref=client_ref,
         event_id=str(recorded.event_ids[0]),

@@ -35,8 +35,9 @@ from domain.application import CommandContext
 from domain.events import Actor
 from domain.journey import legacy_journey_id
 from pathways.exports import write_ocel_json, write_ocel_sqlite, write_xes
-from projections.journey_view import JourneyView, view
+from projections.journey_view import FOLDS, JourneyView, view
 from runtime.erasure import erase_client
+from runtime.reads import Reader, Reads
 from runtime.settings import Settings
 from runtime.wiring import Components, build_components, open_keyring
 from storage.vault import KeyVault, unwrap_key
@@ -524,6 +525,26 @@ def test_read_models_keep_nothing_of_an_erased_client(components: Components) ->
     assert not {e.to_party for e in erased} & set(CANARIES)
     assert "010190-999Z" not in components.caseload.client_refs()
     assert b"p-pro-1" in after  # the professional stays, as the ledger must show who sent it
+
+
+def test_no_fold_kept_for_views_outlives_an_erasure(
+    components: Components, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A view of the journey leaves its fold in the process's memory, names and all; erasing
+    the client drops it, and the next view shows none of them."""
+    monkeypatch.setattr(FOLDS, "_min", 0)  # this journey is short; long ones are kept anyway
+    _canary_journey(components, "client-folded")
+    journey = components.service.journey_id("client-folded")
+    worker = WORKER.actor
+    reads = Reads(components)
+    seen = reads.journey(Reader(worker, "/v1/journeys/{client_ref}"), "client-folded").view()
+    assert FOLDS.holds(journey)
+    assert NAME in repr(seen) or any(c in repr(seen) for c in CANARIES)  # the control
+    erase_client(components, "client-folded", "client_request", ADMIN)
+    assert not FOLDS.holds(journey)
+    after = reads.journey(Reader(worker, "/v1/journeys/{client_ref}"), "client-folded").view()
+    for secret in (NAME, "Canary"):
+        assert secret not in repr(after), secret
 
 
 @pytest.mark.postgres
