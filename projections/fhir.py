@@ -63,7 +63,7 @@ from domain.policy import EVERYTHING, Sight
 from domain.timeline import timeline_at
 from domain.vocabulary import vocabulary
 from projections.history import history
-from projections.journey_view import DisclosureView, JourneyView, view
+from projections.journey_view import FOLDS, DisclosureView, JourneyView, view
 from projections.lawfulness import Verdict
 from projections.visibility import visible_reads, visible_record, visible_view
 
@@ -172,7 +172,8 @@ class _Export:
         self.window = window
         self.built = 0
         self.more = False
-        self.timeline = timeline_at(record.events, v.at, v.known_at)
+        kept = FOLDS.timeline(record, v.at, v.known_at)  # a long journey's, at (now, now)
+        self.timeline = kept if kept is not None else timeline_at(record.events, v.at, v.known_at)
         self.patient = _ref("Patient", _CLIENT_REF, v.client_ref)
         self.kinds = {
             m.party_id: "RelatedPerson" if m.member_type == "informal" else "Practitioner"

@@ -449,6 +449,13 @@ class FoldMemo:
         ``known_at`` ends with), or None as for :meth:`view`. ``look`` must only read it."""
         return self.look(record, at, known_at, lambda kept: look(kept.state))
 
+    def timeline(
+        self, record: JourneyRecord, at: datetime, known_at: datetime
+    ) -> list[JourneyEvent] | None:
+        """The timeline folded (what :func:`~domain.timeline.timeline_at` gives for ``at``,
+        ``known_at``), a copy, or None as for :meth:`view`."""
+        return self.look(record, at, known_at, lambda kept: list(kept.timeline))
+
     def look(
         self,
         record: JourneyRecord,
@@ -456,6 +463,8 @@ class FoldMemo:
         known_at: datetime,
         look: Callable[[_KeptFold], T],
     ) -> T | None:
+        """``look`` at the journey's kept fold (made, or moved on to ``record``, first), under
+        its lock; None when the fold does not answer for ``at``, ``known_at``."""
         events = record.events
         if not events or len(events) < self._min or len(events) > self._max:
             return None

@@ -13,7 +13,8 @@ from domain import commands as cmd
 from domain.application import JourneyService
 from domain.journey import JourneyRecord
 from projections import may_share, sharing
-from projections.journey_view import FoldMemo, fresh_view
+from projections.fhir import fhir_page
+from projections.journey_view import FOLDS, FoldMemo, fresh_view
 from tests.support import CTX, StepClock, day, member, register
 
 
@@ -137,3 +138,60 @@ def test_may_share_at_now_answers_from_the_kept_fold_as_from_a_fresh_one(
     kept, fresh = answers[1], answers[0]
     assert kept == fresh
     assert [a.allowed for a in kept] == [True, False, False]
+
+
+def test_the_fhir_export_from_the_kept_fold_is_the_fresh_one(
+    service: JourneyService, clock: StepClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A journey with late entries and retractions, moved on between exports: each export from
+    the kept fold (its view and its timeline) equals the export folded afresh."""
+    clock.set(day(1))
+    service.register_client(register("kept"), CTX)
+    monkeypatch.setattr(FOLDS, "_min", 0)
+    late = None
+    for n in range(6):
+        at = day(2 + n)
+        clock.set(at + timedelta(hours=1))
+        service.execute("kept", member(f"p-{n}", at, org=f"org-{n % 2}"), CTX)
+        service.execute(
+            "kept",
+            cmd.GrantConsent(
+                occurred_at=at,
+                consent_id=f"k-{n}",
+                recipient_orgs=[f"org-{n % 2}"],
+                categories=["health"],
+                purposes=["care_coordination"],
+                form="written",
+            ),
+            CTX,
+        )
+        shared = service.execute(
+            "kept",
+            cmd.RecordInformationShared(
+                occurred_at=at - timedelta(days=1, hours=2),  # before the consent: late
+                disclosure_id=f"d-{n}",
+                from_org="org-src",
+                to_org=f"org-{n % 2}",
+                categories=["health"],
+                purpose="care_coordination",
+                basis="consent",
+                consent_id=f"k-{max(n - 1, 0)}",
+            ),
+            CTX,
+        )
+        if late is not None and n % 2 == 0:
+            service.retract_event(
+                "kept",
+                cmd.RetractEvent(occurred_at=at, target_event_id=late, reason="entered_in_error"),
+                CTX,
+            )
+        late = shared.event_ids[0]
+        record = service.peek("kept", lambda j: j.record())
+        end = record.events[-1].timestamp + timedelta(seconds=1)
+        kept = fhir_page(record, end, end)
+        assert FOLDS.holds(record.journey_id)
+        monkeypatch.setattr(FOLDS, "_max", 0)
+        fresh = fhir_page(record, end, end)
+        monkeypatch.setattr(FOLDS, "_max", 10_000)
+        assert kept == fresh
+    FOLDS.forget()

@@ -545,6 +545,7 @@ def test_no_fold_kept_for_views_outlives_an_erasure(
     after = reads.journey(Reader(worker, "/v1/journeys/{client_ref}"), "client-folded").view()
     for secret in (NAME, "Canary"):
         assert secret not in repr(after), secret
+    FOLDS.forget()
 
 
 @pytest.mark.postgres
