@@ -5,6 +5,8 @@ fold of the record as it is now, and a name erased is not shown again from memor
 from __future__ import annotations
 
 import dataclasses
+import sys
+import threading
 from datetime import timedelta
 
 import pytest
@@ -195,3 +197,54 @@ def test_the_fhir_export_from_the_kept_fold_is_the_fresh_one(
         monkeypatch.setattr(FOLDS, "_max", 10_000)
         assert kept == fresh
     FOLDS.forget()
+
+
+def test_readers_and_a_writer_at_once_see_what_a_fresh_fold_shows(
+    service: JourneyService, clock: StepClock
+) -> None:
+    """Threads reading the same journey through one kept fold while another records entries,
+    late ones included: every answer is the fresh fold of the record that reader had."""
+    clock.set(day(1))
+    service.register_client(register("kept"), CTX)
+    clock.set(day(2))
+    service.execute("kept", member("p-1", day(2), org="org-b"), CTX)
+    memo = FoldMemo(min_events=0)
+    failures: list[str] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            record = service.peek("kept", lambda j: j.record())
+            end = record.events[-1].timestamp + timedelta(seconds=1)
+            kept = memo.view(record, end, end)
+            if kept is None or kept != fresh_view(record, end, end):
+                failures.append(f"at version {len(record.events)}")
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads change places often: races show
+    for reader in readers:
+        reader.start()
+    try:
+        for n in range(40):
+            at = day(3) + timedelta(hours=n)
+            clock.set(at + timedelta(minutes=5))
+            service.execute(
+                "kept",
+                cmd.RecordInformationShared(
+                    occurred_at=at - timedelta(hours=5 if n % 3 == 0 else 0),
+                    disclosure_id=f"d-{n}",
+                    from_org="org-src",
+                    to_org="org-b",
+                    categories=["health"],
+                    purpose="care_coordination",
+                    basis="client_self",
+                ),
+                CTX,
+            )
+    finally:
+        done.set()
+        for reader in readers:
+            reader.join()
+        sys.setswitchinterval(switching)
+    assert failures == []
