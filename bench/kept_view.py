@@ -30,8 +30,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from bench.common import backends, parse_args, report, store
-from bench.journeys import CTX, RecordClock, build_long_journey
-from domain import commands as cmd
+from bench.journeys import CTX, RecordClock, build_long_journey, disclosures
 from domain.application import JourneyService
 from domain.journey import JourneyRecord
 from projections.fhir import Window, fhir_page
@@ -60,21 +59,9 @@ def _measure(backend: str, service: JourneyService, clock: RecordClock, rounds: 
     def disclosure(hours_back: int) -> Callable[[], object]:
         def record_one() -> object:
             clock.now += timedelta(minutes=30)
-            n = next(shared)
-            return service.execute(
-                "long",
-                cmd.RecordInformationShared(
-                    occurred_at=clock.now - timedelta(hours=hours_back, minutes=5),
-                    disclosure_id=f"bench-{n}",
-                    from_org="org-src",
-                    to_org="org-social",
-                    categories=["health"],
-                    purpose="care_coordination",
-                    basis="consent",
-                    consent_id="k1",
-                ),
-                CTX,
-            )
+            (one,) = disclosures(1, clock.now - timedelta(hours=hours_back, minutes=5))
+            named = one.model_copy(update={"disclosure_id": f"bench-{next(shared)}"})
+            return service.execute("long", named, CTX)
 
         return record_one
 

@@ -322,6 +322,8 @@ class _KeptFold:
     known_by: dict[tuple[str, str], KnowledgeView] = field(default_factory=dict)
     touched: set[tuple[str, str]] | None = None
     """The recipients whose knowledge is to be worked out again (None: all of them)."""
+    consent_views: dict[UUID, ConsentView] = field(default_factory=dict)
+    """The view of each consent granted (by the grant's event id), made once."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def catch_up(self, record: JourneyRecord) -> None:
@@ -393,7 +395,7 @@ class _KeptFold:
     def _reset(self) -> None:
         self.events, self.timeline, self.undo, self.judged = (), [], [], []
         self.on_timeline, self.state, self.then = {}, TimelineState(), None
-        self.known_by, self.touched = {}, None
+        self.known_by, self.touched, self.consent_views = {}, None, {}
 
     def answer(self, record: JourneyRecord, at: datetime, known_at: datetime) -> JourneyView:
         if self.disclosures is None or self.knowledge is None:
@@ -408,8 +410,21 @@ class _KeptFold:
             self.touched = set()
             self.knowledge = tuple(self.known_by[key] for key in sorted(self.known_by))
         return _build(
-            record, at, known_at, len(record.events), self.state, self.disclosures, self.knowledge
+            record,
+            at,
+            known_at,
+            len(record.events),
+            self.state,
+            self.disclosures,
+            self.knowledge,
+            self._consent_view,
         )
+
+    def _consent_view(self, granted: ConsentGranted) -> ConsentView:
+        made = self.consent_views.get(granted.event_id)
+        if made is None:
+            made = self.consent_views[granted.event_id] = _consent_view(granted)
+        return made
 
 
 class FoldMemo:
@@ -666,10 +681,12 @@ def _build(
     state: TimelineState,
     disclosures: Sequence[DisclosureView],
     knowledge: tuple[KnowledgeView, ...] | None = None,
+    consent_view: Callable[[ConsentGranted], ConsentView] | None = None,
 ) -> JourneyView:
     registration = state.registration
     coordinator = state.coordinator
     changed = state.coordinator_changed
+    consent_view = consent_view or _consent_view
     team = tuple(
         MemberView(
             party_id=m.party_id,
@@ -684,23 +701,7 @@ def _build(
         )
         for m in sorted(state.members.values(), key=lambda m: (m.since, m.party_id))
     )
-    consents = tuple(
-        ConsentView(
-            consent_id=g.consent_id,
-            event_id=g.event_id,
-            granted_at=g.occurred_at,
-            grantor=g.grantor,
-            recipient_orgs=tuple(g.recipient_orgs),
-            recipient_parties=tuple(g.recipient_parties),
-            categories=tuple(g.categories),
-            purposes=tuple(g.purposes),
-            valid_from=g.valid_from,
-            valid_until=g.valid_until,
-            form=g.form,
-            evidence_ref=g.evidence_ref,
-        )
-        for g in (c.granted for c in state.consents.values() if c.in_force(at))
-    )
+    consents = tuple(consent_view(c.granted) for c in state.consents.values() if c.in_force(at))
     denials = tuple(
         DenialView(
             denial_id=d.denial_id,
@@ -790,6 +791,23 @@ def _build(
 _Received = dict[tuple[str, str], dict[str, list[tuple["DisclosureView", "CategoryVerdict"]]]]
 
 
+def _consent_view(g: ConsentGranted) -> ConsentView:
+    return ConsentView(
+        consent_id=g.consent_id,
+        event_id=g.event_id,
+        granted_at=g.occurred_at,
+        grantor=g.grantor,
+        recipient_orgs=tuple(g.recipient_orgs),
+        recipient_parties=tuple(g.recipient_parties),
+        categories=tuple(g.categories),
+        purposes=tuple(g.purposes),
+        valid_from=g.valid_from,
+        valid_until=g.valid_until,
+        form=g.form,
+        evidence_ref=g.evidence_ref,
+    )
+
+
 def knowledge_of(disclosures: Sequence[DisclosureView]) -> tuple[KnowledgeView, ...]:
     """What each party and organisation had received, per category, from these disclosures."""
     received = _received(disclosures)
@@ -809,7 +827,11 @@ def _received(
     disclosures: Sequence[DisclosureView], only: set[tuple[str, str]] | None = None
 ) -> _Received:
     received: _Received = {}
+    parties = {ident for kind, ident in only if kind == "party"} if only is not None else set()
+    orgs = {ident for kind, ident in only if kind == "organisation"} if only is not None else set()
     for d in disclosures:
+        if only is not None and d.to_party not in parties and d.to_org not in orgs:
+            continue  # the cheap test first: most disclosures name no one asked about
         for key in _recipient_keys(d):
             if only is not None and key not in only:
                 continue
