@@ -293,7 +293,7 @@ T = TypeVar("T")
 MEMO_MIN_EVENTS = 2_000
 """Journeys shorter than this are folded afresh for every view (a few milliseconds)."""
 MEMO_MAX_EVENTS = 200_000
-"""The events the kept folds of one process may cover together (about 600 bytes an event; the
+"""The events the kept folds of one process may cover together (about 650 bytes an event; the
 setting ``POLKU_VIEW_FOLDS_MAX_EVENTS``); the fold used least recently is dropped first."""
 
 

@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     """Journeys kept in memory between commands (0 turns the cache off)."""
     view_folds_max_events: int = Field(default=200_000, ge=0)
     """Events that the folds kept for views of long journeys may cover together in one
-    process (about 600 bytes an event; 0 keeps none: every view folds from the first event)."""
+    process (about 650 bytes an event; 0 keeps none: every view folds from the first event)."""
     postgres_pool_size: int = Field(default=5, ge=1)
     postgres_connect_timeout: int = Field(default=5, ge=1, le=300)
     """Seconds to wait for a PostgreSQL connection before the request fails (503)."""
