@@ -9,6 +9,7 @@ axes").
 from __future__ import annotations
 
 import threading
+import weakref
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -290,6 +291,10 @@ def fresh_view(record: JourneyRecord, at: datetime, known_at: datetime) -> Journ
 
 T = TypeVar("T")
 
+SIGHTINGS_KEPT = 10_000
+"""Journeys whose last view is remembered (its length and a weak reference to its last event),
+to tell a record held in memory from one read afresh."""
+
 MEMO_MIN_EVENTS = 2_000
 """Journeys shorter than this are folded afresh for every view (a few milliseconds)."""
 MEMO_MAX_EVENTS = 200_000
@@ -326,24 +331,26 @@ class _KeptFold:
     """The view of each consent granted (by the grant's event id), made once."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def catch_up(self, record: JourneyRecord) -> None:
-        """Move the fold on to ``record``: only the steps from the earliest moment the new
-        entries touch are taken back and taken again (their disclosures judged again). A record
-        that does not extend the one folded (other event objects: read afresh, erased, a save
-        taken back) is folded from the start."""
-        events = record.events
+    def extended_by(self, events: Sequence[JourneyEvent]) -> bool:
+        """Whether ``events`` are the folded ones (the same objects) and maybe more, none of
+        them an erasure (which rewrites what came before it)."""
         n = len(self.events)
         if n > len(events) or not all(map(is_, self.events, events[:n])):
-            self._reset()
-            n = 0
-        new = events[n:]
+            return False
+        return n == 0 or not any(
+            isinstance(e, RECORD_EVENTS) and not isinstance(e, EventRetracted) for e in events[n:]
+        )
+
+    def catch_up(self, record: JourneyRecord) -> bool:
+        """Move the fold on to ``record``: only the steps from the earliest moment the new
+        entries touch are taken back and taken again (their disclosures judged again). False,
+        with nothing changed, when ``record`` does not extend the one folded."""
+        events = record.events
+        if not self.extended_by(events):
+            return False
+        new = events[len(self.events) :]
         if not new:
-            return
-        if any(isinstance(e, RECORD_EVENTS) and not isinstance(e, EventRetracted) for e in new):
-            # An erasure rewrites what came before it; a record holding one after what was
-            # folded is not an extension of it.
-            self._reset()
-            new = events
+            return True
         add: dict[UUID, JourneyEvent] = {}
         remove: list[JourneyEvent] = []
         for e in new:
@@ -391,11 +398,7 @@ class _KeptFold:
         self.judged[start:] = judged
         self.events = events
         self.disclosures = self.knowledge = None
-
-    def _reset(self) -> None:
-        self.events, self.timeline, self.undo, self.judged = (), [], [], []
-        self.on_timeline, self.state, self.then = {}, TimelineState(), None
-        self.known_by, self.touched, self.consent_views = {}, None, {}
+        return True
 
     def answer(self, record: JourneyRecord, at: datetime, known_at: datetime) -> JourneyView:
         if self.disclosures is None or self.knowledge is None:
@@ -436,17 +439,43 @@ class FoldMemo:
     step. A late entry or a retraction takes back only the steps from the moment it touches
     (the disclosures after it are judged again: "now" and "then" both), exactly as the journey
     aggregate moves its own timeline on. Kept folds are in memory only: they hold what the
-    record they came from held, and a record that is not an extension of the folded one (an
-    erasure replaces every event object) is folded from the start.
+    record they came from held. A fold is made at the second view of the same event objects
+    (a record held in memory, as the service's cached journey is; one read afresh for a single
+    request is folded afresh and not kept), and a record that is not an extension of the folded
+    one (read afresh, erased: other event objects) gets a fold of its own only when it too is
+    seen twice.
     """
 
     def __init__(
-        self, *, min_events: int = MEMO_MIN_EVENTS, max_events: int = MEMO_MAX_EVENTS
+        self,
+        *,
+        min_events: int = MEMO_MIN_EVENTS,
+        max_events: int = MEMO_MAX_EVENTS,
+        sightings: int = 2,
     ) -> None:
         self._min = min_events
         self._max = max_events
+        self._sightings = sightings
         self._folds: OrderedDict[UUID, _KeptFold] = OrderedDict()
+        self._seen: OrderedDict[UUID, tuple[int, weakref.ref[JourneyEvent]]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def _seen_before(self, journey: UUID, events: Sequence[JourneyEvent]) -> bool:
+        """Whether these very event objects (or the first of them) were seen by the last view
+        of ``journey`` and are still alive: the record is held somewhere (the service's cached
+        journey) and will be viewed again, so a fold is worth making. A record read afresh for
+        one request is freed after it and is never folded for keeps. (Hold the lock.)"""
+        if self._sightings <= 1:
+            return True
+        seen = self._seen.pop(journey, None)
+        if seen is not None:
+            n, last = seen
+            if n <= len(events) and last() is events[n - 1]:
+                return True
+        self._seen[journey] = (len(events), weakref.ref(events[-1]))
+        while len(self._seen) > SIGHTINGS_KEPT:
+            self._seen.popitem(last=False)
+        return False
 
     def view(self, record: JourneyRecord, at: datetime, known_at: datetime) -> JourneyView | None:
         """The view from the kept fold, or None when it is not one the fold answers (a short
@@ -485,11 +514,19 @@ class FoldMemo:
             return None
         if known_at < events[-1].timestamp:
             return None
+        journey = record.journey_id
         with self._lock:
-            kept = self._folds.pop(record.journey_id, None) or _KeptFold()
-            self._folds[record.journey_id] = kept
+            kept = self._folds.pop(journey, None)
+            if kept is None or not kept.extended_by(events):
+                if not self._seen_before(journey, events):
+                    if kept is not None:
+                        self._folds[journey] = kept
+                    return None
+                kept = _KeptFold()  # these events, seen again, are held: fold them
+            self._folds[journey] = kept
         with kept.lock:
-            kept.catch_up(record)
+            if not kept.catch_up(record):
+                return None  # another view moved the fold past this (older) record
             if kept.timeline and at < kept.timeline[-1].occurred_at:
                 return None
             answer = look(kept)
@@ -518,8 +555,10 @@ class FoldMemo:
         with self._lock:
             if journey is None:
                 self._folds.clear()
+                self._seen.clear()
             else:
                 self._folds.pop(journey, None)
+                self._seen.pop(journey, None)
 
     def kept(self) -> int:
         """How many journeys' folds are kept."""

@@ -35,7 +35,7 @@ def test_an_erased_name_is_not_shown_again_from_a_kept_fold(
     service.register_client(register("kept", name="Aino Client"), CTX)
     clock.set(day(2))
     service.execute("kept", member("p-1", day(2), name="Eero Nurse"), CTX)
-    memo = FoldMemo(min_events=0)
+    memo = FoldMemo(min_events=0, sightings=1)
     assert _names(service.peek("kept", lambda j: j.record()), memo) == ["Eero Nurse"]
     assert _names(service.get_record("kept"), memo) == ["Eero Nurse"]  # read afresh
     clock.set(day(3))
@@ -52,7 +52,7 @@ def test_a_record_changed_under_the_same_length_is_folded_again(
     service.register_client(register("kept"), CTX)
     clock.set(day(2))
     service.execute("kept", member("p-1", day(2), name="Eero Nurse"), CTX)
-    memo = FoldMemo(min_events=0)
+    memo = FoldMemo(min_events=0, sightings=1)
     record = service.get_record("kept")
     assert _names(record, memo) == ["Eero Nurse"]
     last = record.events[-1]
@@ -82,7 +82,7 @@ def test_a_retracted_disclosure_leaves_what_its_recipient_knew(
         ),
         CTX,
     )
-    memo = FoldMemo(min_events=0)
+    memo = FoldMemo(min_events=0, sightings=1)
 
     def knew() -> list[str]:
         record = service.peek("kept", lambda j: j.record())
@@ -131,7 +131,7 @@ def test_may_share_at_now_answers_from_the_kept_fold_as_from_a_fresh_one(
         ("health", "transition_planning", "p-2"),
     ]
     answers = {}
-    for folds in (FoldMemo(min_events=0), FoldMemo(max_events=0)):
+    for folds in (FoldMemo(min_events=0, sightings=1), FoldMemo(max_events=0)):
         monkeypatch.setattr(sharing, "FOLDS", folds)
         answers[folds.kept()] = [
             may_share(record, category=category, purpose=purpose, party=party, at=end, known_at=end)
@@ -150,6 +150,7 @@ def test_the_fhir_export_from_the_kept_fold_is_the_fresh_one(
     clock.set(day(1))
     service.register_client(register("kept"), CTX)
     monkeypatch.setattr(FOLDS, "_min", 0)
+    monkeypatch.setattr(FOLDS, "_sightings", 1)
     late = None
     for n in range(6):
         at = day(2 + n)
@@ -208,7 +209,7 @@ def test_readers_and_a_writer_at_once_see_what_a_fresh_fold_shows(
     service.register_client(register("kept"), CTX)
     clock.set(day(2))
     service.execute("kept", member("p-1", day(2), org="org-b"), CTX)
-    memo = FoldMemo(min_events=0)
+    memo = FoldMemo(min_events=0, sightings=1)
     failures: list[str] = []
     done = threading.Event()
 
@@ -248,3 +249,27 @@ def test_readers_and_a_writer_at_once_see_what_a_fresh_fold_shows(
             reader.join()
         sys.setswitchinterval(switching)
     assert failures == []
+
+
+def test_a_fold_is_kept_for_a_record_held_in_memory_not_for_one_read_afresh(
+    service: JourneyService, clock: StepClock
+) -> None:
+    """Records read afresh for one request each are folded afresh and nothing is kept (a fold
+    made for them would be thrown away by the next); the service's cached journey, viewed a
+    second time, gets a fold, and a record read afresh in between leaves that fold alone."""
+    clock.set(day(1))
+    service.register_client(register("kept"), CTX)
+    clock.set(day(2))
+    service.execute("kept", member("p-1", day(2)), CTX)
+    journey = service.journey_id("kept")
+    end = day(3)
+    memo = FoldMemo(min_events=0)
+    for _ in range(3):
+        assert memo.view(service.get_record("kept"), end, end) is None
+    assert not memo.holds(journey)
+    assert memo.view(service.peek("kept", lambda j: j.record()), end, end) is None
+    kept = memo.view(service.peek("kept", lambda j: j.record()), end, end)
+    assert kept is not None
+    assert memo.holds(journey)
+    assert memo.view(service.get_record("kept"), end, end) is None
+    assert memo.view(service.peek("kept", lambda j: j.record()), end, end) == kept

@@ -533,6 +533,7 @@ def test_no_fold_kept_for_views_outlives_an_erasure(
     """A view of the journey leaves its fold in the process's memory, names and all; erasing
     the client drops it, and the next view shows none of them."""
     monkeypatch.setattr(FOLDS, "_min", 0)  # this journey is short; long ones are kept anyway
+    monkeypatch.setattr(FOLDS, "_sightings", 1)  # kept at its first view
     _canary_journey(components, "client-folded")
     journey = components.service.journey_id("client-folded")
     worker = WORKER.actor

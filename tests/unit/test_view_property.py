@@ -615,7 +615,7 @@ def test_a_kept_fold_answers_as_a_fold_from_the_start(
     folded one (shorter: a save taken back; the same events as other objects: read afresh) are
     answered right too."""
     rec = record(plan)
-    memo = FoldMemo(min_events=0)
+    memo = FoldMemo(min_events=0, sightings=1)
     events = rec.events
     cuts = data.draw(st.lists(st.integers(1, len(events)), min_size=1, max_size=8))
     for cut in [*cuts, len(events)]:
