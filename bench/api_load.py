@@ -22,6 +22,7 @@ import socket
 import statistics
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -135,6 +136,7 @@ async def _drive(port: int, token: str, mixed: bool) -> Outcome:
     latencies: list[float] = []
     errors = 0
     counter = iter(range(10**9))
+    run = uuid.uuid4().hex[:8]  # a kept store holds earlier runs' disclosures
     stop_at = time.monotonic() + DURATION
 
     async def worker() -> None:
@@ -151,7 +153,7 @@ async def _drive(port: int, token: str, mixed: bool) -> Outcome:
                 else:
                     body = {
                         "occurred_at": datetime.now(UTC).isoformat(),
-                        "disclosure_id": f"d-{next(counter)}",
+                        "disclosure_id": f"d-{run}-{next(counter)}",
                         "from_org": "org-load",
                         "to_org": "org-b",
                         "categories": ["social_care"],
