@@ -29,6 +29,7 @@ from domain.events import (
     InformationShared,
     JourneyEvent,
     MeetingHeld,
+    PersonalDataErased,
     ReferralMade,
     ServiceStarted,
     TeamMemberAdded,
@@ -302,6 +303,10 @@ MEMO_MAX_EVENTS = 200_000
 setting ``POLKU_VIEW_FOLDS_MAX_EVENTS``); the fold used least recently is dropped first."""
 
 
+def _erased(events: Sequence[JourneyEvent]) -> bool:
+    return any(isinstance(e, PersonalDataErased) for e in events)
+
+
 def _key(event: JourneyEvent) -> tuple[datetime, int]:
     return (event.occurred_at, event.originator_version)
 
@@ -518,6 +523,8 @@ class FoldMemo:
         with self._lock:
             kept = self._folds.pop(journey, None)
             if kept is None or not kept.extended_by(events):
+                if kept is not None and _erased(events) and not _erased(kept.events):
+                    kept = None  # erased since it was made (in another process, say): dropped
                 if not self._seen_before(journey, events):
                     if kept is not None:
                         self._folds[journey] = kept

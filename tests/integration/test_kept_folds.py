@@ -273,3 +273,25 @@ def test_a_fold_is_kept_for_a_record_held_in_memory_not_for_one_read_afresh(
     assert memo.holds(journey)
     assert memo.view(service.get_record("kept"), end, end) is None
     assert memo.view(service.peek("kept", lambda j: j.record()), end, end) == kept
+
+
+def test_a_fold_made_before_an_erasure_is_dropped_at_the_first_view_after_it(
+    service: JourneyService, clock: StepClock
+) -> None:
+    """As in a process other than the one that erased: its next view of the journey (a record
+    holding the erasure) drops the fold with the names in it, before any fold of its own."""
+    clock.set(day(1))
+    service.register_client(register("kept"), CTX)
+    clock.set(day(2))
+    service.execute("kept", member("p-1", day(2), name="Eero Nurse"), CTX)
+    journey = service.journey_id("kept")
+    memo = FoldMemo(min_events=0)
+    end = day(4)
+    for _ in range(2):  # the second view of the cached journey makes the fold
+        memo.view(service.peek("kept", lambda j: j.record()), end, end)
+    assert memo.holds(journey)
+    clock.set(day(3))
+    service.erase_personal_data("kept", "client_request", CTX)
+    after = memo.view(service.peek("kept", lambda j: j.record()), end, end)
+    assert after is None  # answered afresh
+    assert not memo.holds(journey)
