@@ -20,10 +20,11 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
+from operator import itemgetter
 from sys import intern
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from domain import events as ev
 
@@ -404,6 +405,10 @@ class LoggedEvent(NamedTuple):
     """The fact's links, with informal-network parties and consents pseudonymised."""
 
 
+_logged = cast("Callable[[tuple[Any, ...]], LoggedEvent]", partial(tuple.__new__, LoggedEvent))
+"""A logged event from a tuple of its fields, without the constructor's keyword handling."""
+
+
 def effective_log(facts: Iterable[Fact]) -> dict[str, list[LoggedEvent]]:
     """Each journey's effective events in valid-time order (ties keep record order): facts
     retracted by a retraction in the log are dropped, and retractions themselves are not
@@ -416,22 +421,33 @@ def effective_log(facts: Iterable[Fact]) -> dict[str, list[LoggedEvent]]:
 
 def journey_log(facts: Sequence[Fact]) -> list[LoggedEvent]:
     """One journey's effective events, from all its facts (in any order)."""
-    in_record_order = sorted(facts, key=lambda f: f.position)
+    in_record_order = sorted(facts, key=_POSITION)
     retracted = {f.link for f in in_record_order if f.kind == "EventRetracted"}
     kept = [
         f for f in in_record_order if f.kind != "EventRetracted" and f.event_id not in retracted
     ]
-    kept.sort(key=lambda f: f.occurred_at)  # stable: ties keep record order
+    kept.sort(key=_OCCURRED_AT)  # stable: ties keep record order
     episodes = {f.ref: f.sector for f in kept if f.kind == "ServiceStarted"}
     pseudonyms = _Pseudonyms(
         {f.ref: f.detail for f in in_record_order if f.kind == "TeamMemberAdded" and f.ref}
     )
+    # A journey's facts share a few link lists (the organisations and parties on its team), so
+    # each distinct list is pseudonymised once; a list's stand-ins never change once given.
+    linked: dict[tuple[Link, ...], tuple[Link, ...]] = {}
     out = []
     for f in kept:
         sector = episodes.get(f.ref) if f.kind == "ServiceEnded" else f.sector
-        activity = intern(_activity(f, sector))  # one copy of each name, not one per event
-        out.append(LoggedEvent(f, activity, sector, pseudonyms.links(f.links)))
+        links = linked.get(f.links)
+        if links is None:
+            links = linked[f.links] = pseudonyms.links(f.links)
+        out.append(_logged((f, _activity_of(f.kind, sector, f.detail), sector, links)))
     return out
+
+
+_POSITION = itemgetter(0)
+"""A fact's position (its first field), as a sort key."""
+_OCCURRED_AT = itemgetter(4)
+"""A fact's valid time (its fifth field), as a sort key."""
 
 
 class _Pseudonyms:
@@ -489,6 +505,23 @@ def _activity(fact: Fact, sector: str | None) -> str:
             return f"transition: {fact.detail}"
         case kind:
             return _ACTIVITY.get(kind, kind)
+
+
+_ACTIVITIES: dict[tuple[str, str | None, str | None], str] = {}
+"""Activity names by (kind, sector, detail): vocabulary terms only, so a few hundred at most."""
+
+
+def _activity_of(kind: str, sector: str | None, detail: str | None) -> str:
+    """:func:`_activity` of a fact of ``kind`` (``sector``: the fact's, or the ended episode's),
+    worked out once per distinct triple, and one copy of each name, not one per event."""
+    key = (kind, sector, detail)
+    name = _ACTIVITIES.get(key)
+    if name is None:
+        if len(_ACTIVITIES) >= 10_000:  # never with vocabulary terms; a bound all the same
+            _ACTIVITIES.clear()
+        fact = Fact(0, "", "", kind, datetime.min.replace(tzinfo=UTC), sector, None, None, detail)
+        name = _ACTIVITIES[key] = intern(_activity(fact, sector))
+    return name
 
 
 @dataclass(frozen=True)

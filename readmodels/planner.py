@@ -18,9 +18,10 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from json.encoder import encode_basestring_ascii
 from sys import intern
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
@@ -36,6 +37,7 @@ from pathways.eventlog import (
     fact_of,
     read_state,
 )
+from readmodels.collector import collector_held
 from readmodels.tracking import TrackedProjection
 from storage.event_batches import notifications_as_text
 from storage.replica import on_replica
@@ -240,7 +242,7 @@ class PlannerLog(TrackedProjection):
                     (after, self.CHUNK),
                 )
                 reflects = _reflects(tx, self.name)
-            found += [self._shared.fact(row) for row in rows]
+            found += self._shared.facts(rows)
             if len(rows) < self.CHUNK:
                 return found, reflects
             after = found[-1].position
@@ -255,7 +257,9 @@ class PlannerLog(TrackedProjection):
         Kept in memory between calls: only facts recorded since the last call are read and
         only their journeys worked out again; if the table was rebuilt meanwhile (its row count
         is not what this process expects), everything is read afresh."""
-        with self._guard:
+        # Millions of small objects at a first read, none in a cycle: the cyclic collector is
+        # held off until they are made (readmodels/collector.py).
+        with self._guard, collector_held():
             new, reflects = self._facts(self._loaded)
             with self.reads.transaction(write=False) as tx:
                 count = int(tx.rows("SELECT COUNT(*) FROM {polku_planner_log}")[0][0])
@@ -386,21 +390,42 @@ class _Shared:
             self._links[text] = found
         return found
 
-    def fact(self, row: tuple[Any, ...]) -> Fact:
-        position, journey, event_id, kind, occurred_at, sector, ref, link, detail, links = row
-        return Fact(
-            int(position),
-            intern(str(journey)),
-            str(event_id),
-            intern(str(kind)),
-            datetime.fromisoformat(str(occurred_at)),
-            _interned(sector),
-            _interned(ref),
+    def facts(self, rows: Sequence[tuple[Any, ...]]) -> list[Fact]:
+        """The facts of rows read from the table (its columns in order), sharing what recurs."""
+        links_of, known_links = self.links, self._links
+        make, from_text = _fact, datetime.fromisoformat
+        found = []
+        for (
+            position,
+            journey,
+            event_id,
+            kind,
+            occurred_at,
+            sector,
+            ref,
             link,
-            _interned(detail),
-            self.links(links),
-        )
+            detail,
+            links,
+        ) in rows:
+            shared = known_links.get(links)
+            found.append(
+                make(
+                    (
+                        int(position),
+                        intern(str(journey)),
+                        str(event_id),
+                        intern(str(kind)),
+                        from_text(str(occurred_at)),
+                        None if sector is None else intern(sector),
+                        None if ref is None else intern(ref),
+                        link,
+                        None if detail is None else intern(detail),
+                        links_of(links) if shared is None else shared,
+                    )
+                )
+            )
+        return found
 
 
-def _interned(value: str | None) -> str | None:
-    return None if value is None else intern(value)
+_fact = cast("Callable[[tuple[Any, ...]], Fact]", partial(tuple.__new__, Fact))
+"""A fact from a tuple of its fields, without the constructor's keyword handling."""

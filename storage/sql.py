@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteDatastore
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 from domain.application import JourneyService
 
@@ -99,8 +100,15 @@ class _SqliteTx:
         self._cursor.executemany(statement, rows)
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        self.execute(statement, params)
-        return [tuple(row) for row in self._cursor.fetchall()]
+        # Plain tuples straight from the driver: the event store's cursors make a
+        # ``sqlite3.Row`` of every row, which would then be copied into a tuple.
+        cursor = getattr(self._cursor, "sqlite_cursor", self._cursor)  # the library's wrapper
+        factory, cursor.row_factory = cursor.row_factory, None
+        try:
+            self.execute(statement, params)
+            return cast("list[tuple[Any, ...]]", cursor.fetchall())
+        finally:
+            cursor.row_factory = factory
 
 
 class _PostgresTx:
@@ -128,8 +136,10 @@ class _PostgresTx:
                 copy.write_row(row)
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        cursor = self._conn.execute(statement.format(**self._names), tuple(params))
-        return [tuple(row.values()) if isinstance(row, dict) else tuple(row) for row in cursor]
+        # Tuples made by the driver (the event store's connections make a dict of every row).
+        with self._conn.cursor(row_factory=tuple_row) as cursor:
+            cursor.execute(statement.format(**self._names), tuple(params))
+            return cast("list[tuple[Any, ...]]", cursor.fetchall())
 
 
 def postgres_tx(conn: Any, names: dict[str, str]) -> Tx:

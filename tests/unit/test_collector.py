@@ -1,0 +1,71 @@
+"""The cyclic collector held off during bulk loads, and given back as it was."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from readmodels.collector import collector_held
+
+
+@pytest.fixture(autouse=True)
+def _restore() -> Iterator[None]:
+    was = gc.isenabled()
+    yield
+    if was:
+        gc.enable()
+    else:
+        gc.disable()
+
+
+def test_the_collector_is_off_while_held_and_on_again_after() -> None:
+    gc.enable()
+    with collector_held():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_the_collector_comes_back_on_after_a_failed_load() -> None:
+    gc.enable()
+    with pytest.raises(RuntimeError), collector_held():
+        raise RuntimeError("the load failed")
+    assert gc.isenabled()
+
+
+def test_a_collector_that_was_off_stays_off() -> None:
+    gc.disable()
+    with collector_held():
+        pass
+    assert not gc.isenabled()
+
+
+def test_the_collector_stays_off_until_the_last_of_overlapping_loads_ends() -> None:
+    gc.enable()
+    first_in, second_done, first_may_end = threading.Event(), threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    def first() -> None:
+        with collector_held():
+            first_in.set()
+            first_may_end.wait(5)
+            seen.append(gc.isenabled())  # the second load has ended: still off
+
+    def second() -> None:
+        first_in.wait(5)
+        with collector_held():
+            pass
+        seen.append(gc.isenabled())  # the first load still runs: still off
+        second_done.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    second_done.wait(5)
+    first_may_end.set()
+    for thread in threads:
+        thread.join(5)
+    assert seen == [False, False]
+    assert gc.isenabled()
