@@ -1,0 +1,53 @@
+"""Python's cyclic garbage collector held off while many objects are made at once.
+
+Loading a big planners' log makes millions of small tuples, and decoding a long journey tens of
+thousands of events, none of them part of a reference cycle. The collector, triggered every few
+hundred allocations, walks the objects made since its last pass again and again while such a
+load runs: holding it off halved the decoding of a 20,000-event journey and took a third off
+the planners' log (``docs/scaling.md``). It runs as usual afterwards: nothing is kept from it,
+only postponed.
+
+The collector's switch is the whole process's. Loads in several threads each hold it off, and it
+is switched back on when the last of them ends, if it was on when the first began. Under a
+steady stream of overlapping loads that could be never, so a hold lasts :data:`MAX_HOLD` seconds
+at most: a load that starts later does not extend it, and the collector is given back then.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["MAX_HOLD", "collector_held"]
+
+MAX_HOLD = 2.0
+"""Seconds after which a load that starts no longer holds the collector off (loads already
+running keep it off until the last of them ends)."""
+
+_lock = threading.Lock()
+_holders = 0
+_held_since = 0.0
+_was_enabled = False
+
+
+@contextmanager
+def collector_held() -> Iterator[None]:
+    """The cyclic collector off for the block (reference counting still frees what it can)."""
+    global _holders, _held_since, _was_enabled
+    with _lock:
+        if _holders == 0:
+            _was_enabled, _held_since = gc.isenabled(), time.monotonic()
+            gc.disable()
+        elif _was_enabled and time.monotonic() - _held_since > MAX_HOLD:
+            gc.enable()  # held long enough: this load and the rest run with the collector
+        _holders += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _holders -= 1
+            if _holders == 0 and _was_enabled:
+                gc.enable()
