@@ -14,7 +14,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar, cast
@@ -36,6 +36,7 @@ from pydantic_core import from_json
 
 from domain import commands as cmd
 from domain import private_ids
+from domain.collector import collector_held
 from domain.errors import (
     AlreadyRegisteredError,
     ConcurrencyError,
@@ -65,6 +66,21 @@ Clock = Callable[[], datetime]
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
 _LOCK_STRIPES = 256
+
+
+HOLD_COLLECTOR_FROM = 1_000
+"""Rows of a journey from which its decoding holds the cyclic collector off
+(:mod:`domain.collector`): a short journey's few objects are not worth the switch."""
+
+
+def _decoded(
+    stored: Sequence[StoredEvent], decode: Callable[[StoredEvent], JourneyEvent]
+) -> list[JourneyEvent]:
+    """``stored`` decoded in order; a long journey's with the cyclic collector held off."""
+    if len(stored) < HOLD_COLLECTOR_FROM:
+        return [decode(s) for s in stored]
+    with collector_held():
+        return [decode(s) for s in stored]
 
 
 def system_clock() -> datetime:
@@ -318,14 +334,19 @@ class JourneyService(Application[UUID]):
 
     def get_record(self, client_ref: str) -> JourneyRecord:
         """Every stored event of the journey, in record order, read from the store."""
-        events = cast("list[JourneyEvent]", list(self.events.get(self.journey_id(client_ref))))
+        stored = self.recorder.select_events(self.journey_id(client_ref))
+        events = _decoded(stored, self._to_event)
         if not events:
             raise JourneyNotFoundError(client_ref)
         return JourneyRecord(client_ref, self.journey_id(client_ref), tuple(events))
 
+    def _to_event(self, stored: StoredEvent) -> JourneyEvent:
+        """A stored event as the event store decodes it (personal part opened)."""
+        return cast("JourneyEvent", self.mapper.to_domain_event(stored))
+
     def get_record_by_id(self, journey: UUID) -> JourneyRecord:
         """Every stored event of the journey with this aggregate id, in record order."""
-        events = cast("list[JourneyEvent]", list(self.events.get(journey)))
+        events = _decoded(self.recorder.select_events(journey), self._to_event)
         first = events[0] if events else None
         if not isinstance(first, ClientRegistered):
             raise JourneyNotFoundError(str(journey))
@@ -372,7 +393,7 @@ class JourneyService(Application[UUID]):
         read): for read models that store nothing personal. With ``identified``, the events
         that hide identifiers are opened (:meth:`decode_identified`)."""
         decode = self.decode_identified if identified else self.decode_sealed
-        events = [decode(s) for s in self.recorder.select_events(journey)]
+        events = _decoded(self.recorder.select_events(journey), decode)
         first = events[0] if events else None
         if not isinstance(first, ClientRegistered):
             raise JourneyNotFoundError(str(journey))
@@ -388,7 +409,7 @@ class JourneyService(Application[UUID]):
         decode = self.decode_identified if identified else self.decode_sealed
         records = {}
         for journey, stored in self.read_many(journeys).items():
-            events = [decode(s) for s in stored]
+            events = _decoded(stored, decode)
             first = events[0] if events else None
             if isinstance(first, ClientRegistered):
                 records[journey] = JourneyRecord(first.client_ref, journey, tuple(events))
@@ -435,11 +456,14 @@ class JourneyService(Application[UUID]):
 
     def _find(self, client_ref: str) -> Journey | None:
         """The cached journey itself (not a copy; hold its lock), or None."""
+        journey = self.journey_id(client_ref)
+        cache = self.repository.cache
+        # Not cached: the repository reads and folds the whole journey, however long, with the
+        # cyclic collector held off (domain/collector.py).
+        missed = cache is None or journey not in cache.cache
         try:
-            return cast(
-                Journey,
-                self.repository.get(self.journey_id(client_ref), deepcopy_from_cache=False),
-            )
+            with collector_held() if missed else nullcontext():
+                return cast(Journey, self.repository.get(journey, deepcopy_from_cache=False))
         except AggregateNotFoundError:
             return None
 

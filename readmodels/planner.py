@@ -37,7 +37,7 @@ from pathways.eventlog import (
     fact_of,
     read_state,
 )
-from readmodels.collector import collector_held
+from domain.collector import collector_held
 from readmodels.tracking import TrackedProjection
 from storage.event_batches import notifications_as_text
 from storage.replica import on_replica
@@ -258,7 +258,7 @@ class PlannerLog(TrackedProjection):
         only their journeys worked out again; if the table was rebuilt meanwhile (its row count
         is not what this process expects), everything is read afresh."""
         # Millions of small objects at a first read, none in a cycle: the cyclic collector is
-        # held off until they are made (readmodels/collector.py).
+        # held off until they are made (domain/collector.py).
         with self._guard, collector_held():
             new, reflects = self._facts(self._loaded)
             with self.reads.transaction(write=False) as tx:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 
-from readmodels.collector import collector_held
+from domain import collector
+from domain.collector import collector_held
 
 
 @pytest.fixture(autouse=True)
@@ -69,3 +71,20 @@ def test_the_collector_stays_off_until_the_last_of_overlapping_loads_ends() -> N
         thread.join(5)
     assert seen == [False, False]
     assert gc.isenabled()
+
+
+def test_a_stream_of_overlapping_loads_does_not_hold_the_collector_for_ever(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(collector, "MAX_HOLD", 0.05)
+    gc.enable()
+    with collector_held():
+        with collector_held():
+            assert not gc.isenabled()  # soon after the first: held
+        time.sleep(0.1)
+        with collector_held():
+            assert gc.isenabled()  # later than MAX_HOLD: the collector is given back
+        assert gc.isenabled()
+    assert gc.isenabled()
+    with collector_held():
+        assert not gc.isenabled()  # a new hold once the last load ended
