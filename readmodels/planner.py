@@ -27,6 +27,7 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 
 from domain.application import JourneyService
+from domain.collector import collector_held
 from pathways.conformance import check
 from pathways.definitions import Pathway, catalogue
 from pathways.eventlog import (
@@ -37,7 +38,6 @@ from pathways.eventlog import (
     fact_of,
     read_state,
 )
-from domain.collector import collector_held
 from readmodels.tracking import TrackedProjection
 from storage.event_batches import notifications_as_text
 from storage.replica import on_replica
