@@ -21,7 +21,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["MAX_HOLD", "collector_held"]
+__all__ = ["HOLDING", "MAX_HOLD", "collector_held"]
+
+HOLDING = True
+"""Whether loads hold the collector off at all (``bench/collector.py`` times them without)."""
 
 MAX_HOLD = 2.0
 """Seconds after which a load that starts no longer holds the collector off (loads already
@@ -37,6 +40,9 @@ _was_enabled = False
 def collector_held() -> Iterator[None]:
     """The cyclic collector off for the block (reference counting still frees what it can)."""
     global _holders, _held_since, _was_enabled
+    if not HOLDING:
+        yield
+        return
     with _lock:
         if _holders == 0:
             _was_enabled, _held_since = gc.isenabled(), time.monotonic()
