@@ -32,9 +32,10 @@ from ``from_json`` the bytes are handed to the library's decoder instead, so suc
 or fails, exactly as it did before.
 
 One difference is left, on rows the encoder writes only for a dict whose keys collide once made
-strings: the value a repeated key replaces is dropped by the parser before the walk, so an
-unregistered ``_type_`` inside that dropped value raises under the library (its hook sees the
-value before it is dropped) and not here. The decoded value is the same either way.
+strings: the value a repeated key replaces is dropped by the parser before the walk, so what
+the library refuses inside that dropped value (an unregistered ``_type_``, or data its
+transcoding refuses, such as a ``uuid_hex`` of ``null``) raises under the library (its hook sees
+the value before it is dropped) and not here. Where both decode, the value is the same.
 
 The library's own :class:`UUIDAsHex` and :class:`DatetimeAsISO` are called as what they do,
 ``UUID(data)`` and ``datetime.fromisoformat(data)``, when ``data`` is a ``str`` (the check their
