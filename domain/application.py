@@ -13,7 +13,7 @@ import random
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -81,6 +81,19 @@ def _decoded(
         return [decode(s) for s in stored]
     with collector_held():
         return [decode(s) for s in stored]
+
+
+def _project(journey: Journey | None, events: Iterable[DomainEventProtocol[UUID]]) -> Any:
+    """Each event applied to the journey in turn: the library's own projector, less its check
+    of every event against a runtime protocol (``isinstance`` of a ``typing.Protocol`` walks
+    the protocol's attributes each time: 40% of folding a long journey). Our journeys' events
+    are all :class:`~domain.events.JourneyEvent`; anything else is refused as the library
+    would refuse it."""
+    for event in events:
+        if not isinstance(event, JourneyEvent):
+            raise TypeError(f"not a journey event: {type(event).__name__}")
+        journey = event.mutate(journey)
+    return journey
 
 
 def system_clock() -> datetime:
@@ -463,7 +476,10 @@ class JourneyService(Application[UUID]):
         missed = cache is None or journey not in cache.cache
         try:
             with collector_held() if missed else nullcontext():
-                return cast(Journey, self.repository.get(journey, deepcopy_from_cache=False))
+                found = self.repository.get(
+                    journey, deepcopy_from_cache=False, projector_func=_project
+                )
+                return cast(Journey, found)
         except AggregateNotFoundError:
             return None
 

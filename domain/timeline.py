@@ -429,7 +429,11 @@ class TimelineState:
     def _unindex(self, e: ConsentGranted) -> None:
         """Take a consent whose grant is taken back out of ``consents_naming``."""
         for key in _naming_keys(e):
-            kept = tuple(x for x in self.consents_naming.get(key, ()) if x[1] != e.consent_id)
+            entries = self.consents_naming.get(key, ())
+            if entries and entries[-1][1] == e.consent_id:
+                kept = entries[:-1]  # the usual case: steps are taken back last first
+            else:
+                kept = tuple(x for x in entries if x[1] != e.consent_id)
             if kept:
                 self.consents_naming[key] = kept
             else:
