@@ -1,4 +1,4 @@
-"""Planner analytics against pm4py on the same log (DESIGN: ≥ 3x faster, identical results).
+"""Planner analytics against pm4py on the same log (target: ≥ 3x faster, identical results).
 
 The log: ``--clients`` synthetic journeys (default 100,000) written through the application
 service on the library's in-memory store — every command checked, as in ``polku generate`` —

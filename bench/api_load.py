@@ -7,7 +7,7 @@ anchor is the same driver against ``/healthz`` (no auth, no store), measured in 
 Target: at least 200 requests/s with p99 under 100 ms and no errors.
 
 With ``--stored N`` the same load runs on the kept store of ``bench/analytics_memory.py`` with
-``N`` generated clients (made first if missing; ``--stored 100000`` is the DESIGN's 100,000
+``N`` generated clients (made first if missing; ``--stored 100000`` is the scale target's 100,000
 journeys): every read model is caught up before the load (as ``polku serve`` does at start), and
 the 50 load journeys are added to it once (they stay, as does what the load writes).
 Run: ``python -m bench.api_load [--backend sqlite|postgres|both] [--stored 100000]``.

@@ -4,7 +4,7 @@ One journey of ``--events`` events (default 20,000; ``bench/journeys.py``, one i
 late) is written through the service. Then, on the same store and in the same run, each from
 the journey's rows read afresh:
 
-- ours: the first page of the export (``--count`` entries, default 100) — the DESIGN target is
+- ours: the first page of the export (``--count`` entries, default 100) — the target is
   < 200 ms — and its peak memory (tracemalloc);
 - anchor: the whole Bundle at once, as every export was before paging, and its peak memory;
 - for information: the view at (now, now) of the same record, the floor of any export (the

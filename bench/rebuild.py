@@ -1,4 +1,4 @@
-"""Read-model rebuild rate against a raw scan of the event table (DESIGN: ≥ 50% of the scan).
+"""Read-model rebuild rate against a raw scan of the event table (target: ≥ 50% of the scan).
 
 A generated population is written through the service; then, on the same store and in the same
 run:
