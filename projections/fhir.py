@@ -63,7 +63,7 @@ from domain.policy import EVERYTHING, Sight
 from domain.timeline import timeline_at
 from domain.vocabulary import vocabulary
 from projections.history import history
-from projections.journey_view import FOLDS, DisclosureView, JourneyView, view
+from projections.journey_view import DisclosureView, JourneyView, view_and_timeline
 from projections.lawfulness import Verdict
 from projections.visibility import visible_reads, visible_record, visible_view
 
@@ -151,11 +151,15 @@ def fhir_page(
     follow it. Entries are built in the Bundle's order and only the page's are kept, so a page
     holds at most ``count`` entries in memory, and the first page stops building as soon as it
     is full; a later page builds (and drops) the entries before it."""
-    v = view(record, at=at, known_at=known_at)
+    # One look at the kept fold gives both the view and its timeline (two looks would count
+    # as two sightings of the record and fold a long journey twice for one export).
+    v, timeline = view_and_timeline(record, at=at, known_at=known_at)
     if not v.registered:
         raise ValueError("the journey was not registered at the time asked for")
     shown = visible_record(record, sight)
-    export = _Export(shown, visible_view(v, sight), window)
+    if shown is not record:  # some events hidden from this reader: their own timeline
+        timeline = timeline_at(shown.events, v.at, v.known_at)
+    export = _Export(shown, visible_view(v, sight), window, timeline)
     return export.bundle(visible_reads(reads, sight)), export.more
 
 
@@ -166,14 +170,20 @@ class _PageFullError(Exception):
 class _Export:
     """One export: the view, the events it folded, and the entries built so far."""
 
-    def __init__(self, record: JourneyRecord, v: JourneyView, window: Window | None) -> None:
+    def __init__(
+        self,
+        record: JourneyRecord,
+        v: JourneyView,
+        window: Window | None,
+        timeline: Sequence[JourneyEvent],
+    ) -> None:
         self.record = record
         self.v = v
         self.window = window
         self.built = 0
         self.more = False
-        kept = FOLDS.timeline(record, v.at, v.known_at)  # a long journey's, at (now, now)
-        self.timeline = kept if kept is not None else timeline_at(record.events, v.at, v.known_at)
+        self.timeline = timeline
+        """The events of ``record`` folded for ``v``, in timeline order."""
         self.patient = _ref("Patient", _CLIENT_REF, v.client_ref)
         self.kinds = {
             m.party_id: "RelatedPerson" if m.member_type == "informal" else "Practitioner"

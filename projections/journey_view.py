@@ -274,6 +274,28 @@ def view(
     return kept if kept is not None else fresh_view(record, at, known_at)
 
 
+def view_and_timeline(
+    record: JourneyRecord, at: datetime | None = None, known_at: datetime | None = None
+) -> tuple[JourneyView, list[JourneyEvent]]:
+    """:func:`view`, and the timeline it folded (what :func:`~domain.timeline.timeline_at`
+    gives for its moments), from one look at the kept fold: an export needs both. An export's
+    record is taken as held (its pages follow on the same record), so a long journey's fold is
+    made by its first export, not at a second sighting, and that first page folds it once."""
+    now = datetime.now(UTC)
+    known_at = _aware(known_at, "known_at") if known_at is not None else now
+    at = _aware(at, "at") if at is not None else now
+    kept = FOLDS.look(
+        record,
+        at,
+        known_at,
+        lambda fold: (fold.answer(record, at, known_at), list(fold.timeline)),
+        held=True,
+    )
+    if kept is not None:
+        return kept
+    return fresh_view(record, at, known_at), timeline_at(record.events, at, known_at)
+
+
 def fresh_view(record: JourneyRecord, at: datetime, known_at: datetime) -> JourneyView:
     """:func:`view` folded from the first event, with nothing kept (the reference the kept
     folds are tested against)."""
@@ -498,22 +520,19 @@ class FoldMemo:
         ``known_at`` ends with), or None as for :meth:`view`. ``look`` must only read it."""
         return self.look(record, at, known_at, lambda kept: look(kept.state))
 
-    def timeline(
-        self, record: JourneyRecord, at: datetime, known_at: datetime
-    ) -> list[JourneyEvent] | None:
-        """The timeline folded (what :func:`~domain.timeline.timeline_at` gives for ``at``,
-        ``known_at``), a copy, or None as for :meth:`view`."""
-        return self.look(record, at, known_at, lambda kept: list(kept.timeline))
-
     def look(
         self,
         record: JourneyRecord,
         at: datetime,
         known_at: datetime,
         look: Callable[[_KeptFold], T],
+        *,
+        held: bool = False,
     ) -> T | None:
         """``look`` at the journey's kept fold (made, or moved on to ``record``, first), under
-        its lock; None when the fold does not answer for ``at``, ``known_at``."""
+        its lock; None when the fold does not answer for ``at``, ``known_at``. ``held``: the
+        caller knows ``record`` will be looked at again (a fold is made at once, not at the
+        second sighting of the same events)."""
         events = record.events
         if not events or len(events) < self._min or len(events) > self._max:
             return None
@@ -525,7 +544,7 @@ class FoldMemo:
             if kept is None or not kept.extended_by(events):
                 if kept is not None and _erased(events) and not _erased(kept.events):
                     kept = None  # erased since it was made (in another process, say): dropped
-                if not self._seen_before(journey, events):
+                if not self._seen_before(journey, events) and not held:
                     if kept is not None:
                         self._folds[journey] = kept
                     return None

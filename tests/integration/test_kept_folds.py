@@ -7,16 +7,16 @@ from __future__ import annotations
 import dataclasses
 import sys
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from domain import commands as cmd
 from domain.application import JourneyService
 from domain.journey import JourneyRecord
-from projections import may_share, sharing
-from projections.fhir import fhir_page
-from projections.journey_view import FOLDS, FoldMemo, fresh_view
+from projections import journey_view, may_share, sharing
+from projections.fhir import Window, fhir_page
+from projections.journey_view import FOLDS, FoldMemo, JourneyView, fresh_view
 from tests.support import CTX, StepClock, day, member, register
 
 
@@ -254,6 +254,37 @@ def test_readers_and_a_writer_at_once_see_what_a_fresh_fold_shows(
         sys.setswitchinterval(switching)
     assert failures == []
     assert answered[0] > answered[1]
+
+
+def test_an_exports_first_page_makes_the_fold_and_folds_the_journey_once(
+    service: JourneyService, clock: StepClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export reads its record for the view and again for the timeline, and its next pages
+    follow on the same record: its first page makes the kept fold at once and takes both from
+    it (no fold from the first event besides), and the next page comes from that fold."""
+    clock.set(day(1))
+    service.register_client(register("kept"), CTX)
+    clock.set(day(2))
+    service.execute("kept", member("p-1", day(2)), CTX)
+    monkeypatch.setattr(FOLDS, "_min", 0)
+    afresh: list[int] = []
+    folded_afresh = journey_view.fresh_view
+
+    def counted(record: JourneyRecord, at: datetime, known_at: datetime) -> JourneyView:
+        afresh.append(len(record.events))
+        return folded_afresh(record, at, known_at)
+
+    monkeypatch.setattr(journey_view, "fresh_view", counted)
+    FOLDS.forget()
+    record = service.peek("kept", lambda j: j.record())
+    end = day(3)
+    first, more = fhir_page(record, end, end, window=Window(0, 1))
+    assert more
+    assert FOLDS.holds(record.journey_id)
+    second, _ = fhir_page(record, end, end, window=Window(1, 1))
+    assert afresh == []
+    assert first != second
+    FOLDS.forget()
 
 
 def test_a_fold_is_kept_for_a_record_held_in_memory_not_for_one_read_afresh(
