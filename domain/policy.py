@@ -155,6 +155,10 @@ PLAN_CATEGORY = "service_plan"
 """The information category the plan belongs to."""
 
 
+_AUDITORS = frozenset({"auditor"})
+"""Roles whose reads are shown only to whoever sees everything."""
+
+
 @dataclass(frozen=True)
 class Sight:
     """Which parts of one journey a reader sees (docs/rules.md, "What a team member sees").
@@ -194,7 +198,12 @@ class Sight:
         """Whether a read of the journey by this role is shown: auditors' reads are shown only to
         auditors (and so in the client's log report an auditor produces for them), never to the
         team, whom an audit may concern."""
-        return self.everything or role != "auditor"
+        return role not in self.hidden_read_roles
+
+    @property
+    def hidden_read_roles(self) -> frozenset[str]:
+        """The roles whose reads of the journey are not shown (:meth:`shows_reads_by`)."""
+        return frozenset() if self.everything else _AUDITORS
 
     def hidden_events(self, events: Sequence[JourneyEvent]) -> frozenset[UUID]:
         """The ids of the events not shown; a retraction is hidden with what it retracts."""

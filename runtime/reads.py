@@ -19,7 +19,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import PersistenceError
 
-from domain.errors import JourneyNotFoundError, NotPermittedError
+from domain.errors import InvalidQueryError, JourneyNotFoundError, NotPermittedError
 from domain.events import Actor
 from domain.journey import Journey, JourneyRecord
 from domain.policy import (
@@ -41,6 +41,7 @@ from projections.visibility import (
     visible_record,
     visible_view,
 )
+from runtime.paging import JourneyCursors
 from runtime.wiring import Components
 
 __all__ = ["ReadJourney", "Reader", "Reads"]
@@ -101,12 +102,28 @@ class ReadJourney:
     def reads_page(
         self, start: datetime | None, end: datetime | None, *, cursor: str | None, limit: int
     ) -> tuple[tuple[AccessRead, ...], str | None]:
-        """One page of :meth:`reads` (``limit`` rows of the log, less those the reader may not
-        be told of), and the cursor of the next page (None: this is the last)."""
-        rows, after = self.components.access_log.page(
-            self.journey.id, start, end, cursor=cursor, limit=limit
+        """One page of :meth:`reads` (at most ``limit`` reads the reader may be told of), and
+        the cursor of the next page (None: this is the last).
+
+        Reads the reader may not be told of are left out by the query, not after it, so they
+        leave no trace in a page (no page short of ``limit`` with a next one, no cursor
+        between them); the cursor is sealed and bound to the journey (``runtime/paging.py``):
+        it holds a moment of the log, which may be such a read's."""
+        cursors = JourneyCursors(self.components, "access log")
+        client_ref = self.journey.client_ref
+        after = _place(cursors.open(client_ref, cursor)) if cursor is not None else None
+        rows, following = self.components.access_log.page(
+            self.journey.id,
+            start,
+            end,
+            after=after,
+            limit=limit,
+            hide_roles=self.sight.hidden_read_roles,
         )
-        return visible_reads(rows, self.sight), after
+        sealed = None
+        if following is not None:
+            sealed = cursors.seal(client_ref, {"at": following[0], "skip": following[1]})
+        return visible_reads(rows, self.sight), sealed
 
     def fhir(
         self, at: datetime | None, known_at: datetime | None, window: Window | None = None
@@ -117,6 +134,14 @@ class ReadJourney:
         return fhir_page(
             self.journey.record(), at, known_at, reads=reads, sight=self.sight, window=window
         )
+
+
+def _place(state: dict[str, Any]) -> tuple[str, int]:
+    """The place in the access log a sealed cursor's state holds."""
+    at, skip = state.get("at"), state.get("skip")
+    if not isinstance(at, str) or type(skip) is not int or skip < 0:
+        raise InvalidQueryError("not a cursor this access log gave")
+    return at, skip
 
 
 class Reads:

@@ -139,7 +139,7 @@ def test_the_pages_of_a_log_report_add_up_to_the_report_as_of_the_first(
     assert before["next_cursor"] is None
     first = api.client.get(url, params={"limit": 2}, headers=api.headers(who)).json()
     pages = _walk(api, url, who, limit=2, first=first)
-    assert len(pages) > 3
+    assert len(pages) >= 3  # a team member's pages hold no auditors' reads: fewer of them
     assert {page["produced_at"] for page in pages} == {first["produced_at"]}
     # The reads up to the first page's moment (its own included), none after, in order.
     until = api.client.get(

@@ -14,6 +14,7 @@ Each test runs the attack itself, on both backends:
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -32,6 +33,7 @@ from cryptography.exceptions import InvalidTag
 from domain import commands as cmd
 from domain import events as cmd_events
 from domain.application import CommandContext
+from domain.errors import InvalidQueryError
 from domain.events import Actor
 from domain.journey import legacy_journey_id
 from pathways.exports import write_ocel_json, write_ocel_sqlite, write_xes
@@ -637,3 +639,56 @@ def test_a_household_keeps_its_members_refs_only_sealed_with_their_own_keys(
         assert refs[1] in after  # the other member is untouched
     finally:
         fresh.close()
+
+
+def test_a_team_members_log_pages_show_no_trace_of_an_auditors_read(
+    components: Components,
+) -> None:
+    """The team is never told of an auditor's reads. A professional pages the client's log one
+    read at a time, on a journey an auditor read and on one nobody but the team read: the pages
+    are the same (no empty page where the auditor's read would be, no extra page), and no
+    cursor carries the auditor's moment or opens for the other journey."""
+    log = components.access_log
+    auditor = Actor("p-audit", "supervision", "auditor")
+    worker = WORKER.actor
+    for ref in ("client-log-audited", "client-log-plain"):
+        _canary_journey(components, ref)
+        journey = components.service.journey_id(ref)
+        for days in (1, 2, 3):
+            log.record([journey], worker, "/v1/journeys/{client_ref}", None, T0 + timedelta(days))
+    audited_at = T0 + timedelta(days=2, hours=5)
+    audited = components.service.journey_id("client-log-audited")
+    log.record([audited], auditor, "/v1/audit/journeys/{client_ref}", None, audited_at)
+    reads = Reads(components)
+    reader = Reader(worker, "/v1/journeys/{client_ref}/access-log")
+    until = T0 + timedelta(days=10)  # the walk's own reads (now) fall after it
+
+    def walk(ref: str) -> tuple[list[list[tuple[object, ...]]], list[str]]:
+        pages: list[list[tuple[object, ...]]] = []
+        cursors: list[str] = []
+        cursor: str | None = None
+        while True:
+            journey = reads.journey(reader, ref, professionals_only=True)
+            page, cursor = journey.reads_page(None, until, cursor=cursor, limit=1)
+            pages.append([(r.read_at, r.party_id, r.role, r.endpoint) for r in page])
+            if cursor is None:
+                return pages, cursors
+            cursors.append(cursor)
+
+    pages, cursors = walk("client-log-audited")
+    assert pages == walk("client-log-plain")[0]
+    assert len(pages) == 3
+    assert all(len(p) == 1 for p in pages)
+    moment = audited_at.isoformat()[:19].encode()
+    for cursor in cursors:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        assert moment not in raw
+        with pytest.raises(InvalidQueryError):
+            reads.journey(reader, "client-log-plain", professionals_only=True).reads_page(
+                None, until, cursor=cursor, limit=1
+            )
+    seen_by_auditor = reads.journey(Reader(auditor, "/v1/audit"), "client-log-audited")
+    assert any(  # the control: the auditor's read is in the log, shown to auditors
+        r.role == "auditor"
+        for r in seen_by_auditor.reads_page(None, until, cursor=None, limit=9)[0]
+    )
