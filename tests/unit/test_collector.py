@@ -88,3 +88,35 @@ def test_a_stream_of_overlapping_loads_does_not_hold_the_collector_for_ever(
     assert gc.isenabled()
     with collector_held():
         assert not gc.isenabled()  # a new hold once the last load ended
+
+
+def test_what_a_big_hold_made_goes_straight_to_the_oldest_generation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """So that the collections after the hold do not walk it as young objects; nothing is left
+    frozen (out of the collector's reach)."""
+    monkeypatch.setattr(collector, "PROMOTE_FROM", 1_000)
+    gc.enable()
+    gc.collect()
+    with collector_held():
+        made = [[n] for n in range(5_000)]  # lists: tracked by the collector
+    assert gc.get_freeze_count() == 0
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert id(made[0]) in oldest
+    assert id(made[-1]) in oldest
+
+
+def test_objects_frozen_on_purpose_stay_frozen() -> None:
+    """A process that froze its objects (before forking, say) keeps them frozen: a hold does
+    not move anything then."""
+    gc.enable()
+    gc.collect()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with collector_held():
+            made = [[n] for n in range(200_000)]
+        assert gc.get_freeze_count() == frozen
+        assert len(made) == 200_000
+    finally:
+        gc.unfreeze()
