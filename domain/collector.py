@@ -11,6 +11,12 @@ The collector's switch is the whole process's. Loads in several threads each hol
 is switched back on when the last of them ends, if it was on when the first began. Under a
 steady stream of overlapping loads that could be never, so a hold lasts :data:`MAX_HOLD` seconds
 at most: a load that starts later does not extend it, and the collector is given back then.
+
+A hold for objects that will be kept long (the planners' log) that made many of them puts them
+straight into the collector's oldest generation when it ends, so the collections after it do not
+walk them as young objects first. Holds for loads that may soon be garbage (a journey read into
+a cache that may drop it) do not: their objects stay where garbage is found soonest, and a
+server under a steady stream of such loads does not push its garbage out of reach.
 """
 
 from __future__ import annotations
@@ -34,29 +40,39 @@ _lock = threading.Lock()
 _holders = 0
 _held_since = 0.0
 _was_enabled = False
+_long_lived = False
 
 
 @contextmanager
-def collector_held() -> Iterator[None]:
-    """The cyclic collector off for the block (reference counting still frees what it can)."""
-    global _holders, _held_since, _was_enabled
+def collector_held(*, long_lived: bool = False) -> Iterator[None]:
+    """The cyclic collector off for the block (reference counting still frees what it can).
+
+    ``long_lived``: what the block makes is kept long (the planners' log), so if the hold made
+    many objects they go straight to the oldest generation when it ends
+    (:func:`_promote_if_many`). Loads that only might be kept (a journey read into a cache
+    that may drop it soon) leave what they made to the young generations, where garbage is
+    found soonest."""
+    global _holders, _held_since, _was_enabled, _long_lived
     if not HOLDING:
         yield
         return
     with _lock:
         if _holders == 0:
             _was_enabled, _held_since = gc.isenabled(), time.monotonic()
+            _long_lived = False
             gc.disable()
         elif _was_enabled and time.monotonic() - _held_since > MAX_HOLD:
             gc.enable()  # held long enough: this load and the rest run with the collector
         _holders += 1
+        _long_lived = _long_lived or long_lived
     try:
         yield
     finally:
         with _lock:
             _holders -= 1
             if _holders == 0 and _was_enabled:
-                _promote_if_many()
+                if _long_lived:
+                    _promote_if_many()
                 gc.enable()
 
 

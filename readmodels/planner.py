@@ -259,7 +259,7 @@ class PlannerLog(TrackedProjection):
         is not what this process expects), everything is read afresh."""
         # Millions of small objects at a first read, none in a cycle: the cyclic collector is
         # held off until they are made (domain/collector.py).
-        with self._guard, collector_held():
+        with self._guard, collector_held(long_lived=True):
             new, reflects = self._facts(self._loaded)
             with self.reads.transaction(write=False) as tx:
                 count = int(tx.rows("SELECT COUNT(*) FROM {polku_planner_log}")[0][0])

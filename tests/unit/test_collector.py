@@ -98,12 +98,24 @@ def test_what_a_big_hold_made_goes_straight_to_the_oldest_generation(
     monkeypatch.setattr(collector, "PROMOTE_FROM", 1_000)
     gc.enable()
     gc.collect()
-    with collector_held():
+    with collector_held(long_lived=True):
         made = [[n] for n in range(5_000)]  # lists: tracked by the collector
     assert gc.get_freeze_count() == 0
     oldest = {id(o) for o in gc.get_objects(generation=2)}
     assert id(made[0]) in oldest
     assert id(made[-1]) in oldest
+
+
+def test_what_a_hold_for_a_passing_load_made_stays_young(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A load whose objects may soon be garbage (a journey into a cache that may drop it)
+    leaves them where garbage is found soonest."""
+    monkeypatch.setattr(collector, "PROMOTE_FROM", 1_000)
+    gc.enable()
+    gc.collect()
+    with collector_held():
+        made = [[n] for n in range(5_000)]
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert id(made[0]) not in oldest
 
 
 def test_objects_frozen_on_purpose_stay_frozen() -> None:
@@ -114,7 +126,7 @@ def test_objects_frozen_on_purpose_stay_frozen() -> None:
     gc.freeze()
     try:
         frozen = gc.get_freeze_count()
-        with collector_held():
+        with collector_held(long_lived=True):
             made = [[n] for n in range(200_000)]
         assert gc.get_freeze_count() == frozen
         assert len(made) == 200_000
