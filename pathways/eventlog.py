@@ -20,7 +20,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from operator import itemgetter
 from sys import intern
@@ -493,34 +493,30 @@ PSEUDONYM_LABELS = ("consent", "informal", "third_sector", "employer", "outside"
 """The prefixes of per-journey pseudonyms (exports make them global by their case)."""
 
 
-def _activity(fact: Fact, sector: str | None) -> str:
-    match fact.kind:
-        case "ReferralMade":
-            return f"referral to {fact.sector}"
-        case "ServiceStarted":
-            return f"service started: {fact.sector}"
-        case "ServiceEnded":
-            return f"service ended: {sector or 'unknown'}"
-        case "TransitionRecorded":
-            return f"transition: {fact.detail}"
-        case kind:
-            return _ACTIVITY.get(kind, kind)
-
-
 _ACTIVITIES: dict[tuple[str, str | None, str | None], str] = {}
 """Activity names by (kind, sector, detail): vocabulary terms only, so a few hundred at most."""
 
 
 def _activity_of(kind: str, sector: str | None, detail: str | None) -> str:
-    """:func:`_activity` of a fact of ``kind`` (``sector``: the fact's, or the ended episode's),
-    worked out once per distinct triple, and one copy of each name, not one per event."""
+    """The activity name of a fact of ``kind`` (``sector``: the fact's, or for a service end
+    the ended episode's), worked out once per distinct triple: one copy of each name."""
     key = (kind, sector, detail)
     name = _ACTIVITIES.get(key)
     if name is None:
         if len(_ACTIVITIES) >= 10_000:  # never with vocabulary terms; a bound all the same
             _ACTIVITIES.clear()
-        fact = Fact(0, "", "", kind, datetime.min.replace(tzinfo=UTC), sector, None, None, detail)
-        name = _ACTIVITIES[key] = intern(_activity(fact, sector))
+        match kind:
+            case "ReferralMade":
+                name = f"referral to {sector}"
+            case "ServiceStarted":
+                name = f"service started: {sector}"
+            case "ServiceEnded":
+                name = f"service ended: {sector or 'unknown'}"
+            case "TransitionRecorded":
+                name = f"transition: {detail}"
+            case _:
+                name = _ACTIVITY.get(kind, kind)
+        name = _ACTIVITIES[key] = intern(name)
     return name
 
 

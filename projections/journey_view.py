@@ -267,9 +267,7 @@ def view(
     the fold this process keeps of it (:class:`FoldMemo`), moved on by only what was recorded
     since; any other view is folded afresh.
     """
-    now = datetime.now(UTC)
-    known_at = _aware(known_at, "known_at") if known_at is not None else now
-    at = _aware(at, "at") if at is not None else now
+    at, known_at = _moments(at, known_at)
     kept = FOLDS.view(record, at, known_at)
     return kept if kept is not None else fresh_view(record, at, known_at)
 
@@ -281,9 +279,7 @@ def view_and_timeline(
     gives for its moments), from one look at the kept fold: an export needs both. An export's
     record is taken as held (its pages follow on the same record), so a long journey's fold is
     made by its first export, not at a second sighting, and that first page folds it once."""
-    now = datetime.now(UTC)
-    known_at = _aware(known_at, "known_at") if known_at is not None else now
-    at = _aware(at, "at") if at is not None else now
+    at, known_at = _moments(at, known_at)
     kept = FOLDS.look(
         record,
         at,
@@ -603,6 +599,15 @@ FOLDS = FoldMemo()
 
 def _recorded_at(event: JourneyEvent) -> datetime:
     return event.timestamp
+
+
+def _moments(at: datetime | None, known_at: datetime | None) -> tuple[datetime, datetime]:
+    """``at`` and ``known_at`` as asked (each must carry a time zone), "now" where not given."""
+    now = datetime.now(UTC)
+    return (
+        _aware(at, "at") if at is not None else now,
+        _aware(known_at, "known_at") if known_at is not None else now,
+    )
 
 
 def _aware(value: datetime, name: str) -> datetime:
