@@ -20,8 +20,7 @@ import weakref
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from math import floor
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
@@ -182,16 +181,7 @@ class Engine:
 
     @classmethod
     def of(cls, log: EventLog) -> Engine:
-        codes: dict[str, int] = {}
-        activities = [codes.setdefault(e.activity, len(codes)) for j in log.journeys for e in j]
-        micros = [_micros(e.fact.occurred_at) for j in log.journeys for e in j]
-        lengths = [len(j) for j in log.journeys]
-        return cls(
-            np.repeat(np.arange(len(lengths), dtype=np.int64), lengths),
-            np.asarray(activities, dtype=np.int64),
-            np.asarray(micros, dtype=np.int64),
-            tuple(codes),
-        )
+        return _Built.of(log, None).engine
 
     def window(self, start: datetime | None, end: datetime | None) -> Engine:
         """The events that occurred in [start, end], cases keeping their numbers (as
@@ -280,34 +270,143 @@ class Engine:
 
 
 def _micros(at: datetime) -> int:
-    # Exact microseconds: the float timestamp's whole seconds (exact for any date here, its
-    # error being far under a microsecond) and the datetime's own microseconds.
-    return floor(at.timestamp()) * 1_000_000 + at.microsecond
+    """``at`` in whole microseconds since the epoch (exact, as timedelta arithmetic is)."""
+    return (at - _EPOCH) // _MICROSECOND
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class _Built:
+    """An engine with what it was built from: the log's journeys (held, so that the identity
+    of each journey's tuple means something), where each journey's events start in the
+    columns, and the activity codes (which only ever grow, so an engine built on this one
+    keeps its codes).
+
+    :meth:`of` with a ``base`` takes the columns of every journey whose tuple is the one the
+    base was built from (the planners' log keeps an untouched journey's tuple,
+    ``LogBuilder``) as slices of the base's columns, and encodes only the others: after a few
+    facts arrive, the engine of 100,000 journeys is mostly copied, not rebuilt."""
+
+    __slots__ = ("codes", "engine", "journeys", "starts", "where")
+
+    def __init__(
+        self,
+        engine: Engine,
+        journeys: tuple[tuple[LoggedEvent, ...], ...],
+        starts: list[int],
+        codes: dict[str, int],
+    ) -> None:
+        self.engine = engine
+        self.journeys = journeys
+        self.starts = starts
+        self.codes = codes
+        self.where = {id(journey): n for n, journey in enumerate(journeys)}
+
+    @classmethod
+    def of(cls, log: EventLog, base: _Built | None) -> _Built:
+        journeys = log.journeys
+        codes: dict[str, int] = {} if base is None else base.codes
+        pieces: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]] = []
+        fresh: list[tuple[LoggedEvent, ...]] = []
+        run: list[int] = []  # [start, end) of base columns taken as they are, still to add
+
+        def add_fresh() -> None:
+            if fresh:
+                pieces.append(_encoded(fresh, codes))
+                fresh.clear()
+
+        def add_run() -> None:
+            if run:
+                assert base is not None
+                start, end = run
+                pieces.append((base.engine.activity[start:end], base.engine.time_us[start:end]))
+                run.clear()
+
+        if base is None:
+            fresh = list(journeys)
+        else:
+            where, was, starts = base.where, base.journeys, base.starts
+            for journey in journeys:
+                n = where.get(id(journey))
+                if n is None or was[n] is not journey:
+                    add_run()
+                    fresh.append(journey)
+                    continue
+                add_fresh()
+                start, end = starts[n], starts[n + 1]
+                if run and run[1] == start:
+                    run[1] = end
+                else:
+                    add_run()
+                    run[:] = (start, end)
+            add_run()
+        add_fresh()
+        lengths = [len(journey) for journey in journeys]
+        starts_now = [0, *itertools.accumulate(lengths)]
+        empty = np.zeros(0, dtype=np.int64)
+        engine = Engine(
+            np.repeat(np.arange(len(lengths), dtype=np.int64), lengths),
+            np.concatenate([a for a, _ in pieces]) if pieces else empty,
+            np.concatenate([t for _, t in pieces]) if pieces else empty,
+            tuple(codes),
+        )
+        return cls(engine, journeys, starts_now, codes)
+
+
+def _encoded(
+    journeys: Sequence[tuple[LoggedEvent, ...]], codes: dict[str, int]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """The activity codes (new names given the next codes) and times of ``journeys``' events."""
+    epoch, micro = _EPOCH, _MICROSECOND
+    activities = [codes.setdefault(e.activity, len(codes)) for j in journeys for e in j]
+    micros = [(e.fact.occurred_at - epoch) // micro for j in journeys for e in j]
+    return np.asarray(activities, dtype=np.int64), np.asarray(micros, dtype=np.int64)
 
 
 class _Engines:
     """The engine of each of the last few logs, built once per log: the planners' log stays
     the same object until facts arrive (``readmodels/planner.py``), so every question on it
-    (any period) filters one engine instead of building its own."""
+    (any period) filters one engine instead of building its own. A new log's engine is built
+    on the last one built (:class:`_Built`): only the journeys that changed are encoded."""
 
     LOGS = 4
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._building = threading.Lock()
+        """One build at a time: builds share the activity codes, and a second request for the
+        same new log finds the first one's engine instead of building it again."""
         self._built: OrderedDict[int, tuple[weakref.ref[EventLog], Engine]] = OrderedDict()
+        self._last: _Built | None = None
 
     def of(self, log: EventLog) -> Engine:
+        found = self._found(log)
+        if found is not None:
+            return found
+        with self._building:
+            found = self._found(log)
+            if found is not None:
+                return found
+            built = _Built.of(log, self._last)
+            if self._last is None or len(log.journeys) * 10 >= len(self._last.journeys) * 9:
+                # A log leaving out many journeys (one pathway's, one sector's) would make a
+                # poor base for the next whole log: the base stays the whole log's.
+                self._last = built
+            with self._lock:
+                self._built[id(log)] = (weakref.ref(log), built.engine)
+                while len(self._built) > self.LOGS:
+                    self._built.popitem(last=False)
+        return built.engine
+
+    def _found(self, log: EventLog) -> Engine | None:
         with self._lock:
             found = self._built.get(id(log))
             if found is not None and found[0]() is log:
                 self._built.move_to_end(id(log))
                 return found[1]
-        engine = Engine.of(log)
-        with self._lock:
-            self._built[id(log)] = (weakref.ref(log), engine)
-            while len(self._built) > self.LOGS:
-                self._built.popitem(last=False)
-        return engine
+        return None
 
 
 _ENGINES = _Engines()

@@ -151,7 +151,11 @@ class RecordKeys:
 
     def of(self, journeys: Sequence[str]) -> npt.NDArray[np.int64]:
         """The keys of ``journeys``, in their order."""
-        return np.fromiter((self.key(j) for j in journeys), dtype=np.int64, count=len(journeys))
+        found = list(map(self._keys.get, journeys))
+        for n, key in enumerate(found):
+            if key is None:
+                found[n] = self.key(journeys[n])
+        return np.asarray(found, dtype=np.int64)
 
 
 def _uniform(cell_key: int, figure: str) -> float:
@@ -226,7 +230,7 @@ class Control:
 
     def for_log(self, log: EventLog) -> Control:
         """This control, its journeys numbered as in ``log``."""
-        return self.for_journeys([journey[0].fact.journey for journey in log.journeys])
+        return self.for_journeys(log.journey_ids())
 
     def for_journeys(self, journeys: Sequence[str]) -> Control:
         """This control, journey number ``n`` being ``journeys[n]`` (a journey id)."""

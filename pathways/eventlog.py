@@ -17,9 +17,10 @@ the client's team is replaced by a per-journey pseudonym of their type (``inform
 from __future__ import annotations
 
 import re
+from bisect import insort
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from operator import itemgetter
@@ -525,11 +526,21 @@ class EventLog:
     """The effective log of many journeys, journeys numbered in a stable order."""
 
     journeys: tuple[tuple[LoggedEvent, ...], ...]
+    ids: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+    """Each journey's id, by number, when whoever made the log knew them (else read from the
+    journeys' first events: :meth:`journey_ids`)."""
 
     @classmethod
     def of(cls, facts: Iterable[Fact]) -> EventLog:
         log = effective_log(facts)
-        return cls(tuple(tuple(log[key]) for key in sorted(log)))
+        keys = sorted(log)
+        return cls(tuple(tuple(log[key]) for key in keys), tuple(keys))
+
+    def journey_ids(self) -> Sequence[str]:
+        """Each journey's id, by number."""
+        if self.ids is not None:
+            return self.ids
+        return [journey[0].fact.journey for journey in self.journeys]
 
     def __len__(self) -> int:
         return sum(len(j) for j in self.journeys)
@@ -537,24 +548,35 @@ class EventLog:
 
 class LogBuilder:
     """The effective log kept up to date as facts arrive: only the journeys that new facts
-    touch are worked out again (facts are append-only, so nothing else can change)."""
+    touch are worked out again (facts are append-only, so nothing else can change). An
+    untouched journey keeps its tuple from one log to the next, which is what lets the
+    analytics engine reuse its columns (``pathways/analytics.py``)."""
 
     def __init__(self) -> None:
         self._facts: dict[str, list[Fact]] = defaultdict(list)
         self._logs: dict[str, tuple[LoggedEvent, ...]] = {}
-        self._log: EventLog | None = EventLog(())
+        self._order: list[str] = []
+        """The journeys' ids in order (kept sorted as new journeys arrive)."""
+        self._log: EventLog | None = EventLog((), ())
 
     def add(self, facts: Iterable[Fact]) -> None:
         touched = set()
         for fact in facts:
             self._facts[fact.journey].append(fact)
             touched.add(fact.journey)
+        new = sorted(touched.difference(self._logs))
         for journey in touched:
             self._logs[journey] = tuple(journey_log(self._facts[journey]))
+        if len(new) > len(self._order) // 8:
+            self._order = sorted(self._logs)
+        else:
+            for journey in new:
+                insort(self._order, journey)
         if touched:
             self._log = None
 
     def log(self) -> EventLog:
         if self._log is None:
-            self._log = EventLog(tuple(self._logs[key] for key in sorted(self._logs)))
+            order = tuple(self._order)
+            self._log = EventLog(tuple(map(self._logs.__getitem__, order)), order)
         return self._log

@@ -206,7 +206,7 @@ class Analytics:
             if control.noisy:
                 control = CellKeyControl(self._components.household_keys)
             bound = control.for_journeys(households.ids)
-            journeys = [j[0].fact.journey for j in log.journeys]
+            journeys = log.journey_ids()
 
             def of(n: int, at: datetime) -> tuple[int, ...]:
                 return households.at(journeys[n], at)
