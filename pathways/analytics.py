@@ -21,7 +21,7 @@ from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -493,16 +493,55 @@ def _unit_dfg_cells(
 # --- Sector routes --------------------------------------------------------------------------
 
 
-def routes_of(log: EventLog) -> dict[int, list[Episode]]:
+def routes_of(log: EventLog) -> dict[int, tuple[Episode, ...]]:
     """Each journey's service episodes (sector, start) in valid-time order, by journey number."""
-    return {
-        n: [
-            Episode(e.fact.sector or "unknown", e.fact.occurred_at)
-            for e in journey
-            if e.fact.kind == "ServiceStarted"
-        ]
-        for n, journey in enumerate(log.journeys)
-    }
+    return dict(enumerate(_ROUTES.of(log.journeys)))
+
+
+def _route(journey: tuple[LoggedEvent, ...]) -> tuple[Episode, ...]:
+    return tuple(
+        Episode(e.fact.sector or "unknown", e.fact.occurred_at)
+        for e in journey
+        if e.fact.kind == "ServiceStarted"
+    )
+
+
+V = TypeVar("V")
+
+
+class PerJourney(Generic[V]):
+    """``work`` done once per journey tuple: the values of a log's journeys, each taken from the
+    last log's where the journey's tuple is the same object (the planners' log keeps an
+    untouched journey's tuple, ``LogBuilder``), worked out afresh for the others. The last
+    log's tuples are held, so that the identity of a tuple means something; a log leaving out
+    many of its journeys (one pathway's) does not replace it."""
+
+    def __init__(self, work: Callable[[tuple[LoggedEvent, ...]], V]) -> None:
+        self._work = work
+        self._lock = threading.Lock()
+        self._last: tuple[tuple[tuple[LoggedEvent, ...], ...], dict[int, int], list[V]] | None
+        self._last = None
+
+    def of(self, journeys: tuple[tuple[LoggedEvent, ...], ...]) -> list[V]:
+        with self._lock:
+            last = self._last
+        work = self._work
+        if last is None:
+            values = [work(journey) for journey in journeys]
+        else:
+            was, where, known = last
+            values = []
+            for journey in journeys:
+                n = where.get(id(journey))
+                values.append(known[n] if n is not None and was[n] is journey else work(journey))
+        with self._lock:
+            if self._last is None or len(journeys) * 10 >= len(self._last[0]) * 9:
+                where = {id(journey): n for n, journey in enumerate(journeys)}
+                self._last = (journeys, where, values)
+        return values
+
+
+_ROUTES = PerJourney(_route)
 
 
 def _collapsed(route: Sequence[Episode]) -> list[Episode]:

@@ -391,7 +391,9 @@ class _Shared:
         return found
 
     def facts(self, rows: Sequence[tuple[Any, ...]]) -> list[Fact]:
-        """The facts of rows read from the table (its columns in order), sharing what recurs."""
+        """The facts of rows read from the table (its columns in order), sharing what recurs.
+        Both drivers give the columns as the table declares them (an integer position, texts),
+        so nothing is converted but the valid time."""
         links_of, known_links = self.links, self._links
         make, from_text = _fact, datetime.fromisoformat
         found = []
@@ -411,11 +413,11 @@ class _Shared:
             found.append(
                 make(
                     (
-                        int(position),
-                        intern(str(journey)),
-                        str(event_id),
-                        intern(str(kind)),
-                        from_text(str(occurred_at)),
+                        position,
+                        intern(journey),
+                        event_id,
+                        intern(kind),
+                        from_text(occurred_at),
                         None if sector is None else intern(sector),
                         None if ref is None else intern(ref),
                         link,

@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pathways import analytics
-from pathways.analytics import Engine, _Built, _Engines
-from pathways.eventlog import EventLog, Fact, LogBuilder
+from pathways.analytics import Engine, PerJourney, _Built, _Engines, _route
+from pathways.eventlog import EventLog, Fact, LogBuilder, LoggedEvent
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 JOURNEYS = ("j1", "j3", "j5", "j0", "j4", "j2")  # arriving out of order: numbers shift
@@ -65,6 +65,7 @@ def test_an_engine_built_on_the_last_one_is_the_engine_built_afresh(
     batches: list[list[Fact]],
 ) -> None:
     engines = _Engines()
+    routes = PerJourney(_route)
     builder = LogBuilder()
     everything: list[Fact] = []
     for batch in batches:
@@ -75,6 +76,7 @@ def test_an_engine_built_on_the_last_one_is_the_engine_built_afresh(
         assert log == afresh
         assert log.ids == afresh.ids == tuple(sorted({f.journey for f in everything}))
         assert _named(engines.of(log)) == _named(Engine.of(afresh))
+        assert routes.of(log.journeys) == [_route(j) for j in afresh.journeys]
 
 
 def test_after_one_fact_only_its_journey_is_encoded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -139,3 +141,26 @@ def test_a_log_made_afresh_shares_nothing_with_the_last_engine() -> None:
     assert _named(engines.of(log)) == _named(_Built.of(log, None).engine)
     assert "service started: social_care" in engines.of(log).names
     assert np.array_equal(engines.of(log).case, Engine.of(log).case)
+
+
+def test_per_journey_work_is_done_again_only_for_the_journeys_that_changed() -> None:
+    def fact(n: int, journey: str) -> Fact:
+        return Fact(n, journey, f"ev{n}", "ServiceStarted", T0 + timedelta(hours=n), "education")
+
+    builder = LogBuilder()
+    builder.add([fact(n, f"j{n % 40:02}") for n in range(1, 201)])
+    worked: list[str] = []
+
+    def route(journey: tuple[LoggedEvent, ...]) -> object:
+        worked.append(journey[0].fact.journey)
+        return _route(journey)
+
+    per_journey = PerJourney(route)
+    per_journey.of(builder.log().journeys)
+    assert len(worked) == 40
+    worked.clear()
+    builder.add([fact(201, "j07"), fact(202, "j07x")])
+    log = builder.log()
+    found = per_journey.of(log.journeys)
+    assert sorted(worked) == ["j07", "j07x"]
+    assert found == [_route(j) for j in log.journeys]
