@@ -659,24 +659,14 @@ def waiting_times(
         control = control.for_log(log)
     waits: dict[str, list[float]] = defaultdict(list)
     clients: dict[str, set[int]] = defaultdict(set)
-    for n, journey in enumerate(log.journeys):
-        for i, event in enumerate(journey):
-            if event.fact.kind != "ReferralMade" or not _inside(event.fact.occurred_at, start, end):
+    for n, served in enumerate(_WAITS.of(log.journeys)):
+        for sector, referred_at, waited in served:
+            if not _inside(referred_at, start, end):
                 continue
-            served = next(
-                (
-                    later
-                    for later in journey[i + 1 :]
-                    if later.fact.kind == "ServiceStarted"
-                    and later.fact.sector == event.fact.sector
-                ),
-                None,
-            )
-            units = tuple(_who(unit, n, event.fact.occurred_at))
-            if served is not None and event.fact.sector is not None and units:
-                waited = served.fact.occurred_at - event.fact.occurred_at
-                waits[event.fact.sector].append(waited / timedelta(days=1))
-                clients[event.fact.sector].update(units)
+            units = tuple(_who(unit, n, referred_at))
+            if units:
+                waits[sector].append(waited)
+                clients[sector].update(units)
     rows = []
     for sector in sorted(waits):
         cell = control.cell(clients[sector])
@@ -687,6 +677,31 @@ def waiting_times(
             p90 = max(median, p90)  # perturbed apart, kept in order
         rows.append(WaitingRow(sector, cell.suppressed, cell.clients, median, p90))
     return rows
+
+
+def _waits(journey: tuple[LoggedEvent, ...]) -> tuple[tuple[str, datetime, float], ...]:
+    """(sector, when referred, days waited) of each of the journey's referrals followed by a
+    service in the sector referred to (the first such service)."""
+    found = []
+    for i, event in enumerate(journey):
+        sector = event.fact.sector
+        if event.fact.kind != "ReferralMade" or sector is None:
+            continue
+        served = next(
+            (
+                later
+                for later in journey[i + 1 :]
+                if later.fact.kind == "ServiceStarted" and later.fact.sector == sector
+            ),
+            None,
+        )
+        if served is not None:
+            waited = served.fact.occurred_at - event.fact.occurred_at
+            found.append((sector, event.fact.occurred_at, waited / timedelta(days=1)))
+    return tuple(found)
+
+
+_WAITS = PerJourney(_waits)
 
 
 GAP_BUCKETS = (
@@ -793,6 +808,33 @@ def coordinator_gaps(
     )
 
 
+def _transitions(journey: tuple[LoggedEvent, ...]) -> tuple[tuple[str, datetime, bool], ...]:
+    """(kind, when, whether anything was handed over) of each of the journey's transitions."""
+    shares = [e.fact for e in journey if e.fact.kind == "InformationShared"]
+    found = []
+    for event in journey:
+        fact = event.fact
+        if fact.kind != "TransitionRecorded":
+            continue
+        receiver = next((i for t, i, q in fact.links if t == "organisation" and q == "to"), None)
+        handed_over = any(
+            s.link == fact.ref
+            or (
+                receiver is not None
+                and s.ref == receiver
+                and fact.occurred_at - HANDOVER_BEFORE
+                <= s.occurred_at
+                <= fact.occurred_at + HANDOVER_AFTER
+            )
+            for s in shares
+        )
+        found.append((fact.detail or "unknown", fact.occurred_at, handed_over))
+    return tuple(found)
+
+
+_TRANSITIONS = PerJourney(_transitions)
+
+
 def silent_transitions(
     log: EventLog,
     start: datetime | None = None,
@@ -806,27 +848,10 @@ def silent_transitions(
     clients: dict[str, set[int]] = defaultdict(set)
     silent_clients: dict[str, set[int]] = defaultdict(set)
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for n, journey in enumerate(log.journeys):
-        shares = [e.fact for e in journey if e.fact.kind == "InformationShared"]
-        for event in journey:
-            fact = event.fact
-            if fact.kind != "TransitionRecorded" or not _inside(fact.occurred_at, start, end):
+    for n, transitions in enumerate(_TRANSITIONS.of(log.journeys)):
+        for kind, at, handed_over in transitions:
+            if not _inside(at, start, end):
                 continue
-            kind = fact.detail or "unknown"
-            receiver = next(
-                (i for t, i, q in fact.links if t == "organisation" and q == "to"), None
-            )
-            handed_over = any(
-                s.link == fact.ref
-                or (
-                    receiver is not None
-                    and s.ref == receiver
-                    and fact.occurred_at - HANDOVER_BEFORE
-                    <= s.occurred_at
-                    <= fact.occurred_at + HANDOVER_AFTER
-                )
-                for s in shares
-            )
             clients[kind].add(n)
             counts[kind][0] += 1
             if not handed_over:

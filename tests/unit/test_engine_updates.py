@@ -16,12 +16,27 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pathways import analytics
-from pathways.analytics import Engine, PerJourney, _Built, _Engines, _route
+from pathways.analytics import (
+    Engine,
+    PerJourney,
+    _Built,
+    _Engines,
+    _route,
+    _transitions,
+    _waits,
+)
 from pathways.eventlog import EventLog, Fact, LogBuilder, LoggedEvent
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 JOURNEYS = ("j1", "j3", "j5", "j0", "j4", "j2")  # arriving out of order: numbers shift
-KINDS = ("ClientRegistered", "ServiceStarted", "ServiceEnded", "TransitionRecorded")
+KINDS = (
+    "ClientRegistered",
+    "ReferralMade",
+    "ServiceStarted",
+    "ServiceEnded",
+    "TransitionRecorded",
+    "InformationShared",
+)
 SECTORS = ("health_care", "social_care", "education", "youth_work")
 
 
@@ -77,6 +92,9 @@ def test_an_engine_built_on_the_last_one_is_the_engine_built_afresh(
         assert log.ids == afresh.ids == tuple(sorted({f.journey for f in everything}))
         assert _named(engines.of(log)) == _named(Engine.of(afresh))
         assert routes.of(log.journeys) == [_route(j) for j in afresh.journeys]
+        # What the figures keep per journey tuple (the module's own, shared by every log):
+        for kept, work in ((analytics._WAITS, _waits), (analytics._TRANSITIONS, _transitions)):
+            assert kept.of(log.journeys) == [work(j) for j in afresh.journeys]
 
 
 def test_after_one_fact_only_its_journey_is_encoded(monkeypatch: pytest.MonkeyPatch) -> None:
