@@ -141,6 +141,9 @@ class RecordKeys:
         self._pseudonym = pseudonym
         self._purpose = purpose
         self._keys: dict[str, int] = {}
+        self._last: tuple[Sequence[str], npt.NDArray[np.int64]] | None = None
+        """The last journeys asked for (held, so their identity means something), with their
+        keys: the planners' log hands out one tuple of ids until a new journey arrives."""
 
     def key(self, journey: str) -> int:
         found = self._keys.get(journey)
@@ -149,13 +152,36 @@ class RecordKeys:
             found = self._keys[journey] = int(digest, 16) & _MASK
         return found
 
+    def of_log(self, log: EventLog) -> npt.NDArray[np.int64]:
+        """The keys of ``log``'s journeys, by number: when ``log`` is the last log asked for
+        with journeys added, the last keys with the added journeys' keys put in."""
+        last = self._last
+        if last is None or log.ids is None or log.grown is None or log.grown[0] is not last[0]:
+            return self.of(log.journey_ids())
+        ids, added = log.ids, log.grown[1]
+        keys = np.insert(
+            last[1],
+            [number - k for k, number in enumerate(added)],
+            np.asarray([self.key(ids[number]) for number in added], dtype=np.int64),
+        )
+        keys.flags.writeable = False
+        self._last = (ids, keys)
+        return keys
+
     def of(self, journeys: Sequence[str]) -> npt.NDArray[np.int64]:
-        """The keys of ``journeys``, in their order."""
+        """The keys of ``journeys``, in their order (not to be written to)."""
+        last = self._last
+        if last is not None and last[0] is journeys:  # a tuple (a list may have changed)
+            return last[1]
         found = list(map(self._keys.get, journeys))
         for n, key in enumerate(found):
             if key is None:
                 found[n] = self.key(journeys[n])
-        return np.asarray(found, dtype=np.int64)
+        keys = np.asarray(found, dtype=np.int64)
+        keys.flags.writeable = False
+        if type(journeys) is tuple:
+            self._last = (journeys, keys)
+        return keys
 
 
 def _uniform(cell_key: int, figure: str) -> float:
@@ -276,6 +302,9 @@ class CellKeyControl(Control):
 
     def for_journeys(self, journeys: Sequence[str]) -> Control:
         return CellKeyControl(self.record_keys, self.record_keys.of(journeys))
+
+    def for_log(self, log: EventLog) -> Control:
+        return CellKeyControl(self.record_keys, self.record_keys.of_log(log))
 
     def cell(self, who: Collection[Any]) -> Cell:
         if self._keys is None:

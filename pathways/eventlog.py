@@ -17,7 +17,7 @@ the client's team is replaced by a per-journey pseudonym of their type (``inform
 from __future__ import annotations
 
 import re
-from bisect import insort
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +25,7 @@ from datetime import datetime
 from functools import partial
 from operator import itemgetter
 from sys import intern
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from domain import events as ev
 
@@ -43,6 +43,8 @@ __all__ = [
     "journey_log",
     "read_state",
 ]
+
+T = TypeVar("T")
 
 Link = tuple[str, str, str]
 """An object an event touches: (object type, identifier, qualifier) — OCEL's qualified link."""
@@ -529,6 +531,28 @@ class EventLog:
     ids: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
     """Each journey's id, by number, when whoever made the log knew them (else read from the
     journeys' first events: :meth:`journey_ids`)."""
+    grown: tuple[tuple[str, ...], tuple[int, ...]] | None = field(
+        default=None, compare=False, repr=False
+    )
+    """When this log is an earlier one with journeys added: that log's :attr:`ids`, and the
+    numbers in this log of the journeys added (ascending). Whoever kept something per journey
+    of the earlier log can then line its journeys up with this one's without looking them up
+    (:meth:`aligned`)."""
+
+    def aligned(self, ids: tuple[str, ...] | None, journeys: Sequence[T]) -> list[T | None] | None:
+        """``journeys`` (one per journey of a log whose ids were ``ids``) lined up with this
+        log's journeys, ``None`` where this log added one; ``None`` if this log is not that log
+        or that log with journeys added."""
+        if ids is None or self.ids is None:
+            return None
+        if self.ids is ids:
+            return list(journeys)
+        if self.grown is None or self.grown[0] is not ids:
+            return None
+        lined: list[T | None] = list(journeys)
+        for number in self.grown[1]:
+            lined.insert(number, None)
+        return lined
 
     @classmethod
     def of(cls, facts: Iterable[Fact]) -> EventLog:
@@ -549,34 +573,66 @@ class EventLog:
 class LogBuilder:
     """The effective log kept up to date as facts arrive: only the journeys that new facts
     touch are worked out again (facts are append-only, so nothing else can change). An
-    untouched journey keeps its tuple from one log to the next, which is what lets the
-    analytics engine reuse its columns (``pathways/analytics.py``)."""
+    untouched journey keeps its tuple from one log to the next, and while no new journey
+    arrives the logs share one tuple of ids: that is what lets the analytics engine and the
+    record keys reuse what they worked out for the last log (``pathways/analytics.py``)."""
 
     def __init__(self) -> None:
-        self._facts: dict[str, list[Fact]] = defaultdict(list)
-        self._logs: dict[str, tuple[LoggedEvent, ...]] = {}
+        self._facts: dict[str, list[Fact]] = {}
         self._order: list[str] = []
         """The journeys' ids in order (kept sorted as new journeys arrive)."""
+        self._journeys: list[tuple[LoggedEvent, ...]] = []
+        """Each journey's effective events, in the order of :attr:`_order`."""
+        self._ids: tuple[str, ...] | None = ()
+        self._added: set[str] | None = set()
+        """The journeys added since the last log was made (``None``: too many to say)."""
         self._log: EventLog | None = EventLog((), ())
+        self._log_made: EventLog | None = self._log
+        """The last log made (what the next grows from)."""
 
     def add(self, facts: Iterable[Fact]) -> None:
-        touched = set()
+        known = self._facts
+        touched: set[str] = set()
+        new: set[str] = set()
         for fact in facts:
-            self._facts[fact.journey].append(fact)
+            found = known.get(fact.journey)
+            if found is None:
+                found = known[fact.journey] = []
+                new.add(fact.journey)
+            found.append(fact)
             touched.add(fact.journey)
-        new = sorted(touched.difference(self._logs))
-        for journey in touched:
-            self._logs[journey] = tuple(journey_log(self._facts[journey]))
-        if len(new) > len(self._order) // 8:
-            self._order = sorted(self._logs)
+        if not touched:
+            return
+        worked = {journey: tuple(journey_log(known[journey])) for journey in touched}
+        order, journeys = self._order, self._journeys
+        if len(new) > len(order) // 8:
+            kept = dict(zip(order, journeys, strict=True)) | worked
+            self._order = sorted(kept)
+            self._journeys = [kept[journey] for journey in self._order]
+            self._added = None
         else:
-            for journey in new:
-                insort(self._order, journey)
-        if touched:
-            self._log = None
+            if self._added is not None:
+                self._added |= new
+            for journey in sorted(new):
+                at = bisect_left(order, journey)
+                order.insert(at, journey)
+                journeys.insert(at, worked[journey])
+            for journey in touched - new:
+                journeys[bisect_left(order, journey)] = worked[journey]
+        if new:
+            self._ids = None
+        self._log = None
 
     def log(self) -> EventLog:
         if self._log is None:
-            order = tuple(self._order)
-            self._log = EventLog(tuple(map(self._logs.__getitem__, order)), order)
+            grown = None
+            if self._ids is None:
+                before = None if self._log_made is None else self._log_made.ids
+                order = self._order
+                self._ids = tuple(order)
+                if self._added is not None and before is not None:
+                    numbers = sorted(bisect_left(order, journey) for journey in self._added)
+                    grown = (before, tuple(numbers))
+                self._added = set()
+            self._log = self._log_made = EventLog(tuple(self._journeys), self._ids, grown)
         return self._log

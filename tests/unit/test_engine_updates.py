@@ -15,16 +15,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain.journey import JourneyIds
 from pathways import analytics
 from pathways.analytics import (
     Engine,
     PerJourney,
     _Built,
+    _by_code_then_duration,
     _Engines,
     _route,
     _transitions,
     _waits,
 )
+from pathways.disclosure import RecordKeys
 from pathways.eventlog import EventLog, Fact, LogBuilder, LoggedEvent
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -74,15 +77,33 @@ def _batches(draw: st.DrawFn) -> list[list[Fact]]:
     return batches
 
 
+SETTLED = [
+    Fact(
+        10_000 + n,
+        f"j{n % 40:02}x",
+        f"settled{n}",
+        KINDS[n % 6],
+        T0 + timedelta(hours=n),
+        "education",
+    )
+    for n in range(80)
+]
+"""Forty journeys already in the log, so that new ones are put in among them one by one (the
+log grows from the last) rather than the whole order made again."""
+
+
 @settings(max_examples=200, deadline=None)
-@given(_batches())
+@given(_batches(), st.booleans())
 def test_an_engine_built_on_the_last_one_is_the_engine_built_afresh(
-    batches: list[list[Fact]],
+    batches: list[list[Fact]], settled: bool
 ) -> None:
     engines = _Engines()
     routes = PerJourney(_route)
+    keys = RecordKeys(JourneyIds(b"bench pseudonym secret, 32 bytes").pseudonym)
     builder = LogBuilder()
     everything: list[Fact] = []
+    if settled:
+        batches = [SETTLED, *batches]
     for batch in batches:
         builder.add(batch)
         everything += batch
@@ -91,10 +112,11 @@ def test_an_engine_built_on_the_last_one_is_the_engine_built_afresh(
         assert log == afresh
         assert log.ids == afresh.ids == tuple(sorted({f.journey for f in everything}))
         assert _named(engines.of(log)) == _named(Engine.of(afresh))
-        assert routes.of(log.journeys) == [_route(j) for j in afresh.journeys]
+        assert routes.of(log) == [_route(j) for j in afresh.journeys]
         # What the figures keep per journey tuple (the module's own, shared by every log):
         for kept, work in ((analytics._WAITS, _waits), (analytics._TRANSITIONS, _transitions)):
-            assert kept.of(log.journeys) == [work(j) for j in afresh.journeys]
+            assert kept.of(log) == [work(j) for j in afresh.journeys]
+        assert keys.of_log(log).tolist() == [keys.key(j) for j in afresh.journey_ids()]
 
 
 def test_after_one_fact_only_its_journey_is_encoded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -174,11 +196,50 @@ def test_per_journey_work_is_done_again_only_for_the_journeys_that_changed() -> 
         return _route(journey)
 
     per_journey = PerJourney(route)
-    per_journey.of(builder.log().journeys)
+    per_journey.of(builder.log())
     assert len(worked) == 40
     worked.clear()
     builder.add([fact(201, "j07"), fact(202, "j07x")])
     log = builder.log()
-    found = per_journey.of(log.journeys)
+    found = per_journey.of(log)
     assert sorted(worked) == ["j07", "j07x"]
     assert found == [_route(j) for j in log.journeys]
+    worked.clear()
+    builder.add([fact(203, "j31")])  # no new journey: the logs share their ids
+    later = builder.log()
+    assert later.ids is log.ids
+    found = per_journey.of(later)
+    assert worked == ["j31"]
+    assert found == [_route(j) for j in later.journeys]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3000), st.one_of(st.integers(0, 10**9), st.integers(0, 2**61))),
+        max_size=60,
+    )
+)
+def test_pairs_sorted_by_code_then_duration_as_the_two_key_sort_sorts_them(
+    pairs: list[tuple[int, int]],
+) -> None:
+    code = np.array([c for c, _ in pairs], dtype=np.int64)
+    duration = np.array([d for _, d in pairs], dtype=np.int64)
+    order = np.lexsort((duration, code))
+    found_code, found_duration = _by_code_then_duration(code, duration)
+    assert found_code.tolist() == code[order].tolist()
+    assert found_duration.tolist() == duration[order].tolist()
+
+
+def test_record_keys_are_kept_for_the_same_tuple_of_ids_only() -> None:
+    keys = RecordKeys(JourneyIds(b"bench pseudonym secret, 32 bytes").pseudonym)
+    forward, backward = ("j1", "j2", "j3"), ("j3", "j2", "j1")
+    assert keys.of(forward).tolist() == [keys.key(j) for j in forward]
+    assert keys.of(backward).tolist() == [keys.key(j) for j in backward]
+    assert keys.of(backward) is keys.of(backward)
+    listed = ["j1", "j2"]
+    keys.of(listed)
+    listed[1] = "j3"  # a list may change under the same identity: never kept
+    assert keys.of(listed).tolist() == [keys.key("j1"), keys.key("j3")]
+    with pytest.raises(ValueError, match="read-only"):
+        keys.of(forward)[0] = 1
