@@ -577,6 +577,10 @@ class LogBuilder:
     arrives the logs share one tuple of ids: that is what lets the analytics engine and the
     record keys reuse what they worked out for the last log (``pathways/analytics.py``)."""
 
+    INSERT_AT_MOST = 256
+    """New journeys put in one by one at most (each insert moves the journeys after it); more,
+    or more than an eighth of the log, and the order is made again."""
+
     def __init__(self) -> None:
         self._facts: dict[str, list[Fact]] = {}
         self._order: list[str] = []
@@ -605,7 +609,7 @@ class LogBuilder:
             return
         worked = {journey: tuple(journey_log(known[journey])) for journey in touched}
         order, journeys = self._order, self._journeys
-        if len(new) > len(order) // 8:
+        if len(new) > min(self.INSERT_AT_MOST, len(order) // 8):
             kept = dict(zip(order, journeys, strict=True)) | worked
             self._order = sorted(kept)
             self._journeys = [kept[journey] for journey in self._order]
