@@ -197,6 +197,14 @@ class PlannerLog(TrackedProjection):
 
     def clear(self, tx: Tx) -> None:
         tx.execute("DELETE FROM {polku_planner_log}")
+        # Every process keeping the log in memory reads it afresh when it sees this change.
+        key = (self._cleared_key,)
+        tx.execute("INSERT INTO {polku_tracking} VALUES (%s, 0) ON CONFLICT DO NOTHING", key)
+        tx.execute("UPDATE {polku_tracking} SET position = position + 1 WHERE name = %s", key)
+
+    def _times_cleared(self, tx: Tx) -> int:
+        rows = tx.rows(_POSITION, (self._cleared_key,))
+        return int(rows[0][0]) if rows else 0
 
     def __init__(
         self,
@@ -215,7 +223,11 @@ class PlannerLog(TrackedProjection):
         self._builder = LogBuilder()
         self._shared = _Shared()
         self._loaded = 0
-        self._count = 0
+        self._cleared_key = f"{self.name}:cleared"
+        """The tracking row counting the table's clears (rebuilds): cheap to read, where
+        counting the table's rows (how a rebuild was noticed before) took a scan of it."""
+        self._cleared = -1
+        """The clears counted when this process's log was read from the first fact."""
 
     KNOWN = 50_000
     """Pseudonyms kept between batches, at most (then forgotten all at once)."""
@@ -255,20 +267,23 @@ class PlannerLog(TrackedProjection):
         """The effective, pseudonymous event log of every journey, and what it reflects.
 
         Kept in memory between calls: only facts recorded since the last call are read and
-        only their journeys worked out again; if the table was rebuilt meanwhile (its row count
-        is not what this process expects), everything is read afresh."""
+        only their journeys worked out again; if the table was cleared meanwhile (a rebuild,
+        here or in another process: :meth:`clear` counts them), everything is read afresh."""
         # Millions of small objects at a first read, none in a cycle: the cyclic collector is
         # held off until they are made (domain/collector.py).
         with self._guard, collector_held(long_lived=True):
+            if self._cleared < 0:  # nothing read yet: the clears so far, before the facts
+                with self.reads.transaction(write=False) as tx:
+                    self._cleared = self._times_cleared(tx)
             new, reflects = self._facts(self._loaded)
+            # Read after the facts: a clear before or while they were read shows here.
             with self.reads.transaction(write=False) as tx:
-                count = int(tx.rows("SELECT COUNT(*) FROM {polku_planner_log}")[0][0])
-            if count != self._count + len(new):
-                self._builder, self._loaded, self._count = LogBuilder(), 0, 0
+                cleared = self._times_cleared(tx)
+            if cleared != self._cleared:
+                self._builder, self._loaded, self._cleared = LogBuilder(), 0, cleared
                 self._shared = _Shared()
                 new, reflects = self._facts(0)
             self._builder.add(new)
-            self._count += len(new)
             if new:
                 self._loaded = new[-1].position
             return self._builder.log(), reflects

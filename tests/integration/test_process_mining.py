@@ -80,6 +80,29 @@ def test_the_log_kept_in_memory_follows_new_events_and_rebuilds(
     assert len(first.journeys) == CLIENTS
 
 
+def test_a_rebuild_elsewhere_that_changed_the_rows_is_noticed(
+    components: Components, settings: Settings
+) -> None:
+    """A process keeps the log it read; another process rebuilds the table with rows that are
+    not the same, as many of them (here: every pseudonym changed, as after a change of the
+    pseudonym secret). The next read must be the new table's: counting the rows (how a rebuild
+    used to be noticed) cannot tell."""
+    before = components.planner.log()
+    other = build_components(settings)
+    try:
+        other.planner._pseudonym = lambda kind, ident: f"rebuilt-{kind}-{ident}"
+        other.planner.fast = False  # every pseudonym worked out with the one above
+        other.planner.rebuild()
+    finally:
+        other.close()
+    after = components.planner.log()
+    assert after == EventLog.of(components.planner.facts())
+    assert after != before
+    refs = {e.fact.ref for j in after.journeys for e in j if e.fact.kind == "ServiceStarted"}
+    assert refs
+    assert all(ref and ref.startswith("rebuilt-episode-") for ref in refs)
+
+
 def test_the_log_is_read_in_short_transactions_and_comes_out_whole(
     components: Components, monkeypatch: pytest.MonkeyPatch
 ) -> None:
