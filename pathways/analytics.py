@@ -588,13 +588,11 @@ class PerJourney(Generic[V]):
         self._work = work
         self._lock = threading.Lock()
         self._last: tuple[EventLog, list[V]] | None = None
-        self._where: dict[int, int] | None = None
-        """The last log's journey numbers by the identity of their tuples (made when needed)."""
 
     def of(self, log: EventLog) -> list[V]:
         journeys, work = log.journeys, self._work
         with self._lock:
-            last, where = self._last, self._where
+            last = self._last
         if last is None:
             values = list(map(work, journeys))
         elif (lined := log.aligned(last[0].ids, last[0].journeys)) is not None:
@@ -604,16 +602,16 @@ class PerJourney(Generic[V]):
             for number in itertools.compress(range(len(journeys)), changed):
                 values[number] = work(journeys[number])
         else:
+            # Any other log (one pathway's journeys, say): each journey looked up by identity.
             was, known = last[0].journeys, last[1]
-            if where is None:
-                where = dict(zip(map(id, was), range(len(was)), strict=True))
+            where = dict(zip(map(id, was), range(len(was)), strict=True))
             values = []
             for journey in journeys:
                 n = where.get(id(journey))
                 values.append(known[n] if n is not None and was[n] is journey else work(journey))
         with self._lock:
             if self._last is None or len(journeys) * 10 >= len(self._last[0].journeys) * 9:
-                self._last, self._where = (log, values), None
+                self._last = (log, values)
         return values
 
 
