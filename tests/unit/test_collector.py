@@ -128,7 +128,9 @@ def test_objects_frozen_on_purpose_stay_frozen() -> None:
         frozen = gc.get_freeze_count()
         with collector_held(long_lived=True):
             made = [[n] for n in range(200_000)]
-        assert gc.get_freeze_count() == frozen
+        # Frozen objects freed meanwhile leave the count (seen: two fewer). Unfreezing would
+        # empty it; moving what the hold made would add 200,000.
+        assert frozen - 100 <= gc.get_freeze_count() <= frozen
         assert len(made) == 200_000
     finally:
         gc.unfreeze()
