@@ -53,6 +53,9 @@ def create_app(settings: Settings, *, components: Components | None = None) -> F
         built = components is None
         wired: Components = components or build_components(settings)
         app.state.polku = wired
+        # A server's planner reads keep the log's image current as the log grows, so that
+        # the next process to start loads it instead of reading every fact.
+        wired.planner.images_in_background = True
         worker = None
         if settings.webhook_worker:
             worker = WebhookWorker(wired)

@@ -1,5 +1,6 @@
-"""``polku generate`` and ``polku projections rebuild``: filling a store with a synthetic
-population, and rebuilding the read models from the event log, with progress shown."""
+"""``polku generate``, ``polku projections rebuild`` and ``polku projections image``: filling a
+store with a synthetic population, rebuilding the read models from the event log (with progress
+shown), and writing the planners' log's image."""
 
 from __future__ import annotations
 
@@ -33,6 +34,12 @@ def register(commands: Command) -> None:
     rebuild = sub.add_parser("rebuild", help="rebuild read models from scratch, with progress")
     rebuild.add_argument("name", nargs="?", choices=READ_MODELS, help="one model (default: all)")
     rebuild.set_defaults(handler=_rebuild)
+    image = sub.add_parser(
+        "image",
+        help="write the planners' log's image now (new processes load it instead of reading"
+        " every fact; a server writes one itself as the log grows)",
+    )
+    image.set_defaults(handler=_image)
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -86,4 +93,26 @@ def _rebuild(args: argparse.Namespace) -> int:
             )
     finally:
         components.close()
+    return 0
+
+
+def _image(args: argparse.Namespace) -> int:
+    from runtime.wiring import build_components
+
+    components = build_components(settings_of(args))
+    try:
+        started = time.perf_counter()
+        header = components.planner.save_image()
+    finally:
+        components.close()
+    if header is None:
+        print(
+            "the planners' log was rebuilt meanwhile: no image written; try again", file=sys.stderr
+        )
+        return 1
+    print(
+        f"planner image: {header.facts:,} facts of {header.journeys:,} journeys up to position"
+        f" {header.position:,}, {header.parts} parts, in {time.perf_counter() - started:.1f} s",
+        file=sys.stderr,
+    )
     return 0

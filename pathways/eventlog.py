@@ -38,9 +38,11 @@ __all__ = [
     "StateFact",
     "UnreadableStateError",
     "effective_log",
+    "fact_fields",
     "fact_of",
     "fact_of_state",
     "journey_log",
+    "logged_fields",
     "read_state",
 ]
 
@@ -408,8 +410,14 @@ class LoggedEvent(NamedTuple):
     """The fact's links, with informal-network parties and consents pseudonymised."""
 
 
-_logged = cast("Callable[[tuple[Any, ...]], LoggedEvent]", partial(tuple.__new__, LoggedEvent))
+logged_fields = cast(
+    "Callable[[tuple[Any, ...]], LoggedEvent]", partial(tuple.__new__, LoggedEvent)
+)
 """A logged event from a tuple of its fields, without the constructor's keyword handling."""
+_logged = logged_fields
+
+fact_fields = cast("Callable[[tuple[Any, ...]], Fact]", partial(tuple.__new__, Fact))
+"""A fact from a tuple of its fields, without the constructor's keyword handling."""
 
 
 def effective_log(facts: Iterable[Fact]) -> dict[str, list[LoggedEvent]]:
@@ -593,6 +601,31 @@ class LogBuilder:
         self._log: EventLog | None = EventLog((), ())
         self._log_made: EventLog | None = self._log
         """The last log made (what the next grows from)."""
+
+    @classmethod
+    def loaded(
+        cls,
+        ids: list[str],
+        facts: list[list[Fact]],
+        journeys: list[tuple[LoggedEvent, ...]],
+    ) -> LogBuilder:
+        """A builder holding journeys already worked out (``ids`` in order, each journey's
+        facts in record order and its effective events), as one that had been given those
+        facts would hold them: what a log's image holds (``pathways/logimage.py``)."""
+        if not len(ids) == len(facts) == len(journeys):
+            raise ValueError("as many ids, fact lists and journeys are needed")
+        builder = cls()
+        builder._facts = dict(zip(ids, facts, strict=True))
+        builder._order = ids
+        builder._journeys = journeys
+        builder._ids = tuple(ids)
+        builder._log = builder._log_made = EventLog(tuple(journeys), builder._ids)
+        return builder
+
+    def facts_by_journey(self) -> dict[str, list[Fact]]:
+        """Each journey's facts in record order, as kept (lists that only ever grow: a caller
+        that notes their lengths can read them later, while facts arrive)."""
+        return self._facts
 
     def add(self, facts: Iterable[Fact]) -> None:
         known = self._facts

@@ -14,16 +14,17 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from json.encoder import encode_basestring_ascii
 from sys import intern
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
+import structlog
 from eventsourcing.persistence import Notification
 
 from domain.application import JourneyService
@@ -35,15 +36,21 @@ from pathways.eventlog import (
     Fact,
     LogBuilder,
     UnreadableStateError,
+    fact_fields,
     fact_of,
     read_state,
 )
+from pathways.logimage import ImageError, LogImage, image_parts, load_parts
+from readmodels.planner_image import TABLE as IMAGE_TABLE
+from readmodels.planner_image import ImageHeader, ImageStore
 from readmodels.tracking import TrackedProjection
 from storage.event_batches import notifications_as_text
 from storage.replica import on_replica
 from storage.sql import ReadStore, SqlStore, Tx, utc_text
 
 __all__ = ["PlannerConformance", "PlannerLog", "Reflects"]
+
+_log = structlog.get_logger("polku.planner")
 
 _POSITION = "SELECT position FROM {polku_tracking} WHERE name = %s"
 
@@ -93,12 +100,16 @@ class PlannerLog(TrackedProjection):
     name = "planner"
     schema = 2
     """2: every caller-chosen identifier (party, consent, referral…) kept as a keyed pseudonym."""
-    upgrade_drops = ("DROP TABLE IF EXISTS {polku_planner_log}",)
+    upgrade_drops = (
+        "DROP TABLE IF EXISTS {polku_planner_log}",
+        "DROP TABLE IF EXISTS {polku_planner_image}",
+    )
     tables = (
         "CREATE TABLE IF NOT EXISTS {polku_planner_log} ("
         " position BIGINT PRIMARY KEY, journey_id TEXT NOT NULL, event_id TEXT NOT NULL,"
         " kind TEXT NOT NULL, occurred_at TEXT NOT NULL, sector TEXT, ref TEXT, link TEXT,"
         " detail TEXT, links TEXT NOT NULL)",
+        IMAGE_TABLE,
     )
 
     fast = True
@@ -197,6 +208,7 @@ class PlannerLog(TrackedProjection):
 
     def clear(self, tx: Tx) -> None:
         tx.execute("DELETE FROM {polku_planner_log}")
+        ImageStore.clear(tx)
         # Every process keeping the log in memory reads it afresh when it sees this change.
         key = (self._cleared_key,)
         tx.execute("INSERT INTO {polku_tracking} VALUES (%s, 0) ON CONFLICT DO NOTHING", key)
@@ -228,6 +240,26 @@ class PlannerLog(TrackedProjection):
         counting the table's rows (how a rebuild was noticed before) took a scan of it."""
         self._cleared = -1
         """The clears counted when this process's log was read from the first fact."""
+        self._images = ImageStore(
+            store,
+            self.reads,
+            service.journey_id.derive("planner log image"),
+            current_key=f"{self.name}:image",
+            cleared_key=self._cleared_key,
+        )
+        self._image_at = 0
+        """The position of the newest image this process loaded or wrote (0: none)."""
+        self._saving: threading.Thread | None = None
+        self.images_in_background = False
+        """Whether a read that finds the log :attr:`IMAGE_EVERY` facts past its image writes a
+        new one in a background thread (a server's reads do; a one-off command, which would
+        exit half-way, does not: ``polku analytics image`` writes one when asked)."""
+
+    IMAGE_EVERY = 100_000
+    """Facts recorded past the newest image before a server's read writes a new one."""
+
+    IMAGE_JOURNEYS = 5_000
+    """Journeys per part of an image (a part is one row, written in a transaction of its own)."""
 
     KNOWN = 50_000
     """Pseudonyms kept between batches, at most (then forgotten all at once)."""
@@ -275,6 +307,8 @@ class PlannerLog(TrackedProjection):
             if self._cleared < 0:  # nothing read yet: the clears so far, before the facts
                 with self.reads.transaction(write=False) as tx:
                     self._cleared = self._times_cleared(tx)
+            if self._loaded == 0:
+                self._load_image()
             new, reflects = self._facts(self._loaded)
             # Read after the facts: a clear before or while they were read shows here.
             with self.reads.transaction(write=False) as tx:
@@ -282,11 +316,77 @@ class PlannerLog(TrackedProjection):
             if cleared != self._cleared:
                 self._builder, self._loaded, self._cleared = LogBuilder(), 0, cleared
                 self._shared = _Shared()
+                self._image_at = 0
                 new, reflects = self._facts(0)
             self._builder.add(new)
             if new:
                 self._loaded = new[-1].position
+            if self.images_in_background and self._loaded - self._image_at >= self.IMAGE_EVERY:
+                self._save_in_background()
             return self._builder.log(), reflects
+
+    def _load_image(self) -> None:
+        """Start from the newest image of the log, if there is one this code can use (else the
+        log is read from the table's first fact)."""
+        try:
+            found = self._images.read(self._cleared)
+            if found is None:
+                return
+            header, parts = found
+            builder = load_parts(parts)
+        except ImageError as error:
+            # Our own words only (never a value from the image): nothing personal is logged.
+            _log.warning("planner_image_unusable", reason=str(error))
+            return
+        self._builder, self._loaded, self._image_at = builder, header.position, header.position
+
+    def save_image(self) -> ImageHeader | None:
+        """Write the image of the log as it stands (read first, as :meth:`read` does) and make
+        it the one new processes load; the header written, or ``None`` if the log's table was
+        cleared meanwhile (the image would show an older table)."""
+        self.read()
+        with self._guard:
+            image, header = self._taken()
+        return self._write_image(image, header)
+
+    def _taken(self) -> tuple[LogImage, ImageHeader]:
+        image = LogImage.of_builder(self._builder)
+        return image, ImageHeader(
+            self._cleared, self._loaded, 0, image.fact_count, len(image.log.journeys)
+        )
+
+    def _save_in_background(self) -> None:
+        if self._saving is not None and self._saving.is_alive():
+            return
+        image, header = self._taken()
+        self._saving = threading.Thread(
+            target=self._write_image,
+            args=(image, header),
+            name="polku-planner-image",
+            daemon=True,
+        )
+        self._saving.start()
+
+    def _write_image(self, image: LogImage, header: ImageHeader) -> ImageHeader | None:
+        started = time.perf_counter()
+        try:
+            written = self._images.write(header, image_parts(image, self.IMAGE_JOURNEYS))
+        except Exception:  # a background writer has no caller to tell: the log says it
+            _log.exception("planner_image_failed")
+            raise
+        if written is None:
+            _log.info("planner_image_stale", position=header.position)
+            return None
+        self._image_at = max(self._image_at, header.position)
+        _log.info(
+            "planner_image_written",
+            position=header.position,
+            facts=header.facts,
+            journeys=header.journeys,
+            parts=written.parts,
+            seconds=round(time.perf_counter() - started, 2),
+        )
+        return written
 
 
 class PlannerConformance(TrackedProjection):
@@ -410,7 +510,7 @@ class _Shared:
         Both drivers give the columns as the table declares them (an integer position, texts),
         so nothing is converted but the valid time."""
         links_of, known_links = self.links, self._links
-        make, from_text = _fact, datetime.fromisoformat
+        make, from_text = fact_fields, datetime.fromisoformat
         found = []
         for (
             position,
@@ -442,7 +542,3 @@ class _Shared:
                 )
             )
         return found
-
-
-_fact = cast("Callable[[tuple[Any, ...]], Fact]", partial(tuple.__new__, Fact))
-"""A fact from a tuple of its fields, without the constructor's keyword handling."""

@@ -166,6 +166,7 @@ class SqlStore:
         "polku_ledger",
         "polku_client_keys",
         "polku_planner_log",
+        "polku_planner_image",
         "polku_planner_conformance",
         "polku_planner_queries",
         "polku_meta",

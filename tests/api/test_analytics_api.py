@@ -170,6 +170,8 @@ def test_the_analytics_and_export_commands(
         assert "gen-12-" not in out
     assert main([*url, "projections", "rebuild", "planner"]) == 0
     assert "planner: " in capsys.readouterr().err
+    assert main([*url, "projections", "image"]) == 0
+    assert "planner image: " in capsys.readouterr().err
     for args, name in (
         (["xes"], "log.xes"),
         (["ocel", "--format", "json"], "log.json"),
