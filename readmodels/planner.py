@@ -250,6 +250,9 @@ class PlannerLog(TrackedProjection):
         self._image_at = 0
         """The position of the newest image this process loaded or wrote (0: none)."""
         self._saving: threading.Thread | None = None
+        self.use_image = True
+        """Whether a first read starts from the log's image (off: every fact is read from the
+        table, as before images; the benchmarks' anchor)."""
         self.images_in_background = False
         """Whether a read that finds the log :attr:`IMAGE_EVERY` facts past its image writes a
         new one in a background thread (a server's reads do; a one-off command, which would
@@ -307,7 +310,7 @@ class PlannerLog(TrackedProjection):
             if self._cleared < 0:  # nothing read yet: the clears so far, before the facts
                 with self.reads.transaction(write=False) as tx:
                     self._cleared = self._times_cleared(tx)
-            if self._loaded == 0:
+            if self._loaded == 0 and self.use_image:
                 self._load_image()
             new, reflects = self._facts(self._loaded)
             # Read after the facts: a clear before or while they were read shows here.

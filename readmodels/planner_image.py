@@ -125,35 +125,40 @@ class ImageStore:
 
     def read(self, cleared: int) -> tuple[ImageHeader, Iterator[bytes]] | None:
         """The current image made after the table's ``cleared``-th clearing by these rules:
-        its header and its parts, opened (each checked against its seal as it is taken);
-        ``None`` if there is none. Raises :class:`ImageError` for an image that is damaged or
-        sealed under another key."""
+        its header and its parts, opened (each read in a short transaction of its own and
+        checked against its seal as it is taken, so one part's bytes are held at a time);
+        ``None`` if there is none. Raises :class:`ImageError` for an image that is damaged,
+        sealed under another key, or replaced while its parts were being read."""
         with self._reads.transaction(write=False) as tx:
             rows = tx.rows(
-                "SELECT generation, part, data FROM {polku_planner_image} WHERE generation ="
-                " (SELECT position FROM {polku_tracking} WHERE name = %s) ORDER BY part",
-                (self._current,),
+                "SELECT generation, data FROM {polku_planner_image} WHERE part = %s AND"
+                " generation = (SELECT position FROM {polku_tracking} WHERE name = %s)",
+                (_HEADER, self._current),
             )
-        if not rows or rows[0][1] != _HEADER:
+        if not rows:
             return None
         generation = int(rows[0][0])
         try:
             # Opened: its seal checked first (the key never enters the database).
-            head = marshal.loads(self._opened(generation, _HEADER, bytes(rows[0][2])))  # noqa: S302
+            head = marshal.loads(self._opened(generation, _HEADER, bytes(rows[0][1])))  # noqa: S302
             fmt, rules, made_after, position, parts, facts, journeys = head
         except (EOFError, ValueError, TypeError):
             raise ImageError("the image's header cannot be read") from None
         if fmt != FORMAT or rules != RULES or made_after != cleared:
             return None
-        if [int(row[1]) for row in rows[1:]] != list(range(1, parts + 1)):
-            raise ImageError("the image's parts are not all there")
         header = ImageHeader(made_after, position, parts, facts, journeys)
 
         def opened() -> Iterator[bytes]:
-            for n in range(1, len(rows)):
-                data = self._opened(generation, n, bytes(rows[n][2]))
-                rows[n] = ()  # let each part's bytes go once opened
-                yield data
+            for part in range(1, parts + 1):
+                with self._reads.transaction(write=False) as tx:
+                    found = tx.rows(
+                        "SELECT data FROM {polku_planner_image}"
+                        " WHERE generation = %s AND part = %s",
+                        (generation, part),
+                    )
+                if not found:  # a newer image made current meanwhile removed this one
+                    raise ImageError(f"part {part} of the image is gone")
+                yield self._opened(generation, part, bytes(found[0][0]))
 
         return header, opened()
 

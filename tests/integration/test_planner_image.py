@@ -236,3 +236,31 @@ def test_a_server_writes_an_image_in_the_background_once_the_log_has_grown(
         assert other.planner._image_at == planner._image_at
     finally:
         other.close()
+
+
+def test_an_image_replaced_while_it_is_being_read_is_given_up(
+    components: Components, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts are read one at a time; another process making a newer image current meanwhile
+    removes the rest of the old one. The reader gives it up and reads the table."""
+    monkeypatch.setattr(PlannerLog, "IMAGE_JOURNEYS", 5)
+    components.planner.save_image()
+    other = _fresh(settings)
+    try:
+        real = other.planner._images.read
+
+        def replaced_meanwhile(cleared: int) -> Any:
+            found = real(cleared)
+            assert components.planner.save_image() is not None
+            return found
+
+        monkeypatch.setattr(other.planner._images, "read", replaced_meanwhile)
+        with capture_logs() as logs:
+            log = other.planner.log()
+        assert log == EventLog.of(other.planner.facts())
+        assert other.planner._image_at == 0
+        assert [e["reason"] for e in logs if e["log_level"] == "warning"] == [
+            "part 1 of the image is gone"
+        ]
+    finally:
+        other.close()
