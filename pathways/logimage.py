@@ -23,14 +23,15 @@ from __future__ import annotations
 import hashlib
 import marshal
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from itertools import chain, pairwise, repeat
 from pathlib import Path
+from typing import NamedTuple
 
 from pathways import eventlog
 from pathways.eventlog import EventLog, Fact, LogBuilder, LoggedEvent, fact_fields, logged_fields
 
-__all__ = ["RULES", "ImageError", "LogImage", "image_parts", "load_parts"]
+__all__ = ["RULES", "ImageError", "LoadedImage", "LogImage", "image_parts", "load_parts"]
 
 RULES = hashlib.sha256(
     Path(eventlog.__file__).read_bytes() + Path(__file__).read_bytes()
@@ -39,9 +40,19 @@ RULES = hashlib.sha256(
 code (or to this format) makes older images stale."""
 
 FORMAT = 1
-_COLUMNS = 16
+_COLUMNS = 17
 """A part: ids, facts per journey, the ten fact fields, events per journey, and each event's
-fact (its index in the part's facts), activity, sector and links."""
+fact (its index in the part's facts), activity, sector, links and valid time in microseconds
+since the epoch (the analytics engine's time column, so that a loaded log's engine is built
+without a Python step per event: :func:`pathways.analytics.prime`)."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class LoadedImage(NamedTuple):
+    builder: LogBuilder
+    micros: list[int]
+    """Each event's valid time in microseconds since the epoch, journey after journey."""
 
 
 class ImageError(Exception):
@@ -97,6 +108,8 @@ def _part(
     activity: list[str] = []
     event_sector: list[str | None] = []
     event_links: list[tuple[eventlog.Link, ...]] = []
+    event_micros: list[int] = []
+    epoch, micro = _EPOCH, _MICROSECOND
     for journey_id, journey, count in zip(ids, journeys, counts, strict=True):
         facts = facts_of[journey_id][:count]
         base = len(position)
@@ -120,6 +133,7 @@ def _part(
             activity.append(event.activity)
             event_sector.append(event.sector)
             event_links.append(event.links)
+            event_micros.append((event.fact.occurred_at - epoch) // micro)
         event_counts.append(len(journey))
     return marshal.dumps(
         (
@@ -139,27 +153,32 @@ def _part(
             activity,
             event_sector,
             event_links,
+            event_micros,
         ),
         4,
     )
 
 
-def load_parts(parts: Iterator[bytes]) -> LogBuilder:
-    """A log keeper holding what the parts (in order) were made of."""
+def load_parts(parts: Iterator[bytes]) -> LoadedImage:
+    """A log keeper holding what the parts (in order) were made of, and its events' times."""
     ids: list[str] = []
+    micros: list[int] = []
     facts: list[list[Fact]] = []
     journeys: list[tuple[LoggedEvent, ...]] = []
     for data in parts:
-        part_ids, part_facts, part_journeys = _loaded(data)
+        part_ids, part_facts, part_journeys, part_micros = _loaded(data)
         ids += part_ids
         facts += part_facts
         journeys += part_journeys
+        micros += part_micros
     if any(a >= b for a, b in pairwise(ids)):
         raise ImageError("an image's journeys are out of order")
-    return LogBuilder.loaded(ids, facts, journeys)
+    return LoadedImage(LogBuilder.loaded(ids, facts, journeys), micros)
 
 
-def _loaded(data: bytes) -> tuple[list[str], list[list[Fact]], list[tuple[LoggedEvent, ...]]]:
+def _loaded(
+    data: bytes,
+) -> tuple[list[str], list[list[Fact]], list[tuple[LoggedEvent, ...]], list[int]]:
     try:
         # Plain data only (marshal makes no class instances and runs nothing), and only from
         # a part whose seal its keeper checked (readmodels/planner_image.py).
@@ -189,6 +208,7 @@ def _loaded(data: bytes) -> tuple[list[str], list[list[Fact]], list[tuple[Logged
         activity,
         event_sector,
         event_links,
+        event_micros,
     ) = columns
     facts_in, events_in = len(position), len(event_index)
     if (
@@ -247,4 +267,4 @@ def _loaded(data: bytes) -> tuple[list[str], list[list[Fact]], list[tuple[Logged
     for count in event_counts:
         journeys.append(tuple(events[at : at + count]))
         at += count
-    return ids, facts, journeys
+    return ids, facts, journeys, event_micros

@@ -336,12 +336,22 @@ class PlannerLog(TrackedProjection):
             if found is None:
                 return
             header, parts = found
-            builder = load_parts(parts)
+            loaded = load_parts(parts)
         except ImageError as error:
             # Our own words only (never a value from the image): nothing personal is logged.
             _log.warning("planner_image_unusable", reason=str(error))
             return
-        self._builder, self._loaded, self._image_at = builder, header.position, header.position
+        self._builder, self._loaded, self._image_at = (
+            loaded.builder,
+            header.position,
+            header.position,
+        )
+        # The image holds each event's time as the analytics engine keeps it: the engine of
+        # the loaded log is built from it now, without a step per event (the log of the facts
+        # read next is then built on it, from the journeys they touch).
+        from pathways.analytics import prime
+
+        prime(loaded.builder.log(), loaded.micros)
 
     def save_image(self) -> ImageHeader | None:
         """Write the image of the log as it stands (read first, as :meth:`read` does) and make
