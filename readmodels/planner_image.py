@@ -27,10 +27,14 @@ import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+import structlog
+
 from pathways.logimage import FORMAT, RULES, ImageError
 from storage.sql import ReadStore, SqlStore, Tx
 
 __all__ = ["ImageHeader", "ImageStore"]
+
+_log = structlog.get_logger("polku.planner")
 
 TABLE = (
     # BYTEA: PostgreSQL's binary type; SQLite keeps a blob as it is under any declared type.
@@ -145,6 +149,10 @@ class ImageStore:
         except (EOFError, ValueError, TypeError):
             raise ImageError("the image's header cannot be read") from None
         if fmt != FORMAT or rules != RULES or made_after != cleared:
+            _log.info(
+                "planner_image_not_current",
+                reason="older rules" if (fmt, rules) != (FORMAT, RULES) else "table cleared since",
+            )
             return None
         header = ImageHeader(made_after, position, parts, facts, journeys)
 
