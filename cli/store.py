@@ -7,8 +7,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from cli.common import Command, bounded, progress_bar, settings_of
+
+if TYPE_CHECKING:
+    from runtime.wiring import Components
 
 __all__ = ["READ_MODELS", "register"]
 
@@ -91,6 +95,10 @@ def _rebuild(args: argparse.Namespace) -> int:
                 f" ({count / seconds if seconds else 0:,.0f}/s)",
                 file=sys.stderr,
             )
+            if model_name == "planner":
+                # The rebuild deleted the log's image: the next process to read the log would
+                # read every fact again, so a new image is written now.
+                _write_image(components)
     finally:
         components.close()
     return 0
@@ -101,10 +109,14 @@ def _image(args: argparse.Namespace) -> int:
 
     components = build_components(settings_of(args))
     try:
-        started = time.perf_counter()
-        header = components.planner.save_image()
+        return _write_image(components)
     finally:
         components.close()
+
+
+def _write_image(components: Components) -> int:
+    started = time.perf_counter()
+    header = components.planner.save_image()
     if header is None:
         print(
             "the planners' log was rebuilt meanwhile: no image written; try again", file=sys.stderr

@@ -169,7 +169,9 @@ def test_the_analytics_and_export_commands(
         assert heading in out, name
         assert "gen-12-" not in out
     assert main([*url, "projections", "rebuild", "planner"]) == 0
-    assert "planner: " in capsys.readouterr().err
+    rebuilt = capsys.readouterr().err
+    assert "planner: " in rebuilt
+    assert "planner image: " in rebuilt  # the rebuild deleted the image: a new one is written
     assert main([*url, "projections", "image"]) == 0
     assert "planner image: " in capsys.readouterr().err
     for args, name in (
