@@ -163,6 +163,7 @@ class ImageStore:
                         "SELECT data FROM {polku_planner_image}"
                         " WHERE generation = %s AND part = %s",
                         (generation, part),
+                        binary=True,
                     )
                 if not found:  # a newer image made current meanwhile removed this one
                     raise ImageError(f"part {part} of the image is gone")

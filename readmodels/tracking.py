@@ -75,7 +75,9 @@ class _Deferred:
     ) -> None:
         self.writes.append(("insert_many", (table, columns, rows)))
 
-    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def rows(
+        self, statement: str, params: Sequence[Any] = (), *, binary: bool = False
+    ) -> list[tuple[Any, ...]]:
         raise TypeError("read models read journeys through the service, not inside apply")
 
     def replay(self, tx: Tx) -> None:

@@ -51,8 +51,10 @@ class _ReplicaTx:
     def execute(self, statement: str, params: Any = ()) -> None:
         self._tx.execute(statement, params)
 
-    def rows(self, statement: str, params: Any = ()) -> list[tuple[Any, ...]]:
-        return self._tx.rows(statement, params)
+    def rows(
+        self, statement: str, params: Any = (), *, binary: bool = False
+    ) -> list[tuple[Any, ...]]:
+        return self._tx.rows(statement, params, binary=binary)
 
     def executemany(self, statement: str, rows: Any) -> None:
         raise TypeError("the replica is read-only: write through the primary")
