@@ -256,10 +256,16 @@ class PlannerLog(TrackedProjection):
         self.images_in_background = False
         """Whether a read that finds the log :attr:`IMAGE_EVERY` facts past its image writes a
         new one in a background thread (a server's reads do; a one-off command, which would
-        exit half-way, does not: ``polku analytics image`` writes one when asked)."""
+        exit half-way, does not: ``polku projections image`` writes one when asked)."""
+        self._image_retry_after = 0.0
+        """Until when (monotonic seconds) a failed background write is not tried again."""
 
     IMAGE_EVERY = 100_000
     """Facts recorded past the newest image before a server's read writes a new one."""
+
+    IMAGE_RETRY_SECONDS = 600.0
+    """How long after a background write failed before a read tries again (a write that keeps
+    failing, a full disk say, must not cost every planner read a whole image's work)."""
 
     IMAGE_JOURNEYS = 5_000
     """Journeys per part of an image (a part is one row, written in a transaction of its own)."""
@@ -371,6 +377,8 @@ class PlannerLog(TrackedProjection):
     def _save_in_background(self) -> None:
         if self._saving is not None and self._saving.is_alive():
             return
+        if time.monotonic() < self._image_retry_after:
+            return
         image, header = self._taken()
         self._saving = threading.Thread(
             target=self._write_image,
@@ -386,6 +394,7 @@ class PlannerLog(TrackedProjection):
             written = self._images.write(header, image_parts(image, self.IMAGE_JOURNEYS))
         except Exception:  # a background writer has no caller to tell: the log says it
             _log.exception("planner_image_failed")
+            self._image_retry_after = time.monotonic() + self.IMAGE_RETRY_SECONDS
             raise
         if written is None:
             _log.info("planner_image_stale", position=header.position)

@@ -264,3 +264,34 @@ def test_an_image_replaced_while_it_is_being_read_is_given_up(
         ]
     finally:
         other.close()
+
+
+def test_a_background_write_that_failed_is_not_tried_again_at_once(
+    components: Components, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that keeps failing (a full disk, say) must not cost every planner read a whole
+    image's work: after a failure the reads leave it for a while."""
+    monkeypatch.setattr(PlannerLog, "IMAGE_EVERY", 50)
+    planner = components.planner
+    planner.images_in_background = True
+    tried: list[int] = []
+
+    def failing(header: Any, parts: Any) -> Any:
+        tried.append(header.position)
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(planner._images, "write", failing)
+    monkeypatch.setattr("threading.excepthook", lambda args: None)  # the thread's own report
+    planner.log()
+    assert planner._saving is not None
+    planner._saving.join(timeout=60)
+    _more(settings)
+    planner.log()  # far past the last image, but the last write failed just now
+    assert planner._saving is not None
+    planner._saving.join(timeout=60)
+    assert len(tried) == 1
+    monkeypatch.setattr(planner, "_image_retry_after", 0.0)  # the pause is over
+    planner.log()
+    assert planner._saving is not None
+    planner._saving.join(timeout=60)
+    assert len(tried) == 2
