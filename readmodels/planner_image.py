@@ -4,9 +4,11 @@ the log's table, so that every process on the store (and a replica) finds it.
 - **Generations.** An image is written as a new generation, one part per short transaction
   (a writer on SQLite never holds the database's write lock for the whole image), and made
   current in one last transaction that checks all its parts are there and that the log's
-  table was not cleared meanwhile. Readers read the current generation in one statement. A
-  writer that stops half-way leaves parts no reader looks at; the next image made current
-  deletes them.
+  table was not cleared meanwhile. Readers find the current generation's header, then read
+  its parts one at a time, each in a short transaction (one part's bytes held at a time); a
+  part gone meanwhile (a newer image made current) makes them give the image up. A writer
+  that stops half-way leaves parts no reader looks at; the next image made current deletes
+  them.
 - **Sealed.** Every part is sealed with a keyed hash (BLAKE2b) under a key derived from the
   pseudonym secret, which never enters the database, and bound to its generation and
   number; the header (which says what the image reflects) likewise. Someone who can write the
