@@ -100,15 +100,12 @@ def _part(
     facts_of: dict[str, list[Fact]],
     counts: Sequence[int],
 ) -> bytes:
-    fact_columns: list[list[object]] = [[] for _ in range(10)]
-    position, _journey, event_id, kind, occurred, sector, ref, link, detail, links = fact_columns
+    # In the order a part holds them (see _COLUMNS).
+    fact_columns: list[list[object]] = [[] for _ in range(9)]
+    position, event_id, kind, occurred, sector, ref, link, detail, links = fact_columns
+    event_columns: list[list[object]] = [[] for _ in range(6)]
+    event_counts, event_index, activity, event_sector, event_links, event_micros = event_columns
     fact_counts: list[int] = []
-    event_counts: list[int] = []
-    event_index: list[int] = []
-    activity: list[str] = []
-    event_sector: list[str | None] = []
-    event_links: list[tuple[eventlog.Link, ...]] = []
-    event_micros: list[int] = []
     epoch, micro = _EPOCH, _MICROSECOND
     for journey_id, journey, count in zip(ids, journeys, counts, strict=True):
         facts = facts_of[journey_id][:count]
@@ -135,28 +132,7 @@ def _part(
             event_links.append(event.links)
             event_micros.append((event.fact.occurred_at - epoch) // micro)
         event_counts.append(len(journey))
-    return marshal.dumps(
-        (
-            list(ids),
-            fact_counts,
-            position,
-            event_id,
-            kind,
-            occurred,
-            sector,
-            ref,
-            link,
-            detail,
-            links,
-            event_counts,
-            event_index,
-            activity,
-            event_sector,
-            event_links,
-            event_micros,
-        ),
-        4,
-    )
+    return marshal.dumps((list(ids), fact_counts, *fact_columns, *event_columns), 4)
 
 
 def load_parts(parts: Iterator[bytes]) -> LoadedImage:
