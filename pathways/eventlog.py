@@ -414,7 +414,6 @@ logged_fields = cast(
     "Callable[[tuple[Any, ...]], LoggedEvent]", partial(tuple.__new__, LoggedEvent)
 )
 """A logged event from a tuple of its fields, without the constructor's keyword handling."""
-_logged = logged_fields
 
 fact_fields = cast("Callable[[tuple[Any, ...]], Fact]", partial(tuple.__new__, Fact))
 """A fact from a tuple of its fields, without the constructor's keyword handling."""
@@ -451,7 +450,7 @@ def journey_log(facts: Sequence[Fact]) -> list[LoggedEvent]:
         links = linked.get(f.links)
         if links is None:
             links = linked[f.links] = pseudonyms.links(f.links)
-        out.append(_logged((f, _activity_of(f.kind, sector, f.detail), sector, links)))
+        out.append(logged_fields((f, _activity_of(f.kind, sector, f.detail), sector, links)))
     return out
 
 
